@@ -1,0 +1,361 @@
+"""The `portal-tui` command.
+
+argparse rather than click, and every heavy module (SQLAlchemy, Alembic, Textual, rich, httpx)
+imported inside the subcommand that needs it: `portal-tui --help` and `portal-tui config` must
+start at once, and tests/test_boundaries.py holds `import portal_tui.cli` to that.
+
+Errors the user can act on (a bad setting, a database that cannot be used, a rule that says no)
+end as one line on stderr and exit status 2, before anything is written where possible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from portal_tui import __version__
+from portal_tui.config import (
+    DATABASE_FILE_NAME,
+    ConfigError,
+    Settings,
+    load_settings,
+    mask_url_password,
+)
+
+if TYPE_CHECKING:
+    from portal_tui.domain.records import MatterRow
+
+PROG = "portal-tui"
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+DEMO_SEED = 1
+MATTERS_SHOWN = 100
+DEMO_READY_MARK = ".complete"
+DEMO_LOCK_NAME = "demo.lock"
+
+# Keys of load_settings() that the global flags set; "config" is the file itself.
+_FLAG_KEYS = ("config", "database_url", "portal_url", "staff_user", "ascii")
+
+
+def _add_global_flags(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS keeps a flag out of the namespace unless given, so the copy on a subcommand
+    # never overwrites the same flag given before the subcommand.
+    group = parser.add_argument_group("settings (override config.toml and PORTAL_TUI_*)")
+    group.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="config file (default: config.toml in the user config folder)",
+    )
+    group.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="firm database, e.g. postgresql://user@host/firm",
+    )
+    group.add_argument(
+        "--portal-url",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="portal service to deliver to (default: the embedded one)",
+    )
+    group.add_argument(
+        "--staff-user",
+        metavar="LOGIN",
+        default=argparse.SUPPRESS,
+        help="act as this staff user (default: your OS login)",
+    )
+    group.add_argument(
+        "--ascii",
+        action=argparse.BooleanOptionalAction,
+        default=argparse.SUPPRESS,
+        help="ASCII-only glyphs (default: automatic)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _add_global_flags(common)
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        parents=[common],
+        description="A law firm's client portal: the staff terminal app. "
+        "With no command, opens the firm database.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser(
+        "config", parents=[common], help="print every effective setting and where it came from"
+    )
+
+    seed = commands.add_parser(
+        "seed",
+        parents=[common],
+        help="write demo or scale data into the configured firm database",
+        description="Write a realistic demo firm (--demo) or scale data (--matters N "
+        "--activities M) into the configured firm database.",
+    )
+    seed.set_defaults(subparser=seed)
+    seed.add_argument("--demo", action="store_true", help="the demo firm")
+    seed.add_argument("--matters", type=_positive, metavar="N", help="scale data: N matters")
+    seed.add_argument(
+        "--activities",
+        type=_not_negative,
+        metavar="M",
+        default=None,
+        help="scale data: M activities spread over the matters",
+    )
+    seed.add_argument(
+        "--seed",
+        type=int,
+        default=DEMO_SEED,
+        metavar="S",
+        help=f"random seed; the same seed writes the same data (default {DEMO_SEED})",
+    )
+
+    commands.add_parser(
+        "demo",
+        parents=[common],
+        help="open a demo firm kept in a database of its own (never the configured one)",
+    )
+    return parser
+
+
+def _positive(text: str) -> int:
+    number = _not_negative(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return number
+
+
+def _not_negative(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return number
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status (the console script passes it to sys.exit)."""
+    try:
+        status = _main(list(sys.argv[1:] if argv is None else argv))
+        # Flush inside the try: a reader that has gone away (`| head`) shows up here, not as
+        # an "Exception ignored" message at interpreter exit.
+        sys.stdout.flush()
+        return status
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:
+        # argparse has printed its usage message; hand back its status instead of unwinding.
+        code = exc.code
+        return code if isinstance(code, int) else EXIT_OK if code is None else EXIT_USER_ERROR
+    except BrokenPipeError:
+        # `portal-tui config | head`: the reader left. Point stdout at devnull so the
+        # interpreter's final flush does not raise a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as exc:
+        message = _user_message(exc)
+        if message is None:
+            raise
+        _error(message)
+        return EXIT_USER_ERROR
+
+
+def _main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "seed":
+        _check_seed_args(args.subparser, args)
+    flags = {key: getattr(args, key, None) for key in _FLAG_KEYS}
+    settings = load_settings(flags)
+
+    if args.command == "config":
+        return _cmd_config(settings, sys.stdout)
+    if args.command == "seed":
+        return _cmd_seed(settings, args)
+    if args.command == "demo":
+        return _cmd_demo(settings)
+    return _cmd_open(settings)
+
+
+def _user_message(exc: BaseException) -> str | None:
+    """The one-line message for an error the user can act on; None for a bug (traceback)."""
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    # Look the classes up only if their modules were loaded: an instance cannot exist
+    # otherwise, and importing them here would cost start-up time on every error.
+    migrate = sys.modules.get("portal_tui.store.migrate")
+    store_error = getattr(migrate, "StoreError", None)
+    if isinstance(store_error, type) and isinstance(exc, store_error):
+        return str(exc) or type(exc).__name__
+    domain = sys.modules.get("portal_tui.domain.decision")
+    refused = getattr(domain, "Refused", None)
+    if isinstance(refused, type) and isinstance(exc, refused):
+        return str(getattr(exc, "message", "") or exc)
+    return None
+
+
+def _error(message: str) -> None:
+    line = " ".join(message.split())
+    print(f"{PROG}: {line}", file=sys.stderr)
+
+
+def _check_seed_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.demo and (args.matters is not None or args.activities is not None):
+        parser.error("use either --demo or --matters N --activities M, not both")
+    if not args.demo and args.matters is None:
+        parser.error("say what to write: --demo, or --matters N --activities M")
+    if args.matters is not None and args.activities is None:
+        parser.error("--matters needs --activities M (the number of activities)")
+
+
+# Commands -----------------------------------------------------------------------------------
+
+
+def _cmd_config(settings: Settings, out: TextIO) -> int:
+    rows = settings.describe()
+    width = max(len(key) for key, _, _ in rows)
+    for key, value, source in rows:
+        out.write(f"{key:<{width}} = {value}  ({source})\n")
+    return EXIT_OK
+
+
+def _cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    where = mask_url_password(settings.database_url)
+    if args.demo:
+        from portal_tui.seed.demo import seed_demo
+
+        seed_demo(settings.database_url, args.seed)
+        print(f"Wrote the demo firm (seed {args.seed}) into {where}")
+        return EXIT_OK
+
+    from portal_tui.seed.scale import seed_scale
+
+    seed_scale(settings.database_url, args.matters, args.activities, args.seed)
+    print(
+        f"Wrote {args.matters} matters and {args.activities} activities "
+        f"(seed {args.seed}) into {where}"
+    )
+    return EXIT_OK
+
+
+def _cmd_demo(settings: Settings) -> int:
+    ready = settings.demo_dir / DEMO_READY_MARK
+    if not (ready.exists() and (settings.demo_dir / DATABASE_FILE_NAME).exists()):
+        _create_demo(settings)
+    return _show_matters(settings, settings.demo_database_url, demo=True)
+
+
+def _create_demo(settings: Settings) -> None:
+    """Seed the demo firm into its own folder, and mark it finished only when it is.
+
+    It is seeded in place, not in a scratch folder moved afterwards, because the demo's
+    linked document folders are recorded by absolute path. A run that was interrupted leaves
+    no mark, so the next one starts the folder afresh; the lock keeps two runs from doing so
+    at once.
+    """
+    from filelock import FileLock
+
+    from portal_tui.seed.demo import seed_demo
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(settings.data_dir / DEMO_LOCK_NAME):
+        ready = settings.demo_dir / DEMO_READY_MARK
+        if ready.exists() and (settings.demo_dir / DATABASE_FILE_NAME).exists():
+            return
+        shutil.rmtree(settings.demo_dir, ignore_errors=True)
+        settings.demo_dir.mkdir()
+        print(f"Creating the demo firm in {settings.demo_dir} ...", file=sys.stderr)
+        try:
+            seed_demo(settings.demo_database_url, DEMO_SEED)
+            ready.write_text(f"seed {DEMO_SEED}\n", encoding="utf-8")
+        except BaseException:
+            shutil.rmtree(settings.demo_dir, ignore_errors=True)
+            raise
+
+
+def _cmd_open(settings: Settings) -> int:
+    return _show_matters(settings, settings.database_url, demo=False)
+
+
+def _show_matters(settings: Settings, url: str, *, demo: bool) -> int:
+    """Until the staff screens exist, opening a firm prints its matters."""
+    from portal_tui.repository import Repository
+
+    repo = Repository.open(url, settings.staff_user)
+    try:
+        firm = repo.firm_name()
+        page = repo.list_matters(limit=MATTERS_SHOWN)
+    finally:
+        repo.close()
+    place = "the demo firm database" if demo else mask_url_password(url)
+    if not page.rows:
+        print(f"{firm or 'This firm'} has no matters yet ({place}).")
+        if not demo:
+            print("Try the demo firm: portal-tui demo")
+        return EXIT_OK
+    _print_matters(firm, page.rows, ascii_only=settings.ascii)
+    if page.more_after:
+        print(f"(the first {len(page.rows)} matters are shown)")
+    return EXIT_OK
+
+
+def _print_matters(firm: str, rows: Sequence[MatterRow], *, ascii_only: bool) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    def cell(text: str) -> Text:
+        # Text(), not str: client data such as "Smith [Deceased]" is not rich markup.
+        return Text(_to_ascii(text) if ascii_only else text)
+
+    console = Console(highlight=False, emoji=False, markup=False, safe_box=True)
+    table = Table(
+        title=cell(firm or "Matters"),
+        box=box.ASCII if ascii_only else box.SIMPLE_HEAD,
+        title_justify="left",
+    )
+    # "fold" rather than rich's default ellipsis, which is not ASCII.
+    table.add_column("Number", no_wrap=True)
+    table.add_column("Client", overflow="fold")
+    table.add_column("Matter", overflow="fold")
+    table.add_column("Portal", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            cell(row.number),
+            cell(row.client_name),
+            cell(row.name),
+            cell("ON" if row.portal_enabled else "OFF"),
+        )
+    console.print(table)
+
+
+_ASCII_PUNCTUATION = str.maketrans(
+    {
+        "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2018": "'", "\u2019": "'",
+        "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u2022": "*", "\u00a0": " ",
+    }
+)  # fmt: skip
+
+
+def _to_ascii(text: str) -> str:
+    """Client data for a terminal that cannot show Unicode: "Jörg – Müller" as "Jorg - Muller".
+
+    Accents are dropped rather than the letters, and whatever has no ASCII form becomes "?".
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_ASCII_PUNCTUATION))
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return bare.encode("ascii", "replace").decode("ascii")

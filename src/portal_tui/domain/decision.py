@@ -1,0 +1,54 @@
+"""The answer every rule gives: allowed, or refused with the text the user reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    rule: str
+    message: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    def check(self) -> None:
+        """Raise the refusal, so a command stops before it changes anything."""
+        if not self.allowed:
+            raise Refused(self.rule, self.message)
+
+
+def allow(rule: str) -> Decision:
+    return Decision(True, rule)
+
+
+def refuse(rule: str, message: str) -> Decision:
+    return Decision(False, rule, message)
+
+
+class Refused(Exception):
+    """A business rule said no. `message` is the user-facing text; `rule` its RULES.md id."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+class NeedsConfirmation(Exception):
+    """The command is allowed but must first be confirmed by the user with this question."""
+
+    def __init__(self, rule: str, question: str) -> None:
+        super().__init__(question)
+        self.rule = rule
+        self.question = question
+
+
+class NotFound(Exception):
+    """The item named does not exist (or was deleted meanwhile)."""
+
+
+class Invalid(ValueError):
+    """Input that cannot be saved as given (a blank title, an unknown field type …)."""

@@ -1,0 +1,98 @@
+"""Every sentence a user reads that a rule decides. Exact texts of RULES.md stay word for word."""
+
+from __future__ import annotations
+
+# S1 — the seed article's message boxes, word for word.
+SHARE_VIA_PORTAL = "Share via Client Portal"
+UNSHARE_VIA_PORTAL = "Unshare via Client Portal"
+UNFINAL_INVOICE_CONFIRM = (
+    "This is an Unfinal invoice. Invoice will be marked as Final once shared. Continue?"
+)
+INVOICE_SHARED = "Invoice has been shared successfully."
+INVOICE_UNSHARED = "Invoice has been unshared from the client portal."
+
+# S3
+SHARE_FILE_TITLE = "Share File"
+SHARE_FILE_CONFIRM = "Are you sure you want to share the selected file via client portal?"
+UNSHARE_FILE_CONFIRM = "Are you sure you want to unshare the selected file from the client portal?"
+
+# C1-C3
+CONTACT_INVITED = "An invitation to the client portal has been sent to {email}."
+CONTACT_DISABLED = "Client portal access has been disabled."
+CONTACT_ENABLE_CONFIRM = "Are you sure you want to enable client portal access for {name}?"
+CONTACT_ENABLED = "Client portal access has been enabled."
+CONTACT_REMOVE_WARNING = (
+    "Removing access ends {name}'s client portal access to this matter: nothing shared on it "
+    "will show to them. They can be invited again later. Continue?"
+)
+CONTACT_REMOVED = "Client portal access has been removed."
+CONTACT_REINVITED = "The invitation has been sent again to {email}."
+CONTACT_NEEDS_EMAIL = "Enter an email address for {name} before inviting them to the client portal."
+CONTACT_BAD_EMAIL = "{email!r} is not a valid email address."
+CONTACT_ALREADY = "{name} already has client portal access to this matter ({status})."
+CONTACT_CANNOT = "{action} is not available for a contact who is {status}."
+
+# F6, M4
+FIRM_OFF_CONFIRM = (
+    "Turning the client portal OFF for the firm hides everything shared from every client at "
+    "once. Nothing is deleted. Continue?"
+)
+MATTER_OFF_CONFIRM = (
+    "Turning the client portal OFF for this matter hides everything shared on it from its "
+    "client at once. Nothing is deleted. Continue?"
+)
+MATTER_REPUBLISH_OFFER = (
+    "{count} item(s) on this matter are still marked shared. Publish them to the client portal "
+    "again?"
+)
+
+# Refusals.
+ROLE_CANNOT_SHARE = "Your role ({role}) may not share or unshare {plural}."
+ROLE_CANNOT_MANAGE_PORTAL = (
+    "Only Admin and Normal staff users may change the client portal settings."
+)
+ROLE_CANNOT_CHANGE_FIRM = (
+    "Only Admin and Normal staff users may change the firm's client portal settings."
+)
+ROLE_CANNOT_INVITE = "Only Admin and Normal staff users may manage client portal contacts."
+FIRM_PORTAL_OFF = (
+    "The client portal is OFF for the firm. Turn it ON in Setup > Firm Settings > Client Portal "
+    "first."
+)
+MATTER_PORTAL_OFF = (
+    "The client portal is OFF for this matter. Turn it ON in Matter Details > Client Portal "
+    "before sharing items or inviting contacts."
+)
+CATEGORY_NOT_PERMITTED_MATTER = (
+    "{category} are not permitted in the client portal for this matter. Check {category} under "
+    "Matter Details > Client Portal > Permissions to share them."
+)
+CATEGORY_NOT_PERMITTED_FIRM = (
+    "{category} are not permitted in the client portal for the firm. Check {category} under "
+    "Setup > Firm Settings > Client Portal first."
+)
+MATTER_PERMISSION_NOT_AT_FIRM = (
+    "{category} cannot be permitted on a matter while the firm does not permit them. Check "
+    "{category} under Setup > Firm Settings > Client Portal first."
+)
+FORM_NEEDS_ASSOCIATE_RULE = (
+    "This form can be shared only when its processing rule associates it with an existing "
+    "matter. Change the processing rule in Setup > Intake Forms."
+)
+FORM_NEEDS_PORTAL = (
+    "This form can be shared only when its matter's client portal is ON. Turn it ON in "
+    "Matter Details > Client Portal."
+)
+FORM_NEEDS_PERMISSION = (
+    "This form can be shared only when the Forms box is checked in the matter's client portal "
+    "permissions (Matter Details > Client Portal)."
+)
+MESSAGES_RESTRICTED = (
+    "You are a restricted party on this matter: you can neither read nor send its client "
+    "portal messages."
+)
+NOT_SHARED_YET = "This {label} is not shared via the client portal."
+ALREADY_SHARED = "This {label} is already shared via the client portal."
+NO_FIRM = "This firm database has no firm yet. Run `portal-tui seed --demo` or set up the firm."
+ITEM_SHARED = "The {label} has been shared via the client portal."
+ITEM_UNSHARED = "The {label} has been unshared from the client portal."

@@ -1,0 +1,37 @@
+"""The one door to firm data: queries that return domain types, and commands that enforce the
+rules of RULES.md, write the audit trail and the outbox."""
+
+from __future__ import annotations
+
+from portal_tui.store.database import Database
+
+from .base import SYSTEM, Actor
+from .contacts import ContactsMixin
+from .firm import FirmMixin
+from .items import CLIENT_PORTAL_FOLDER, ItemsMixin
+from .lists import ListsMixin
+from .matters import MattersMixin
+
+
+class Repository(FirmMixin, MattersMixin, ContactsMixin, ItemsMixin, ListsMixin):
+    """Everything the app may read or change. `staff_login` is the acting staff user; None
+    acts as the built-in system actor (seeding, sync)."""
+
+    @classmethod
+    def open(cls, url: str, staff_login: str | None = None) -> Repository:
+        """Open the firm database at `url`, bringing its schema up to date first."""
+        from portal_tui.store.migrate import ensure_current
+
+        db = Database(url)
+        try:
+            ensure_current(db)
+        except BaseException:
+            db.dispose()
+            raise
+        return cls(db, staff_login)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+__all__ = ["CLIENT_PORTAL_FOLDER", "SYSTEM", "Actor", "Repository"]

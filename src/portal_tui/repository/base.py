@@ -1,0 +1,200 @@
+"""What every part of the repository shares: the acting staff user, audit and outbox writing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal_tui.domain import texts
+from portal_tui.domain.decision import NotFound, Refused
+from portal_tui.domain.kinds import categories_from_names
+from portal_tui.domain.rules import FirmPortal, MatterPortal, f2_default_firm_portal
+from portal_tui.domain.states import OutboxOp, PartyAccess, StaffRole
+from portal_tui.store.database import Database
+from portal_tui.store.models import (
+    AuditEntry,
+    FirmSettings,
+    Matter,
+    MatterParty,
+    OutboxEntry,
+    StaffUser,
+)
+from portal_tui.store.types import utcnow
+
+SYSTEM_LOGIN = "system"
+
+_M = TypeVar("_M")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who a command acts for. The built-in system actor (seeding, sync) has no staff row."""
+
+    login: str
+    role: StaffRole
+    staff_id: int | None
+
+
+SYSTEM = Actor(SYSTEM_LOGIN, StaffRole.ADMIN, None)
+
+
+def jsonable(value: Any) -> Any:
+    """Values as they go into audit and outbox JSON: dates as ISO text, enums as values."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def firm_portal_of(row: FirmSettings | None) -> FirmPortal:
+    if row is None:
+        return f2_default_firm_portal()
+    return FirmPortal(
+        enabled=row.portal_enabled,
+        permissions=categories_from_names(row.portal_permissions),
+        notify_new_items=row.notify_new_items,
+        daily_digest=row.daily_digest,
+        notify_staff_on_upload=row.notify_staff_on_upload,
+    )
+
+
+def matter_portal_of(matter: Matter) -> MatterPortal:
+    return MatterPortal(
+        enabled=matter.portal_enabled,
+        permissions=categories_from_names(matter.portal_permissions or []),
+    )
+
+
+class RepositoryBase:
+    """Holds the database and the acting user; the command mixins build on it."""
+
+    def __init__(self, db: Database, staff_login: str | None = None) -> None:
+        self.db = db
+        self._staff_login = staff_login
+        self._actor: Actor | None = SYSTEM if staff_login is None else None
+
+    # The acting user -------------------------------------------------------------------------
+
+    @property
+    def actor(self) -> Actor:
+        """The acting staff user, looked up once: reading needs none, so a bare list works even
+        before the firm has staff."""
+        if self._actor is None:
+            with self.db.read() as s:
+                self._actor = self._resolve_actor(s)
+        return self._actor
+
+    def _resolve_actor(self, s: Session) -> Actor:
+        assert self._staff_login is not None
+        staff = s.scalar(select(StaffUser).where(StaffUser.login == self._staff_login))
+        if staff is None or not staff.active:
+            raise Refused(
+                "R1",
+                f"No active staff user with login {self._staff_login!r} in this firm database. "
+                "Set staff_user in config.toml (or PORTAL_TUI_STAFF_USER) to a staff login.",
+            )
+        return Actor(staff.login, staff.role, staff.id)
+
+    # Loading --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _get(s: Session, model: type[_M], ident: int, what: str) -> _M:
+        row = s.get(model, ident)
+        if row is None:
+            raise NotFound(f"No {what} with id {ident}.")
+        return row
+
+    @staticmethod
+    def _firm_row(s: Session) -> FirmSettings | None:
+        return s.get(FirmSettings, 1)
+
+    def _firm_portal(self, s: Session) -> FirmPortal:
+        return firm_portal_of(self._firm_row(s))
+
+    @staticmethod
+    def _party_access(s: Session, matter_id: int, staff_id: int | None) -> PartyAccess:
+        """A staff user's access to a matter's client messages (M5): Allowed unless set."""
+        if staff_id is None:
+            return PartyAccess.ALLOWED
+        found = s.scalar(
+            select(MatterParty.access).where(
+                MatterParty.matter_id == matter_id, MatterParty.staff_id == staff_id
+            )
+        )
+        return found or PartyAccess.ALLOWED
+
+    # Writing the trail and the outbox -----------------------------------------------------
+
+    def _audit(
+        self,
+        s: Session,
+        action: str,
+        *,
+        kind: str | None = None,
+        item_id: int | None = None,
+        matter_id: int | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        actor = self.actor
+        s.add(
+            AuditEntry(
+                at=utcnow(),
+                staff_id=actor.staff_id,
+                actor=actor.login,
+                action=action,
+                kind=kind,
+                item_id=item_id,
+                matter_id=matter_id,
+                before=jsonable(before) if before is not None else None,
+                after=jsonable(after) if after is not None else None,
+            )
+        )
+
+    def _outbox(
+        self,
+        s: Session,
+        op: OutboxOp,
+        payload: dict[str, Any],
+        *,
+        kind: str | None = None,
+        item_id: int | None = None,
+        matter_id: int | None = None,
+        version: int = 1,
+        batch: str | None = None,
+    ) -> OutboxEntry:
+        entry = OutboxEntry(
+            op=op,
+            kind=kind,
+            item_id=item_id,
+            matter_id=matter_id,
+            version=version,
+            payload=jsonable(payload),
+            created_at=utcnow(),
+            next_attempt_at=utcnow(),
+        )
+        if batch is not None:
+            entry.batch = batch
+        s.add(entry)
+        return entry
+
+    def _require_firm(self, s: Session) -> FirmSettings:
+        row = self._firm_row(s)
+        if row is None:
+            raise Refused("F2", texts.NO_FIRM)
+        return row

@@ -1,0 +1,222 @@
+"""Portal contacts: invite, disable, enable, remove, re-invite (C1-C3), and what sync learns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal_tui.domain import rules, texts
+from portal_tui.domain.decision import NeedsConfirmation
+from portal_tui.domain.records import ContactRow
+from portal_tui.domain.states import ContactAction, ContactStatus, OutboxOp
+from portal_tui.store.models import Client, Matter, PortalContact
+from portal_tui.store.types import utcnow
+
+from .base import RepositoryBase, matter_portal_of
+
+
+def contact_row(c: PortalContact) -> ContactRow:
+    return ContactRow(
+        c.id,
+        c.matter_id,
+        c.client_id,
+        c.name,
+        c.email,
+        c.status,
+        c.invited_at,
+        c.invitations_sent,
+        c.activated_at,
+        c.last_login_at,
+    )
+
+
+def _payload(c: PortalContact, action: ContactAction) -> dict[str, Any]:
+    return {
+        "contact_id": c.id,
+        "matter_id": c.matter_id,
+        "client_id": c.client_id,
+        "name": c.name,
+        "email": c.email,
+        "status": c.status,
+        "action": action,
+        "version": c.version,
+        "invitations_sent": c.invitations_sent,
+    }
+
+
+class ContactsMixin(RepositoryBase):
+    def invite_contact(self, matter_id: int, client_id: int, *, name: str, email: str) -> int:
+        """Invite a client to a matter's portal (C1). A typed email becomes the client's
+        primary email when the client had none. A removed contact may be invited again (C3)."""
+        rules.c1_may_invite(self.actor.role).check()
+        email = email.strip()
+        with self.db.write() as s:
+            matter = self._get(s, Matter, matter_id, "matter")
+            client = self._get(s, Client, client_id, "client")
+            rules.m1_portal_on(self._firm_portal(s), matter_portal_of(matter)).check()
+            rules.c1_check_email(name, email).check()
+            contact = s.scalar(
+                select(PortalContact).where(
+                    PortalContact.matter_id == matter_id, PortalContact.client_id == client_id
+                )
+            )
+            status = contact.status if contact is not None else None
+            decision, target = rules.contact_transition(status, ContactAction.INVITE, name=name)
+            decision.check()
+            assert target is not None
+            new_primary = rules.c1_email_to_save(client.primary_email, email)
+            if new_primary is not None:
+                self._audit(
+                    s,
+                    "client.edit",
+                    kind="client",
+                    item_id=client.id,
+                    before={"primary_email": client.primary_email},
+                    after={"primary_email": new_primary},
+                )
+                client.primary_email = new_primary
+            now = utcnow()
+            if contact is None:
+                contact = PortalContact(
+                    matter_id=matter_id,
+                    client_id=client_id,
+                    name=name,
+                    email=email,
+                    status=target,
+                    invited_at=now,
+                    invitations_sent=1,
+                    version=1,
+                )
+                s.add(contact)
+                s.flush()
+            else:
+                contact.name, contact.email, contact.status = name, email, target
+                contact.invited_at = now
+                contact.activated_at = None
+                contact.invitations_sent += 1
+                contact.version += 1
+            self._contact_changed(s, contact, ContactAction.INVITE, status)
+            return contact.id
+
+    def disable_contact(self, contact_id: int) -> str:
+        """C2: temporary; the contact sees nothing until enabled again."""
+        return self._move(contact_id, ContactAction.DISABLE, confirmed=True)
+
+    def enable_contact(self, contact_id: int, *, confirmed: bool = False) -> str:
+        """C2: asks for confirmation first."""
+        return self._move(contact_id, ContactAction.ENABLE, confirmed=confirmed)
+
+    def remove_contact(self, contact_id: int, *, confirmed: bool = False) -> str:
+        """C3: warns first; afterwards the contact can be invited again."""
+        return self._move(contact_id, ContactAction.REMOVE, confirmed=confirmed)
+
+    def reinvite_contact(self, contact_id: int) -> str:
+        """C3: sends the invitation again."""
+        return self._move(contact_id, ContactAction.REINVITE, confirmed=True)
+
+    def _move(self, contact_id: int, action: ContactAction, *, confirmed: bool) -> str:
+        rules.c1_may_invite(self.actor.role).check()
+        with self.db.write() as s:
+            contact = self._get(s, PortalContact, contact_id, "portal contact")
+            decision, target = rules.contact_transition(
+                contact.status,
+                action,
+                name=contact.name,
+                was_activated=contact.activated_at is not None,
+            )
+            decision.check()
+            assert target is not None
+            if not confirmed:
+                if action is ContactAction.ENABLE:
+                    raise NeedsConfirmation("C2", rules.c2_enable_confirmation(contact.name))
+                if action is ContactAction.REMOVE:
+                    raise NeedsConfirmation("C3", rules.c3_remove_warning(contact.name))
+            if action is ContactAction.REINVITE:
+                matter = self._get(s, Matter, contact.matter_id, "matter")
+                rules.m1_portal_on(self._firm_portal(s), matter_portal_of(matter)).check()
+                contact.invitations_sent += 1
+            before = contact.status
+            contact.status = target
+            contact.version += 1
+            self._contact_changed(s, contact, action, before)
+            return {
+                ContactAction.DISABLE: texts.CONTACT_DISABLED,
+                ContactAction.ENABLE: texts.CONTACT_ENABLED,
+                ContactAction.REMOVE: texts.CONTACT_REMOVED,
+                ContactAction.REINVITE: texts.CONTACT_REINVITED.format(email=contact.email),
+                ContactAction.INVITE: texts.CONTACT_INVITED.format(email=contact.email),
+            }[action]
+
+    def _contact_changed(
+        self,
+        s: Session,
+        contact: PortalContact,
+        action: ContactAction,
+        before: ContactStatus | None,
+    ) -> None:
+        self._audit(
+            s,
+            f"contact.{action.value}",
+            kind="contact",
+            item_id=contact.id,
+            matter_id=contact.matter_id,
+            before={"status": before} if before is not None else None,
+            after={"status": contact.status, "email": contact.email},
+        )
+        self._outbox(
+            s,
+            OutboxOp.CONTACT,
+            _payload(contact, action),
+            kind="contact",
+            item_id=contact.id,
+            matter_id=contact.matter_id,
+            version=contact.version,
+        )
+
+    def contacts(self, matter_id: int, *, include_removed: bool = True) -> list[ContactRow]:
+        with self.db.read() as s:
+            stmt = select(PortalContact).where(PortalContact.matter_id == matter_id)
+            if not include_removed:
+                stmt = stmt.where(PortalContact.status != ContactStatus.REMOVED)
+            return [contact_row(c) for c in s.scalars(stmt.order_by(PortalContact.name))]
+
+    def contact(self, contact_id: int) -> ContactRow:
+        with self.db.read() as s:
+            return contact_row(self._get(s, PortalContact, contact_id, "portal contact"))
+
+    def contact_actions(self, contact_id: int) -> list[ContactAction]:
+        """What the Client Portal screen offers for this contact (C2, C3)."""
+        with self.db.read() as s:
+            contact = self._get(s, PortalContact, contact_id, "portal contact")
+            return rules.contact_actions(contact.status)
+
+    # What the portal tells us (sync) -----------------------------------------------------------
+
+    def record_contact_activated(self, contact_id: int, at: datetime) -> None:
+        """P1: the client set a password through the invitation link."""
+        with self.db.write() as s:
+            contact = self._get(s, PortalContact, contact_id, "portal contact")
+            if contact.activated_at is not None and contact.status is not ContactStatus.INVITED:
+                return
+            before = contact.status
+            contact.activated_at = at
+            if contact.status is ContactStatus.INVITED:
+                contact.status = ContactStatus.ACTIVE
+            self._audit(
+                s,
+                "contact.activated",
+                kind="contact",
+                item_id=contact.id,
+                matter_id=contact.matter_id,
+                before={"status": before},
+                after={"status": contact.status},
+            )
+
+    def record_contact_login(self, contact_id: int, at: datetime) -> None:
+        with self.db.write() as s:
+            contact = self._get(s, PortalContact, contact_id, "portal contact")
+            if contact.last_login_at is None or contact.last_login_at < at:
+                contact.last_login_at = at

@@ -1,0 +1,146 @@
+"""The firm and its staff, and the firm-level portal settings (F1-F6)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from portal_tui.domain import rules
+from portal_tui.domain.decision import NeedsConfirmation, Refused
+from portal_tui.domain.kinds import Category, categories_to_names
+from portal_tui.domain.records import StaffRow
+from portal_tui.domain.rules import FirmPortal
+from portal_tui.domain.states import OutboxOp, StaffRole
+from portal_tui.store.models import FirmSettings, StaffUser
+from portal_tui.store.types import utcnow
+
+from .base import RepositoryBase, firm_portal_of
+
+
+def _staff_row(u: StaffUser) -> StaffRow:
+    return StaffRow(u.id, u.login, u.name, u.email, u.role, u.active)
+
+
+def firm_payload(firm: FirmPortal, name: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "enabled": firm.enabled,
+        "permissions": categories_to_names(firm.permissions),
+        "notify_new_items": firm.notify_new_items,
+        "daily_digest": firm.daily_digest,
+        "notify_staff_on_upload": firm.notify_staff_on_upload,
+    }
+
+
+class FirmMixin(RepositoryBase):
+    def setup_firm(self, name: str) -> None:
+        """Create the firm (with the defaults of F2, F3, F5) or rename it."""
+        rules.f1_may_change_firm_settings(self.actor.role).check()
+        with self.db.write() as s:
+            row = self._firm_row(s)
+            if row is None:
+                firm = rules.f2_default_firm_portal()
+                row = FirmSettings(
+                    id=1,
+                    name=name,
+                    portal_enabled=firm.enabled,
+                    portal_permissions=categories_to_names(firm.permissions),
+                    notify_new_items=firm.notify_new_items,
+                    daily_digest=firm.daily_digest,
+                    notify_staff_on_upload=firm.notify_staff_on_upload,
+                )
+                s.add(row)
+                self._audit(s, "firm.create", kind="firm", after={"name": name})
+            elif row.name != name:
+                self._audit(
+                    s, "firm.rename", kind="firm", before={"name": row.name}, after={"name": name}
+                )
+                row.name = name
+            else:
+                return
+            s.flush()
+            self._outbox(s, OutboxOp.FIRM, firm_payload(firm_portal_of(row), row.name))
+
+    def firm_name(self) -> str:
+        with self.db.read() as s:
+            row = self._firm_row(s)
+            return row.name if row is not None else ""
+
+    def firm_portal(self) -> FirmPortal:
+        with self.db.read() as s:
+            return self._firm_portal(s)
+
+    def set_firm_portal(
+        self,
+        *,
+        enabled: bool | None = None,
+        permissions: Iterable[Category] | None = None,
+        notify_new_items: bool | None = None,
+        daily_digest: bool | None = None,
+        notify_staff_on_upload: bool | None = None,
+        confirmed: bool = False,
+    ) -> FirmPortal:
+        """Change the firm's portal settings. Turning the switch OFF must be confirmed (F6)."""
+        rules.f1_may_change_firm_settings(self.actor.role).check()
+        with self.db.write() as s:
+            row = self._require_firm(s)
+            before = firm_portal_of(row)
+            if enabled is not None:
+                question = rules.f6_turning_firm_off_needs_confirmation(before.enabled, enabled)
+                if question and not confirmed:
+                    raise NeedsConfirmation("F6", question)
+                row.portal_enabled = enabled
+            if permissions is not None:
+                row.portal_permissions = categories_to_names(frozenset(permissions))
+            if notify_new_items is not None:
+                row.notify_new_items = notify_new_items
+            if daily_digest is not None:
+                row.daily_digest = daily_digest
+            if notify_staff_on_upload is not None:
+                row.notify_staff_on_upload = notify_staff_on_upload
+            after = firm_portal_of(row)
+            if after == before:
+                return after
+            row.updated_at = utcnow()
+            self._audit(
+                s,
+                "firm.portal",
+                kind="firm",
+                before=firm_payload(before, row.name),
+                after=firm_payload(after, row.name),
+            )
+            self._outbox(s, OutboxOp.FIRM, firm_payload(after, row.name))
+            return after
+
+    # Staff ----------------------------------------------------------------------------------
+
+    def add_staff(self, login: str, name: str, email: str, role: StaffRole) -> int:
+        if self.actor.role is not StaffRole.ADMIN:
+            raise Refused("R1", "Only Admin staff users may add staff users.")
+        with self.db.write() as s:
+            if s.scalar(select(StaffUser.id).where(StaffUser.login == login)) is not None:
+                raise Refused("R1", f"A staff user with login {login!r} already exists.")
+            user = StaffUser(login=login, name=name, email=email, role=role, active=True)
+            s.add(user)
+            s.flush()
+            self._audit(
+                s,
+                "staff.add",
+                kind="staff",
+                item_id=user.id,
+                after={"login": login, "name": name, "role": role},
+            )
+            return user.id
+
+    def list_staff(self) -> list[StaffRow]:
+        with self.db.read() as s:
+            return [_staff_row(u) for u in s.scalars(select(StaffUser).order_by(StaffUser.name))]
+
+    def current_staff(self) -> StaffRow | None:
+        """The acting staff user, or None for the built-in system actor."""
+        actor = self.actor
+        if actor.staff_id is None:
+            return None
+        with self.db.read() as s:
+            return _staff_row(self._get(s, StaffUser, actor.staff_id, "staff user"))

@@ -1,0 +1,410 @@
+"""Item lists for the screens: filtered and sorted in SQL, a keyset window at a time, each row
+with its share mark for the far-left icon column (S0)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from portal_tui.domain.decision import NotFound
+from portal_tui.domain.kinds import ItemKind
+from portal_tui.domain.records import (
+    DocumentRow,
+    EventRow,
+    FormField,
+    FormRow,
+    InvoiceLineRow,
+    InvoiceRow,
+    Key,
+    MessageRow,
+    NoteRow,
+    Page,
+    Share,
+    TaskRow,
+)
+from portal_tui.domain.states import PartyAccess, ShareState
+from portal_tui.store.models import (
+    CalendarEvent,
+    Client,
+    Document,
+    Folder,
+    IntakeForm,
+    Invoice,
+    InvoiceLine,
+    Matter,
+    MatterParty,
+    Message,
+    Note,
+    ShareMark,
+    Task,
+)
+
+from .paging import AnyRow, AnySelect, Column, keyset_page, like_pattern
+from .sharing import MODEL_OF, SharingMixin, _quantity
+
+# Tasks without a due date sort after every dated one.
+_NO_DUE = date(9999, 12, 31)
+
+
+def _share(r: AnyRow) -> Share:
+    if r.share_state is None:
+        return Share()
+    return Share(r.share_state, bool(r.share_wanted), r.share_error)
+
+
+def _invoice(r: AnyRow) -> InvoiceRow:
+    return InvoiceRow(
+        r.id,
+        r.matter_id,
+        r.matter_number,
+        r.client_name,
+        r.number,
+        r.issued_on,
+        r.due_on,
+        r.status,
+        r.total_cents,
+        r.paid_cents,
+        _share(r),
+        (r.issued_on, r.id),
+    )
+
+
+def _event(r: AnyRow) -> EventRow:
+    return EventRow(
+        r.id,
+        r.matter_id,
+        r.matter_number,
+        r.title,
+        r.starts_at,
+        r.ends_at,
+        r.location,
+        r.description,
+        _share(r),
+        (r.starts_at, r.id),
+    )
+
+
+def _task(r: AnyRow) -> TaskRow:
+    return TaskRow(
+        r.id,
+        r.matter_id,
+        r.matter_number,
+        r.title,
+        r.due_on,
+        r.done,
+        r.assignee_id,
+        r.description,
+        _share(r),
+        (r.due_on or _NO_DUE, r.id),
+    )
+
+
+def _note(r: AnyRow) -> NoteRow:
+    return NoteRow(
+        r.id,
+        r.matter_id,
+        r.matter_number,
+        r.subject,
+        r.body,
+        r.created_at,
+        _share(r),
+        (r.created_at, r.id),
+    )
+
+
+def _document(r: AnyRow) -> DocumentRow:
+    return DocumentRow(
+        r.id,
+        r.matter_id,
+        r.folder_id,
+        r.folder_name,
+        r.name,
+        r.source,
+        r.content_type,
+        r.size,
+        r.from_client,
+        r.created_at,
+        _share(r),
+        (r.name, r.id),
+    )
+
+
+def _message(r: AnyRow) -> MessageRow:
+    return MessageRow(
+        r.id,
+        r.matter_id,
+        r.matter_number,
+        r.author_name,
+        r.from_client,
+        r.subject,
+        r.body,
+        r.sent_at,
+        _share(r),
+        (r.sent_at, r.id),
+    )
+
+
+def _form(r: AnyRow) -> FormRow:
+    fields = tuple(
+        FormField(
+            f["key"],
+            f.get("label", f["key"]),
+            f["type"],
+            bool(f.get("required")),
+            tuple(f.get("choices") or ()),
+            f.get("target"),
+        )
+        for f in r.fields or ()
+    )
+    return FormRow(
+        r.id, r.name, r.description, r.rule, r.matter_id, fields, _share(r), (r.name, r.id)
+    )
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """How one kind's list is read: its columns, its order, what the filter searches."""
+
+    columns: Callable[[], tuple[Any, ...]]
+    sort: Callable[[], Column]
+    descending: bool
+    searched: Callable[[], tuple[Column, ...]]
+    to_row: Callable[[AnyRow], Any]
+    joins_matter: bool = True
+
+
+_SPECS: dict[ItemKind, _Spec] = {
+    ItemKind.INVOICE: _Spec(
+        lambda: (
+            Invoice.id,
+            Invoice.matter_id,
+            Invoice.number,
+            Invoice.issued_on,
+            Invoice.due_on,
+            Invoice.status,
+            Invoice.total_cents,
+            Invoice.paid_cents,
+            Client.name.label("client_name"),
+        ),
+        lambda: Invoice.issued_on,
+        True,
+        lambda: (Invoice.number, Matter.number, Client.name),
+        _invoice,
+    ),
+    ItemKind.EVENT: _Spec(
+        lambda: (
+            CalendarEvent.id,
+            CalendarEvent.matter_id,
+            CalendarEvent.title,
+            CalendarEvent.starts_at,
+            CalendarEvent.ends_at,
+            CalendarEvent.location,
+            CalendarEvent.description,
+        ),
+        lambda: CalendarEvent.starts_at,
+        False,
+        lambda: (CalendarEvent.title, CalendarEvent.location, Matter.number),
+        _event,
+    ),
+    ItemKind.TASK: _Spec(
+        lambda: (
+            Task.id,
+            Task.matter_id,
+            Task.title,
+            Task.due_on,
+            Task.done,
+            Task.assignee_id,
+            Task.description,
+        ),
+        lambda: func.coalesce(Task.due_on, literal(_NO_DUE)),
+        False,
+        lambda: (Task.title, Matter.number),
+        _task,
+    ),
+    ItemKind.NOTE: _Spec(
+        lambda: (Note.id, Note.matter_id, Note.subject, Note.body, Note.created_at),
+        lambda: Note.created_at,
+        True,
+        lambda: (Note.subject, Note.body, Matter.number),
+        _note,
+    ),
+    ItemKind.DOCUMENT: _Spec(
+        lambda: (
+            Document.id,
+            Document.matter_id,
+            Document.folder_id,
+            Folder.name.label("folder_name"),
+            Document.name,
+            Document.source,
+            Document.content_type,
+            Document.size,
+            Document.from_client,
+            Document.created_at,
+        ),
+        lambda: Document.name,
+        False,
+        lambda: (Document.name, Folder.name),
+        _document,
+    ),
+    ItemKind.MESSAGE: _Spec(
+        lambda: (
+            Message.id,
+            Message.matter_id,
+            Message.author_name,
+            Message.from_client,
+            Message.subject,
+            Message.body,
+            Message.sent_at,
+        ),
+        lambda: Message.sent_at,
+        True,
+        lambda: (Message.subject, Message.body, Message.author_name, Matter.number),
+        _message,
+    ),
+    ItemKind.FORM: _Spec(
+        lambda: (
+            IntakeForm.id,
+            IntakeForm.name,
+            IntakeForm.description,
+            IntakeForm.rule,
+            IntakeForm.matter_id,
+            IntakeForm.fields,
+        ),
+        lambda: IntakeForm.name,
+        False,
+        lambda: (IntakeForm.name, IntakeForm.description),
+        _form,
+        joins_matter=False,
+    ),
+}
+
+
+class ListsMixin(SharingMixin):
+    def _select(self, kind: ItemKind) -> AnySelect:
+        spec = _SPECS[kind]
+        model = MODEL_OF[kind]
+        mark = and_(ShareMark.kind == kind, ShareMark.item_id == model.id)
+        stmt = select(
+            *spec.columns(),
+            ShareMark.state.label("share_state"),
+            ShareMark.wanted.label("share_wanted"),
+            ShareMark.last_error.label("share_error"),
+        )
+        if spec.joins_matter:
+            matter_id = model.matter_id
+            stmt = stmt.add_columns(Matter.number.label("matter_number")).join(
+                Matter, Matter.id == matter_id
+            )
+            if kind is ItemKind.INVOICE:
+                stmt = stmt.join(Client, Client.id == Matter.client_id)
+        if kind is ItemKind.DOCUMENT:
+            stmt = stmt.join(Folder, Folder.id == Document.folder_id)
+        return stmt.outerjoin(ShareMark, mark)
+
+    def _restricted_matters(self, s: Session) -> AnySelect | None:
+        """Matters whose client messages the acting user may not read (M5)."""
+        staff_id = self.actor.staff_id
+        if staff_id is None:
+            return None
+        return select(MatterParty.matter_id).where(
+            MatterParty.staff_id == staff_id, MatterParty.access == PartyAccess.RESTRICTED
+        )
+
+    def list_items(
+        self,
+        kind: ItemKind,
+        *,
+        matter_id: int | None = None,
+        text: str = "",
+        after: Key | None = None,
+        before: Key | None = None,
+        limit: int = 50,
+        folder_id: int | None = None,
+        shared_only: bool = False,
+    ) -> Page[Any]:
+        """One window of a list of `kind`, for one matter or across all (Activities)."""
+        spec = _SPECS[kind]
+        model = MODEL_OF[kind]
+        stmt = self._select(kind)
+        if matter_id is not None:
+            stmt = stmt.where(model.matter_id == matter_id)
+        if folder_id is not None and kind is ItemKind.DOCUMENT:
+            stmt = stmt.where(Document.folder_id == folder_id)
+        if shared_only:
+            stmt = stmt.where(ShareMark.wanted.is_(True))
+        if text.strip():
+            pattern = like_pattern(text.strip())
+            stmt = stmt.where(or_(*(c.ilike(pattern, escape="\\") for c in spec.searched())))
+        with self.db.read() as s:
+            if kind is ItemKind.MESSAGE:
+                hidden = self._restricted_matters(s)
+                if hidden is not None:
+                    stmt = stmt.where(Message.matter_id.not_in(hidden))
+            return keyset_page(
+                s,
+                stmt,
+                spec.sort(),
+                model.id,
+                spec.to_row,
+                descending=spec.descending,
+                after=after,
+                before=before,
+                limit=limit,
+            )
+
+    def item_row(self, kind: ItemKind, item_id: int) -> Any:
+        """One row as its list shows it (after an edit, to refresh that row alone)."""
+        model = MODEL_OF[kind]
+        with self.db.read() as s:
+            row = s.execute(self._select(kind).where(model.id == item_id)).first()
+            if row is None:
+                raise NotFound(f"No {kind.label} with id {item_id}.")
+            return _SPECS[kind].to_row(row)
+
+    def list_invoices(self, **kw: Any) -> Page[InvoiceRow]:
+        return self.list_items(ItemKind.INVOICE, **kw)
+
+    def list_events(self, **kw: Any) -> Page[EventRow]:
+        return self.list_items(ItemKind.EVENT, **kw)
+
+    def list_tasks(self, **kw: Any) -> Page[TaskRow]:
+        return self.list_items(ItemKind.TASK, **kw)
+
+    def list_notes(self, **kw: Any) -> Page[NoteRow]:
+        return self.list_items(ItemKind.NOTE, **kw)
+
+    def list_documents(self, **kw: Any) -> Page[DocumentRow]:
+        return self.list_items(ItemKind.DOCUMENT, **kw)
+
+    def list_messages(self, **kw: Any) -> Page[MessageRow]:
+        return self.list_items(ItemKind.MESSAGE, **kw)
+
+    def list_forms(self, **kw: Any) -> Page[FormRow]:
+        return self.list_items(ItemKind.FORM, **kw)
+
+    def invoice_lines(self, invoice_id: int) -> list[InvoiceLineRow]:
+        with self.db.read() as s:
+            lines = s.scalars(
+                select(InvoiceLine)
+                .where(InvoiceLine.invoice_id == invoice_id)
+                .order_by(InvoiceLine.position)
+            )
+            return [
+                InvoiceLineRow(
+                    ln.description, _quantity(ln.quantity_milli), ln.rate_cents, ln.amount_cents
+                )
+                for ln in lines
+            ]
+
+    def count_shared(self, matter_id: int | None = None) -> dict[ShareState, int]:
+        """How many items stand in each share state (for a status line)."""
+        stmt = select(ShareMark.state, func.count()).group_by(ShareMark.state)
+        if matter_id is not None:
+            stmt = stmt.where(ShareMark.matter_id == matter_id)
+        with self.db.read() as s:
+            return {state: n for state, n in s.execute(stmt)}

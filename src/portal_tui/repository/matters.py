@@ -1,0 +1,416 @@
+"""Clients and matters, and each matter's portal: switch, permissions, parties (M1-M5)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from portal_tui.domain import rules
+from portal_tui.domain.decision import NeedsConfirmation, Refused
+from portal_tui.domain.kinds import Category, categories_from_names, categories_to_names
+from portal_tui.domain.records import (
+    ClientRow,
+    Key,
+    MatterDetail,
+    MatterPortalChange,
+    MatterRow,
+    Page,
+    PartyRow,
+)
+from portal_tui.domain.rules import MatterPortal
+from portal_tui.domain.states import ContactStatus, MatterStatus, OutboxOp, PartyAccess
+from portal_tui.store.models import (
+    Client,
+    Matter,
+    MatterParty,
+    PortalContact,
+    ShareMark,
+    StaffUser,
+)
+
+from .base import RepositoryBase, matter_portal_of
+from .paging import AnyRow, keyset_page, like_pattern
+
+_CLIENT_FIELDS = ("name", "primary_email", "phone", "address", "date_of_birth")
+_MATTER_FIELDS = ("number", "name", "status", "practice_area", "description", "opened_on")
+
+
+def client_row(c: Client) -> ClientRow:
+    return ClientRow(c.id, c.name, c.primary_email, c.phone, c.address)
+
+
+def _matter_row(r: AnyRow) -> MatterRow:
+    return MatterRow(
+        id=r.id,
+        number=r.number,
+        name=r.name,
+        client_id=r.client_id,
+        client_name=r.client_name,
+        status=r.status,
+        portal_enabled=r.portal_enabled,
+        key=(r.number, r.id),
+    )
+
+
+def matter_payload(matter: Matter, portal: MatterPortal) -> dict[str, Any]:
+    return {
+        "matter_id": matter.id,
+        "number": matter.number,
+        "name": matter.name,
+        "enabled": portal.enabled,
+        "permissions": categories_to_names(portal.permissions),
+    }
+
+
+class MattersMixin(RepositoryBase):
+    # Clients --------------------------------------------------------------------------------
+
+    def add_client(
+        self,
+        name: str,
+        *,
+        primary_email: str | None = None,
+        phone: str | None = None,
+        address: str | None = None,
+        date_of_birth: date | None = None,
+    ) -> int:
+        with self.db.write() as s:
+            client = Client(
+                name=name,
+                primary_email=primary_email or None,
+                phone=phone,
+                address=address,
+                date_of_birth=date_of_birth,
+            )
+            s.add(client)
+            s.flush()
+            self._audit(
+                s,
+                "client.add",
+                kind="client",
+                item_id=client.id,
+                after={f: getattr(client, f) for f in _CLIENT_FIELDS},
+            )
+            return client.id
+
+    def edit_client(self, client_id: int, **changes: Any) -> None:
+        unknown = set(changes) - set(_CLIENT_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown client fields: {sorted(unknown)}")
+        with self.db.write() as s:
+            client = self._get(s, Client, client_id, "client")
+            self._apply(s, client, changes, "client.edit", "client", client.id, None)
+
+    def client(self, client_id: int) -> ClientRow:
+        with self.db.read() as s:
+            return client_row(self._get(s, Client, client_id, "client"))
+
+    def _apply(
+        self,
+        s: Session,
+        obj: object,
+        changes: dict[str, Any],
+        action: str,
+        kind: str,
+        item_id: int,
+        matter_id: int | None,
+    ) -> dict[str, Any]:
+        """Set fields, and audit only what really changed. Returns the changed fields."""
+        before = {k: getattr(obj, k) for k in changes if getattr(obj, k) != changes[k]}
+        if not before:
+            return {}
+        for k in before:
+            setattr(obj, k, changes[k])
+        self._audit(
+            s,
+            action,
+            kind=kind,
+            item_id=item_id,
+            matter_id=matter_id,
+            before=before,
+            after={k: changes[k] for k in before},
+        )
+        return before
+
+    # Matters --------------------------------------------------------------------------------
+
+    def add_matter(
+        self,
+        client_id: int,
+        *,
+        number: str,
+        name: str,
+        practice_area: str | None = None,
+        description: str | None = None,
+        opened_on: date | None = None,
+        status: MatterStatus = MatterStatus.OPEN,
+    ) -> int:
+        with self.db.write() as s:
+            self._get(s, Client, client_id, "client")
+            if s.scalar(select(Matter.id).where(Matter.number == number)) is not None:
+                raise Refused("M1", f"A matter numbered {number!r} already exists.")
+            matter = Matter(
+                client_id=client_id,
+                number=number,
+                name=name,
+                status=status,
+                practice_area=practice_area,
+                description=description,
+                opened_on=opened_on,
+                portal_enabled=False,
+            )
+            s.add(matter)
+            s.flush()
+            self._audit(
+                s,
+                "matter.add",
+                kind="matter",
+                item_id=matter.id,
+                matter_id=matter.id,
+                after={f: getattr(matter, f) for f in _MATTER_FIELDS},
+            )
+            return matter.id
+
+    def edit_matter(self, matter_id: int, **changes: Any) -> None:
+        unknown = set(changes) - set(_MATTER_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown matter fields: {sorted(unknown)}")
+        with self.db.write() as s:
+            matter = self._get(s, Matter, matter_id, "matter")
+            self._apply(s, matter, changes, "matter.edit", "matter", matter.id, matter.id)
+
+    def matter(self, matter_id: int) -> MatterDetail:
+        with self.db.read() as s:
+            matter = self._get(s, Matter, matter_id, "matter")
+            client = self._get(s, Client, matter.client_id, "client")
+            portal = matter_portal_of(matter)
+            firm = self._firm_portal(s)
+            return MatterDetail(
+                id=matter.id,
+                number=matter.number,
+                name=matter.name,
+                client=client_row(client),
+                status=matter.status,
+                practice_area=matter.practice_area,
+                description=matter.description,
+                opened_on=matter.opened_on,
+                portal_enabled=matter.portal_enabled,
+                permissions=portal.permissions,
+                effective_permissions=rules.m2_effective_permissions(firm, portal),
+            )
+
+    def list_matters(
+        self,
+        text: str = "",
+        *,
+        after: Key | None = None,
+        before: Key | None = None,
+        limit: int = 50,
+        portal_only: bool = False,
+    ) -> Page[MatterRow]:
+        """Matters by number, newest first; `text` matches number, name or client name."""
+        stmt = select(
+            Matter.id,
+            Matter.number,
+            Matter.name,
+            Matter.client_id,
+            Matter.status,
+            Matter.portal_enabled,
+            Client.name.label("client_name"),
+        ).join(Client, Client.id == Matter.client_id)
+        if text.strip():
+            pattern = like_pattern(text.strip())
+            stmt = stmt.where(
+                or_(
+                    Matter.number.ilike(pattern, escape="\\"),
+                    Matter.name.ilike(pattern, escape="\\"),
+                    Client.name.ilike(pattern, escape="\\"),
+                )
+            )
+        if portal_only:
+            stmt = stmt.where(Matter.portal_enabled.is_(True))
+        with self.db.read() as s:
+            return keyset_page(
+                s,
+                stmt,
+                Matter.number,
+                Matter.id,
+                _matter_row,
+                descending=True,
+                after=after,
+                before=before,
+                limit=limit,
+            )
+
+    def client_portal_matters(self, client_id: int) -> list[MatterRow]:
+        """The matters a client may reach in the portal (C4): ON, with the client an active or
+        invited contact."""
+        stmt = (
+            select(
+                Matter.id,
+                Matter.number,
+                Matter.name,
+                Matter.client_id,
+                Matter.status,
+                Matter.portal_enabled,
+                Client.name.label("client_name"),
+            )
+            .join(Client, Client.id == Matter.client_id)
+            .join(PortalContact, PortalContact.matter_id == Matter.id)
+            .where(
+                PortalContact.client_id == client_id,
+                PortalContact.status.in_([ContactStatus.ACTIVE, ContactStatus.INVITED]),
+                Matter.portal_enabled.is_(True),
+            )
+            .order_by(Matter.number)
+        )
+        with self.db.read() as s:
+            return [_matter_row(r) for r in s.execute(stmt)]
+
+    # The matter's portal --------------------------------------------------------------------
+
+    def set_matter_portal(
+        self, matter_id: int, enabled: bool, *, confirmed: bool = False
+    ) -> MatterPortalChange:
+        """Turn a matter's portal ON or OFF (M1, M4). ON starts from the firm's set (M2) the
+        first time; OFF must be confirmed; ON again offers to publish what is still shared."""
+        rules.r1_may_manage_portal(self.actor.role).check()
+        with self.db.write() as s:
+            matter = self._get(s, Matter, matter_id, "matter")
+            firm = self._firm_portal(s)
+            before = matter_portal_of(matter)
+            if before.enabled == enabled:
+                return MatterPortalChange(enabled)
+            question = rules.m4_turning_matter_off_needs_confirmation(before.enabled, enabled)
+            if question and not confirmed:
+                raise NeedsConfirmation("M4", question)
+            if enabled and matter.portal_permissions is None:
+                matter.portal_permissions = categories_to_names(rules.m2_initial_permissions(firm))
+            matter.portal_enabled = enabled
+            after = matter_portal_of(matter)
+            self._audit(
+                s,
+                "matter.portal",
+                kind="matter",
+                item_id=matter.id,
+                matter_id=matter.id,
+                before=matter_payload(matter, before),
+                after=matter_payload(matter, after),
+            )
+            self._outbox(s, OutboxOp.MATTER, matter_payload(matter, after), matter_id=matter.id)
+            still = 0
+            if enabled:
+                still = (
+                    s.scalar(
+                        select(func.count())
+                        .select_from(ShareMark)
+                        .where(ShareMark.matter_id == matter.id, ShareMark.wanted.is_(True))
+                    )
+                    or 0
+                )
+            return MatterPortalChange(enabled, still, rules.m4_republish_offer(still))
+
+    def set_matter_permissions(self, matter_id: int, categories: Iterable[Category]) -> None:
+        """Narrow (or widen, within the firm's) what a matter permits (M2)."""
+        rules.r1_may_manage_portal(self.actor.role).check()
+        wanted = frozenset(categories)
+        with self.db.write() as s:
+            matter = self._get(s, Matter, matter_id, "matter")
+            firm = self._firm_portal(s)
+            rules.m2_check_permissions(firm, wanted).check()
+            before = matter_portal_of(matter)
+            if before.permissions == wanted and matter.portal_permissions is not None:
+                return
+            matter.portal_permissions = categories_to_names(wanted)
+            after = matter_portal_of(matter)
+            self._audit(
+                s,
+                "matter.permissions",
+                kind="matter",
+                item_id=matter.id,
+                matter_id=matter.id,
+                before=matter_payload(matter, before),
+                after=matter_payload(matter, after),
+            )
+            self._outbox(s, OutboxOp.MATTER, matter_payload(matter, after), matter_id=matter.id)
+
+    def matter_permissions(self, matter_id: int) -> frozenset[Category]:
+        with self.db.read() as s:
+            matter = self._get(s, Matter, matter_id, "matter")
+            return categories_from_names(matter.portal_permissions or [])
+
+    # Client Portal Parties (M5) ---------------------------------------------------------------
+
+    def set_party_access(self, matter_id: int, staff_id: int, access: PartyAccess) -> None:
+        rules.r1_may_manage_portal(self.actor.role).check()
+        with self.db.write() as s:
+            self._get(s, Matter, matter_id, "matter")
+            self._get(s, StaffUser, staff_id, "staff user")
+            party = s.scalar(
+                select(MatterParty).where(
+                    MatterParty.matter_id == matter_id, MatterParty.staff_id == staff_id
+                )
+            )
+            before = party.access if party is not None else PartyAccess.ALLOWED
+            if party is None:
+                party = MatterParty(matter_id=matter_id, staff_id=staff_id, access=access)
+                s.add(party)
+            party.access = access
+            if before is access:
+                return
+            self._audit(
+                s,
+                "matter.party",
+                kind="staff",
+                item_id=staff_id,
+                matter_id=matter_id,
+                before={"access": before},
+                after={"access": access},
+            )
+            s.flush()
+            self._outbox(
+                s, OutboxOp.PARTIES, self._parties_payload(s, matter_id), matter_id=matter_id
+            )
+
+    def _parties_payload(self, s: Session, matter_id: int) -> dict[str, Any]:
+        """Who gets the matter's portal notices: every active staff user not restricted."""
+        return {
+            "matter_id": matter_id,
+            "notify": [
+                {"login": p.login, "name": p.name, "email": p.email}
+                for p in self._parties(s, matter_id)
+                if rules.m5_gets_notifications(p.access)
+            ],
+        }
+
+    def _parties(self, s: Session, matter_id: int) -> list[PartyRow]:
+        access = dict(
+            s.execute(
+                select(MatterParty.staff_id, MatterParty.access).where(
+                    MatterParty.matter_id == matter_id
+                )
+            ).all()
+        )
+        staff = s.scalars(
+            select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name)
+        )
+        return [
+            PartyRow(u.id, u.login, u.name, u.email, u.role, access.get(u.id, PartyAccess.ALLOWED))
+            for u in staff
+        ]
+
+    def parties(self, matter_id: int) -> list[PartyRow]:
+        """Every active staff user with their access to the matter; Allowed unless set."""
+        with self.db.read() as s:
+            self._get(s, Matter, matter_id, "matter")
+            return self._parties(s, matter_id)
+
+    def party_access(self, matter_id: int, staff_id: int | None = None) -> PartyAccess:
+        """The acting (or named) user's access to a matter's client messages (M5)."""
+        staff_id = staff_id if staff_id is not None else self.actor.staff_id
+        with self.db.read() as s:
+            return self._party_access(s, matter_id, staff_id)

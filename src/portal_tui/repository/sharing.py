@@ -1,0 +1,406 @@
+"""Share and unshare (S0-S6): one local transaction writes the share mark, the audit entry and
+the outbox row together, so a share is never half-done and never lost."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal_tui.domain import rules, texts
+from portal_tui.domain.decision import NeedsConfirmation, Refused
+from portal_tui.domain.kinds import ItemKind
+from portal_tui.domain.records import AuditRow, Share, ShareRecord
+from portal_tui.domain.states import InvoiceStatus, OutboxOp, ShareState
+from portal_tui.store.models import (
+    AuditEntry,
+    CalendarEvent,
+    Document,
+    Folder,
+    IntakeForm,
+    Invoice,
+    InvoiceLine,
+    Matter,
+    Message,
+    Note,
+    ShareMark,
+    StaffUser,
+    Task,
+)
+from portal_tui.store.types import utcnow
+
+from .base import RepositoryBase, matter_portal_of
+
+ItemModel = Invoice | CalendarEvent | Task | Note | Document | Message | IntakeForm
+
+MODEL_OF: dict[ItemKind, type[ItemModel]] = {
+    ItemKind.INVOICE: Invoice,
+    ItemKind.EVENT: CalendarEvent,
+    ItemKind.TASK: Task,
+    ItemKind.NOTE: Note,
+    ItemKind.DOCUMENT: Document,
+    ItemKind.MESSAGE: Message,
+    ItemKind.FORM: IntakeForm,
+}
+
+
+def _quantity(milli: int) -> str:
+    whole, frac = divmod(milli, 1000)
+    return f"{whole}.{frac:03d}".rstrip("0").rstrip(".")
+
+
+def snapshot(s: Session, kind: ItemKind, obj: ItemModel) -> dict[str, Any]:
+    """The copy of an item the portal receives: what a client may read, nothing more."""
+    if isinstance(obj, Invoice):
+        lines = s.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == obj.id)
+            .order_by(InvoiceLine.position)
+        )
+        return {
+            "number": obj.number,
+            "issued_on": obj.issued_on,
+            "due_on": obj.due_on,
+            "status": obj.status,
+            "total_cents": obj.total_cents,
+            "paid_cents": obj.paid_cents,
+            "memo": obj.memo,
+            "lines": [
+                {
+                    "description": ln.description,
+                    "quantity": _quantity(ln.quantity_milli),
+                    "rate_cents": ln.rate_cents,
+                    "amount_cents": ln.amount_cents,
+                }
+                for ln in lines
+            ],
+        }
+    if isinstance(obj, CalendarEvent):
+        return {
+            "title": obj.title,
+            "starts_at": obj.starts_at,
+            "ends_at": obj.ends_at,
+            "location": obj.location,
+            "description": obj.description,
+        }
+    if isinstance(obj, Task):
+        return {
+            "title": obj.title,
+            "due_on": obj.due_on,
+            "done": obj.done,
+            "description": obj.description,
+        }
+    if isinstance(obj, Note):
+        return {"subject": obj.subject, "body": obj.body, "created_at": obj.created_at}
+    if isinstance(obj, Document):
+        folder = s.get(Folder, obj.folder_id)
+        # The bytes travel separately: the delivery worker reads them when it sends.
+        return {
+            "name": obj.name,
+            "content_type": obj.content_type,
+            "size": obj.size,
+            "sha256": obj.sha256,
+            "folder": folder.name if folder else "",
+            "created_at": obj.created_at,
+        }
+    if isinstance(obj, Message):
+        return {
+            "subject": obj.subject,
+            "body": obj.body,
+            "author_name": obj.author_name,
+            "from_client": obj.from_client,
+            "sent_at": obj.sent_at,
+        }
+    assert isinstance(obj, IntakeForm)
+    return {"name": obj.name, "description": obj.description, "fields": obj.fields}
+
+
+def share_of(mark: ShareMark | None) -> Share:
+    if mark is None:
+        return Share()
+    return Share(mark.state, mark.wanted, mark.last_error)
+
+
+class SharingMixin(RepositoryBase):
+    # Public commands ---------------------------------------------------------------------------
+
+    def share(self, kind: ItemKind, item_id: int, *, confirmed: bool = False) -> str:
+        """Share one item (S1-S6). A Draft invoice raises NeedsConfirmation first (S1)."""
+        with self.db.write() as s:
+            obj = self._item(s, kind, item_id)
+            return self._share(s, kind, obj, confirmed=confirmed)
+
+    def unshare(self, kind: ItemKind, item_id: int) -> str:
+        with self.db.write() as s:
+            obj = self._item(s, kind, item_id)
+            return self._unshare(s, kind, obj)
+
+    def share_many(
+        self, items: Iterable[tuple[ItemKind, int]], *, share: bool, confirmed: bool = True
+    ) -> tuple[int, list[tuple[ItemKind, int, str]]]:
+        """Bulk share or unshare in one transaction and one batch (one email per client).
+
+        Returns how many changed, and each refused item with the reason. A Draft invoice in a
+        bulk share is refused unless `confirmed` (the bulk confirmation covered finalising).
+        """
+        batch = uuid.uuid4().hex
+        done = 0
+        refused: list[tuple[ItemKind, int, str]] = []
+        with self.db.write() as s:
+            for kind, item_id in items:
+                try:
+                    obj = self._item(s, kind, item_id)
+                    if share:
+                        self._share(s, kind, obj, confirmed=confirmed, batch=batch)
+                    else:
+                        self._unshare(s, kind, obj, batch=batch)
+                    done += 1
+                except (Refused, NeedsConfirmation) as exc:
+                    refused.append((kind, item_id, str(exc)))
+        return done, refused
+
+    def share_state(self, kind: ItemKind, item_id: int) -> Share:
+        with self.db.read() as s:
+            return share_of(self._mark(s, kind, item_id))
+
+    def share_record(self, kind: ItemKind, item_id: int) -> ShareRecord | None:
+        """An item's share mark in full: who shared and unshared it, first view and download."""
+        with self.db.read() as s:
+            mark = self._mark(s, kind, item_id)
+            if mark is None:
+                return None
+
+            def login(staff_id: int | None) -> str | None:
+                user = s.get(StaffUser, staff_id) if staff_id is not None else None
+                return user.login if user is not None else None
+
+            return ShareRecord(
+                kind,
+                item_id,
+                mark.matter_id,
+                share_of(mark),
+                mark.version,
+                login(mark.shared_by_id),
+                mark.shared_at,
+                login(mark.unshared_by_id),
+                mark.unshared_at,
+                mark.first_viewed_at,
+                mark.first_downloaded_at,
+            )
+
+    def audit_for_item(self, kind: str, item_id: int) -> list[AuditRow]:
+        with self.db.read() as s:
+            entries = s.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.kind == kind, AuditEntry.item_id == item_id)
+                .order_by(AuditEntry.id)
+            )
+            return [
+                AuditRow(
+                    e.id, e.at, e.actor, e.action, e.kind, e.item_id, e.matter_id, e.before, e.after
+                )
+                for e in entries
+            ]
+
+    def republish_matter(self, matter_id: int, *, publish: bool) -> int:
+        """M4's offer after turning a matter back ON: publish again every item still marked
+        shared, or (declined) let those marks go. Returns how many items it touched."""
+        rules.r1_may_manage_portal(self.actor.role).check()
+        batch = uuid.uuid4().hex
+        with self.db.write() as s:
+            marks = list(
+                s.scalars(
+                    select(ShareMark).where(
+                        ShareMark.matter_id == matter_id, ShareMark.wanted.is_(True)
+                    )
+                )
+            )
+            for mark in marks:
+                obj = self._item(s, mark.kind, mark.item_id)
+                if publish:
+                    self._publish(s, mark.kind, obj, mark, batch=batch, action="republish")
+                else:
+                    self._revoke(s, mark.kind, obj, mark, batch=batch)
+            return len(marks)
+
+    # Within a transaction ---------------------------------------------------------------------
+
+    def _item(self, s: Session, kind: ItemKind, item_id: int) -> ItemModel:
+        return self._get(s, MODEL_OF[kind], item_id, kind.label)
+
+    @staticmethod
+    def _mark(s: Session, kind: ItemKind, item_id: int) -> ShareMark | None:
+        return s.scalar(
+            select(ShareMark).where(ShareMark.kind == kind, ShareMark.item_id == item_id)
+        )
+
+    def _check_share(self, s: Session, kind: ItemKind, obj: ItemModel) -> int:
+        """Every rule a share must pass; returns the item's matter id."""
+        role = self.actor.role
+        firm = self._firm_portal(s)
+        rules.r1_may_share(role, kind).check()
+        if isinstance(obj, IntakeForm):
+            matter = s.get(Matter, obj.matter_id) if obj.matter_id is not None else None
+            portal = matter_portal_of(matter) if matter is not None else None
+            rules.s4_may_share_form(obj.rule, portal, firm).check()
+            assert matter is not None
+            return matter.id
+        matter = self._get(s, Matter, obj.matter_id, "matter")
+        portal = matter_portal_of(matter)
+        if isinstance(obj, Message):
+            staff_id = self.actor.staff_id
+            access = self._party_access(s, matter.id, staff_id)
+            rules.s5_may_message(firm, portal, access).check()
+        rules.may_share(role, kind, firm, portal).check()
+        return matter.id
+
+    def _share(
+        self,
+        s: Session,
+        kind: ItemKind,
+        obj: ItemModel,
+        *,
+        confirmed: bool,
+        batch: str | None = None,
+    ) -> str:
+        matter_id = self._check_share(s, kind, obj)
+        mark = self._mark(s, kind, obj.id)
+        if mark is not None and mark.wanted and mark.state is not ShareState.FAILED:
+            raise Refused("S0", texts.ALREADY_SHARED.format(label=kind.label))
+        if isinstance(obj, Invoice) and rules.s1_needs_finalising(obj.status):
+            if not confirmed:
+                raise NeedsConfirmation("S1", texts.UNFINAL_INVOICE_CONFIRM)
+            obj.status = InvoiceStatus.FINAL
+            self._audit(
+                s,
+                "invoice.finalise",
+                kind=kind.value,
+                item_id=obj.id,
+                matter_id=matter_id,
+                before={"status": InvoiceStatus.DRAFT},
+                after={"status": InvoiceStatus.FINAL},
+            )
+        if mark is None:
+            mark = ShareMark(
+                kind=kind,
+                item_id=obj.id,
+                matter_id=matter_id,
+                wanted=False,
+                state=ShareState.NOT_SHARED,
+                version=0,
+            )
+            s.add(mark)
+        self._publish(s, kind, obj, mark, batch=batch, action="share")
+        if kind is ItemKind.INVOICE:
+            return texts.INVOICE_SHARED
+        return texts.ITEM_SHARED.format(label=kind.label)
+
+    def _publish(
+        self,
+        s: Session,
+        kind: ItemKind,
+        obj: ItemModel,
+        mark: ShareMark,
+        *,
+        batch: str | None,
+        action: str,
+    ) -> None:
+        """Ask for (or refresh) the portal's copy: a new version, pending until delivered."""
+        firm = self._firm_portal(s)
+        before = {"state": mark.state, "wanted": mark.wanted}
+        now = utcnow()
+        if not mark.wanted:
+            mark.shared_by_id, mark.shared_at = self.actor.staff_id, now
+        mark.wanted = True
+        mark.state = ShareState.PENDING
+        mark.version += 1
+        mark.last_error = None
+        s.flush()
+        self._outbox(
+            s,
+            OutboxOp.PUBLISH,
+            {
+                "kind": kind,
+                "item_id": obj.id,
+                "matter_id": mark.matter_id,
+                "version": mark.version,
+                "notify": firm.notify_new_items,
+                "data": snapshot(s, kind, obj),
+            },
+            kind=kind.value,
+            item_id=obj.id,
+            matter_id=mark.matter_id,
+            version=mark.version,
+            batch=batch,
+        )
+        self._audit(
+            s,
+            action,
+            kind=kind.value,
+            item_id=obj.id,
+            matter_id=mark.matter_id,
+            before=before,
+            after={"state": mark.state, "version": mark.version},
+        )
+
+    def _unshare(
+        self, s: Session, kind: ItemKind, obj: ItemModel, *, batch: str | None = None
+    ) -> str:
+        rules.may_unshare(self.actor.role, kind).check()
+        mark = self._mark(s, kind, obj.id)
+        if mark is None or not mark.wanted:
+            raise Refused("S0", texts.NOT_SHARED_YET.format(label=kind.label))
+        self._revoke(s, kind, obj, mark, batch=batch)
+        if kind is ItemKind.INVOICE:
+            return texts.INVOICE_UNSHARED
+        return texts.ITEM_UNSHARED.format(label=kind.label)
+
+    def _revoke(
+        self, s: Session, kind: ItemKind, obj: ItemModel, mark: ShareMark, *, batch: str | None
+    ) -> None:
+        before = {"state": mark.state, "wanted": mark.wanted}
+        mark.wanted = False
+        mark.state = ShareState.PENDING
+        mark.version += 1
+        mark.last_error = None
+        mark.unshared_by_id, mark.unshared_at = self.actor.staff_id, utcnow()
+        s.flush()
+        self._outbox(
+            s,
+            OutboxOp.REVOKE,
+            {"kind": kind, "item_id": obj.id, "matter_id": mark.matter_id, "version": mark.version},
+            kind=kind.value,
+            item_id=obj.id,
+            matter_id=mark.matter_id,
+            version=mark.version,
+            batch=batch,
+        )
+        self._audit(
+            s,
+            "unshare",
+            kind=kind.value,
+            item_id=obj.id,
+            matter_id=mark.matter_id,
+            before=before,
+            after={"state": mark.state, "version": mark.version},
+        )
+
+    def _set_shared(
+        self, s: Session, kind: ItemKind, obj: ItemModel, want: bool | None, changed: bool
+    ) -> str | None:
+        """After an add or edit: apply the Share checkbox (S2), or refresh the portal's copy
+        of an item that stays shared and changed."""
+        mark = self._mark(s, kind, obj.id)
+        is_shared = mark is not None and mark.wanted
+        if want is True and not is_shared:
+            return self._share(s, kind, obj, confirmed=False)
+        if want is False and is_shared:
+            return self._unshare(s, kind, obj)
+        if is_shared and changed:
+            assert mark is not None
+            self._check_share(s, kind, obj)
+            self._publish(s, kind, obj, mark, batch=None, action="republish")
+        return None

@@ -1,0 +1,1 @@
+"""The portal service: staff API, the clients' pages, and email."""

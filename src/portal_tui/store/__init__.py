@@ -1,0 +1,1 @@
+"""The firm database: models, engine set-up and migrations."""

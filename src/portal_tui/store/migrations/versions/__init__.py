@@ -1,0 +1,1 @@
+"""Revision files, named `NNNN_slug.py` with the same revision id (Alembic skips this file)."""

@@ -1,0 +1,105 @@
+"""Shared fixtures: a fresh firm database on SQLite and on a real PostgreSQL server.
+
+PostgreSQL comes from PORTAL_TUI_TEST_PG_URL (an admin URL; `.ci/run` starts a server and
+sets it). Without it the PostgreSQL half is skipped locally, and fails under CI, where a
+silent skip would hide a whole backend.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_ADMIN_URL = os.environ.get("PORTAL_TUI_TEST_PG_URL", "")
+
+
+def _pg_admin_engine():  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    from portal_tui.store.database import normalise_url
+
+    return create_engine(normalise_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_admin():  # type: ignore[no-untyped-def]
+    if not PG_ADMIN_URL:
+        if os.environ.get("CI"):
+            pytest.fail("PORTAL_TUI_TEST_PG_URL is not set under CI: .ci/run must start PostgreSQL")
+        pytest.skip("PostgreSQL not configured (set PORTAL_TUI_TEST_PG_URL)")
+    engine = _pg_admin_engine()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_admin) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    from sqlalchemy import text
+
+    from portal_tui.store.database import normalise_url
+
+    name = f"pt_{uuid.uuid4().hex[:16]}"
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = normalise_url(PG_ADMIN_URL).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'firm.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that takes this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'firm.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_admin) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A PostgreSQL database migrated once per session, copied for each test that needs a
+    schema (CREATE DATABASE … TEMPLATE is far quicker than migrating every time)."""
+    from sqlalchemy import text
+
+    from portal_tui.store.database import Database, normalise_url
+    from portal_tui.store.migrate import ensure_current
+
+    name = f"pt_tmpl_{uuid.uuid4().hex[:12]}"
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    db = Database(normalise_url(PG_ADMIN_URL).set(database=name))
+    ensure_current(db)
+    db.dispose()
+    yield name
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A firm database with the current schema, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'firm.db'}"
+        return
+    from sqlalchemy import text
+
+    from portal_tui.store.database import normalise_url
+
+    admin = request.getfixturevalue("pg_admin")
+    template = request.getfixturevalue("pg_template")
+    name = f"pt_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield normalise_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
