@@ -166,6 +166,28 @@ class RepositoryBase:
             )
         )
 
+    def _apply(
+        self,
+        s: Session,
+        obj: object,
+        changes: dict[str, Any],
+        action: str,
+        kind: str,
+        item_id: int,
+        matter_id: int | None,
+    ) -> dict[str, Any]:
+        """Set fields, and audit only what really changed. Returns the old values changed."""
+        before = {k: getattr(obj, k) for k in changes if getattr(obj, k) != changes[k]}
+        if not before:
+            return {}
+        for k in before:
+            setattr(obj, k, changes[k])
+        after = {k: changes[k] for k in before}
+        self._audit(
+            s, action, kind=kind, item_id=item_id, matter_id=matter_id, before=before, after=after
+        )
+        return before
+
     def _outbox(
         self,
         s: Session,

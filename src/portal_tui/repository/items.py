@@ -299,20 +299,8 @@ class ItemsMixin(SharingMixin):
                 rules.m5_may_use_messages(
                     self._party_access(s, obj.matter_id, self.actor.staff_id)
                 ).check()
-            before = {k: getattr(obj, k) for k in changes if getattr(obj, k) != changes[k]}
-            for k in before:
-                setattr(obj, k, changes[k])
-            if before:
-                self._audit(
-                    s,
-                    "edit",
-                    kind=kind.value,
-                    item_id=item_id,
-                    matter_id=matter_id,
-                    before=before,
-                    after={k: changes[k] for k in before},
-                )
-            return self._set_shared(s, kind, obj, share, changed=bool(before))
+            changed = self._apply(s, obj, changes, "edit", kind.value, item_id, matter_id)
+            return self._set_shared(s, kind, obj, share, changed=bool(changed))
 
     def delete_item(self, kind: ItemKind, item_id: int) -> None:
         """Delete an item; a shared one is first taken off the portal (same transaction)."""

@@ -4,7 +4,7 @@ with its share mark for the far-left icon column (S0)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -35,7 +35,6 @@ from portal_tui.store.models import (
     Folder,
     IntakeForm,
     Invoice,
-    InvoiceLine,
     Matter,
     MatterParty,
     Message,
@@ -45,7 +44,7 @@ from portal_tui.store.models import (
 )
 
 from .paging import AnyRow, AnySelect, Column, keyset_page, like_pattern
-from .sharing import MODEL_OF, SharingMixin, _quantity
+from .sharing import MODEL_OF, SharingMixin, invoice_line_rows
 
 # Tasks without a due date sort after every dated one.
 _NO_DUE = date(9999, 12, 31)
@@ -57,96 +56,26 @@ def _share(r: AnyRow) -> Share:
     return Share(r.share_state, bool(r.share_wanted), r.share_error)
 
 
-def _invoice(r: AnyRow) -> InvoiceRow:
-    return InvoiceRow(
-        r.id,
-        r.matter_id,
-        r.matter_number,
-        r.client_name,
-        r.number,
-        r.issued_on,
-        r.due_on,
-        r.status,
-        r.total_cents,
-        r.paid_cents,
-        _share(r),
-        (r.issued_on, r.id),
-    )
+def _mapper(cls: type[Any], sort_field: str) -> Callable[[AnyRow], Any]:
+    """Build a list row of `cls` from a result row whose columns are named as its fields."""
+    names = [f.name for f in fields(cls) if f.name not in ("share", "key", "kind")]
+
+    def to_row(r: AnyRow) -> Any:
+        values = r._mapping
+        key_value = values[sort_field]
+        if key_value is None and sort_field == "due_on":
+            key_value = _NO_DUE
+        return cls(**{n: values[n] for n in names}, share=_share(r), key=(key_value, values["id"]))
+
+    return to_row
 
 
-def _event(r: AnyRow) -> EventRow:
-    return EventRow(
-        r.id,
-        r.matter_id,
-        r.matter_number,
-        r.title,
-        r.starts_at,
-        r.ends_at,
-        r.location,
-        r.description,
-        _share(r),
-        (r.starts_at, r.id),
-    )
-
-
-def _task(r: AnyRow) -> TaskRow:
-    return TaskRow(
-        r.id,
-        r.matter_id,
-        r.matter_number,
-        r.title,
-        r.due_on,
-        r.done,
-        r.assignee_id,
-        r.description,
-        _share(r),
-        (r.due_on or _NO_DUE, r.id),
-    )
-
-
-def _note(r: AnyRow) -> NoteRow:
-    return NoteRow(
-        r.id,
-        r.matter_id,
-        r.matter_number,
-        r.subject,
-        r.body,
-        r.created_at,
-        _share(r),
-        (r.created_at, r.id),
-    )
-
-
-def _document(r: AnyRow) -> DocumentRow:
-    return DocumentRow(
-        r.id,
-        r.matter_id,
-        r.folder_id,
-        r.folder_name,
-        r.name,
-        r.source,
-        r.content_type,
-        r.size,
-        r.from_client,
-        r.created_at,
-        _share(r),
-        (r.name, r.id),
-    )
-
-
-def _message(r: AnyRow) -> MessageRow:
-    return MessageRow(
-        r.id,
-        r.matter_id,
-        r.matter_number,
-        r.author_name,
-        r.from_client,
-        r.subject,
-        r.body,
-        r.sent_at,
-        _share(r),
-        (r.sent_at, r.id),
-    )
+_invoice = _mapper(InvoiceRow, "issued_on")
+_event = _mapper(EventRow, "starts_at")
+_task = _mapper(TaskRow, "due_on")
+_note = _mapper(NoteRow, "created_at")
+_document = _mapper(DocumentRow, "name")
+_message = _mapper(MessageRow, "sent_at")
 
 
 def _form(r: AnyRow) -> FormRow:
@@ -389,17 +318,7 @@ class ListsMixin(SharingMixin):
 
     def invoice_lines(self, invoice_id: int) -> list[InvoiceLineRow]:
         with self.db.read() as s:
-            lines = s.scalars(
-                select(InvoiceLine)
-                .where(InvoiceLine.invoice_id == invoice_id)
-                .order_by(InvoiceLine.position)
-            )
-            return [
-                InvoiceLineRow(
-                    ln.description, _quantity(ln.quantity_milli), ln.rate_cents, ln.amount_cents
-                )
-                for ln in lines
-            ]
+            return invoice_line_rows(s, invoice_id)
 
     def count_shared(self, matter_id: int | None = None) -> dict[ShareState, int]:
         """How many items stand in each share state (for a status line)."""

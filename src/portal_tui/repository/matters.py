@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portal_tui.domain import rules
-from portal_tui.domain.decision import NeedsConfirmation, Refused
+from portal_tui.domain.decision import Invalid, NeedsConfirmation
 from portal_tui.domain.kinds import Category, categories_from_names, categories_to_names
 from portal_tui.domain.records import (
     ClientRow,
@@ -100,7 +100,7 @@ class MattersMixin(RepositoryBase):
     def edit_client(self, client_id: int, **changes: Any) -> None:
         unknown = set(changes) - set(_CLIENT_FIELDS)
         if unknown:
-            raise ValueError(f"unknown client fields: {sorted(unknown)}")
+            raise Invalid(f"A client has no field(s) {sorted(unknown)}.")
         with self.db.write() as s:
             client = self._get(s, Client, client_id, "client")
             self._apply(s, client, changes, "client.edit", "client", client.id, None)
@@ -108,33 +108,6 @@ class MattersMixin(RepositoryBase):
     def client(self, client_id: int) -> ClientRow:
         with self.db.read() as s:
             return client_row(self._get(s, Client, client_id, "client"))
-
-    def _apply(
-        self,
-        s: Session,
-        obj: object,
-        changes: dict[str, Any],
-        action: str,
-        kind: str,
-        item_id: int,
-        matter_id: int | None,
-    ) -> dict[str, Any]:
-        """Set fields, and audit only what really changed. Returns the changed fields."""
-        before = {k: getattr(obj, k) for k in changes if getattr(obj, k) != changes[k]}
-        if not before:
-            return {}
-        for k in before:
-            setattr(obj, k, changes[k])
-        self._audit(
-            s,
-            action,
-            kind=kind,
-            item_id=item_id,
-            matter_id=matter_id,
-            before=before,
-            after={k: changes[k] for k in before},
-        )
-        return before
 
     # Matters --------------------------------------------------------------------------------
 
@@ -152,7 +125,7 @@ class MattersMixin(RepositoryBase):
         with self.db.write() as s:
             self._get(s, Client, client_id, "client")
             if s.scalar(select(Matter.id).where(Matter.number == number)) is not None:
-                raise Refused("M1", f"A matter numbered {number!r} already exists.")
+                raise Invalid(f"A matter numbered {number!r} already exists.")
             matter = Matter(
                 client_id=client_id,
                 number=number,
@@ -178,7 +151,7 @@ class MattersMixin(RepositoryBase):
     def edit_matter(self, matter_id: int, **changes: Any) -> None:
         unknown = set(changes) - set(_MATTER_FIELDS)
         if unknown:
-            raise ValueError(f"unknown matter fields: {sorted(unknown)}")
+            raise Invalid(f"A matter has no field(s) {sorted(unknown)}.")
         with self.db.write() as s:
             matter = self._get(s, Matter, matter_id, "matter")
             self._apply(s, matter, changes, "matter.edit", "matter", matter.id, matter.id)

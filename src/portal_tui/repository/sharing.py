@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from portal_tui.domain import rules, texts
 from portal_tui.domain.decision import NeedsConfirmation, Refused
 from portal_tui.domain.kinds import ItemKind
-from portal_tui.domain.records import AuditRow, Share, ShareRecord
+from portal_tui.domain.records import AuditRow, InvoiceLineRow, Share, ShareRecord
 from portal_tui.domain.states import InvoiceStatus, OutboxOp, ShareState
 from portal_tui.store.models import (
     AuditEntry,
@@ -52,69 +53,52 @@ def _quantity(milli: int) -> str:
     return f"{whole}.{frac:03d}".rstrip("0").rstrip(".")
 
 
+def invoice_line_rows(s: Session, invoice_id: int) -> list[InvoiceLineRow]:
+    lines = s.scalars(
+        select(InvoiceLine)
+        .where(InvoiceLine.invoice_id == invoice_id)
+        .order_by(InvoiceLine.position)
+    )
+    return [
+        InvoiceLineRow(ln.description, _quantity(ln.quantity_milli), ln.rate_cents, ln.amount_cents)
+        for ln in lines
+    ]
+
+
 def snapshot(s: Session, kind: ItemKind, obj: ItemModel) -> dict[str, Any]:
     """The copy of an item the portal receives: what a client may read, nothing more."""
     if isinstance(obj, Invoice):
-        lines = s.scalars(
-            select(InvoiceLine)
-            .where(InvoiceLine.invoice_id == obj.id)
-            .order_by(InvoiceLine.position)
-        )
-        return {
-            "number": obj.number,
-            "issued_on": obj.issued_on,
-            "due_on": obj.due_on,
-            "status": obj.status,
-            "total_cents": obj.total_cents,
-            "paid_cents": obj.paid_cents,
-            "memo": obj.memo,
-            "lines": [
-                {
-                    "description": ln.description,
-                    "quantity": _quantity(ln.quantity_milli),
-                    "rate_cents": ln.rate_cents,
-                    "amount_cents": ln.amount_cents,
-                }
-                for ln in lines
-            ],
-        }
-    if isinstance(obj, CalendarEvent):
-        return {
-            "title": obj.title,
-            "starts_at": obj.starts_at,
-            "ends_at": obj.ends_at,
-            "location": obj.location,
-            "description": obj.description,
-        }
-    if isinstance(obj, Task):
-        return {
-            "title": obj.title,
-            "due_on": obj.due_on,
-            "done": obj.done,
-            "description": obj.description,
-        }
-    if isinstance(obj, Note):
-        return {"subject": obj.subject, "body": obj.body, "created_at": obj.created_at}
+        lines = [asdict(line) for line in invoice_line_rows(s, obj.id)]
+        return {**_fields(obj, kind), "lines": lines}
     if isinstance(obj, Document):
         folder = s.get(Folder, obj.folder_id)
         # The bytes travel separately: the delivery worker reads them when it sends.
-        return {
-            "name": obj.name,
-            "content_type": obj.content_type,
-            "size": obj.size,
-            "sha256": obj.sha256,
-            "folder": folder.name if folder else "",
-            "created_at": obj.created_at,
-        }
-    if isinstance(obj, Message):
-        return {
-            "subject": obj.subject,
-            "body": obj.body,
-            "author_name": obj.author_name,
-            "from_client": obj.from_client,
-            "sent_at": obj.sent_at,
-        }
-    assert isinstance(obj, IntakeForm)
+        return {**_fields(obj, kind), "folder": folder.name if folder else ""}
+    return _fields(obj, kind)
+
+
+# What the portal's copy of each kind holds, beyond what snapshot() adds itself.
+_SNAPSHOT_FIELDS: dict[ItemKind, tuple[str, ...]] = {
+    ItemKind.INVOICE: (
+        "number",
+        "issued_on",
+        "due_on",
+        "status",
+        "total_cents",
+        "paid_cents",
+        "memo",
+    ),
+    ItemKind.EVENT: ("title", "starts_at", "ends_at", "location", "description"),
+    ItemKind.TASK: ("title", "due_on", "done", "description"),
+    ItemKind.NOTE: ("subject", "body", "created_at"),
+    ItemKind.DOCUMENT: ("name", "content_type", "size", "sha256", "created_at"),
+    ItemKind.MESSAGE: ("subject", "body", "author_name", "from_client", "sent_at"),
+    ItemKind.FORM: ("name", "description", "fields"),
+}
+
+
+def _fields(obj: ItemModel, kind: ItemKind) -> dict[str, Any]:
+    return {f: getattr(obj, f) for f in _SNAPSHOT_FIELDS[kind]}
     return {"name": obj.name, "description": obj.description, "fields": obj.fields}
 
 
