@@ -20,7 +20,7 @@ PG_ADMIN_URL = os.environ.get("PORTAL_TUI_TEST_PG_URL", "")
 def _pg_admin_engine():  # type: ignore[no-untyped-def]
     from sqlalchemy import create_engine
 
-    from portal_tui.store.database import normalise_url
+    from portal_tui.database import normalise_url
 
     return create_engine(normalise_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
 
@@ -41,7 +41,7 @@ def pg_url(pg_admin) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     from sqlalchemy import text
 
-    from portal_tui.store.database import normalise_url
+    from portal_tui.database import normalise_url
 
     name = f"pt_{uuid.uuid4().hex[:16]}"
     with pg_admin.connect() as conn:
@@ -71,7 +71,7 @@ def pg_template(pg_admin) -> Iterator[str]:  # type: ignore[no-untyped-def]
     schema (CREATE DATABASE … TEMPLATE is far quicker than migrating every time)."""
     from sqlalchemy import text
 
-    from portal_tui.store.database import Database, normalise_url
+    from portal_tui.database import Database, normalise_url
     from portal_tui.store.migrate import ensure_current
 
     name = f"pt_tmpl_{uuid.uuid4().hex[:12]}"
@@ -93,7 +93,7 @@ def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     from sqlalchemy import text
 
-    from portal_tui.store.database import normalise_url
+    from portal_tui.database import normalise_url
 
     admin = request.getfixturevalue("pg_admin")
     template = request.getfixturevalue("pg_template")

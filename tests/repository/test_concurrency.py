@@ -17,7 +17,7 @@ WORKER = textwrap.dedent(
     import json, sys
     from portal_tui.domain import ItemKind, Refused
     from portal_tui.repository import Repository
-    from portal_tui.store.database import Database
+    from portal_tui.database import Database
 
     url, me, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     notes = json.loads(sys.argv[4])

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Table, select
 
-from portal_tui.store.database import Database
+from portal_tui.database import Database
 from portal_tui.store.models import Base
 
 # The clock's columns, and linked_path, which names the test's own temporary folder.

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal_tui.database import Database
 from portal_tui.domain import rules
 from portal_tui.domain.kinds import ALL_CATEGORIES, Category, ItemKind, categories_from_names
 from portal_tui.domain.states import (
@@ -27,7 +28,6 @@ from portal_tui.domain.states import (
 from portal_tui.repository import Repository
 from portal_tui.seed.demo import DemoRefused, default_linked_root, seed_demo, tiny_pdf
 from portal_tui.seed.demo_data import CLIENT_PORTAL_FOLDER, LINKED_DIR
-from portal_tui.store.database import Database
 from portal_tui.store.models import (
     Client,
     Document,
@@ -61,7 +61,7 @@ def demo_firm(
         return
     from sqlalchemy import text
 
-    from portal_tui.store.database import normalise_url
+    from portal_tui.database import normalise_url
 
     admin = request.getfixturevalue("pg_admin")
     name = f"pt_demo_{uuid.uuid4().hex[:12]}"

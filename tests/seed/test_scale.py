@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from portal_tui.database import Database
 from portal_tui.domain.kinds import ItemKind, categories_from_names
 from portal_tui.domain.states import InvoiceStatus, ShareState
 from portal_tui.repository import Repository
 from portal_tui.seed.demo import seed_demo
 from portal_tui.seed.scale import seed_scale, split_activities
-from portal_tui.store.database import Database
 from portal_tui.store.models import (
     CalendarEvent,
     Client,

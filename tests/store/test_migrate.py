@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from portal_tui.database import Database
+from portal_tui.sqltypes import utcnow
 from portal_tui.store import migrate
-from portal_tui.store.database import Database
 from portal_tui.store.migrate import (
     HEAD_REVISION,
     DatabaseLockedError,
@@ -32,7 +33,6 @@ from portal_tui.store.migrate import (
     ensure_current,
 )
 from portal_tui.store.models import AuditEntry, Base
-from portal_tui.store.types import utcnow
 
 SRC = Path(migrate.__file__).resolve().parents[2]
 
@@ -138,7 +138,7 @@ def test_fast_path_of_a_current_database_does_not_import_alembic(
     ensure_current(sqlite_db)
     code = (
         "import sys\n"
-        "from portal_tui.store.database import Database\n"
+        "from portal_tui.database import Database\n"
         "from portal_tui.store.migrate import ensure_current\n"
         "ensure_current(Database(sys.argv[1]))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'filelock')))\n"
@@ -364,7 +364,7 @@ _RACER = """
 import logging, sys, time
 from pathlib import Path
 import alembic.command  # imported up front, so the race is over the lock, not imports
-from portal_tui.store.database import Database
+from portal_tui.database import Database
 from portal_tui.store.migrate import ensure_current
 
 url, go, ready, log_file = sys.argv[1:5]

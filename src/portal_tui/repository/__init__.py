@@ -3,7 +3,7 @@ rules of RULES.md, write the audit trail and the outbox."""
 
 from __future__ import annotations
 
-from portal_tui.store.database import Database
+from portal_tui.database import Database
 
 from .base import SYSTEM, Actor
 from .contacts import ContactsMixin

@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal_tui.database import Database
 from portal_tui.domain import texts
 from portal_tui.domain.decision import NotFound, Refused
 from portal_tui.domain.kinds import categories_from_names
 from portal_tui.domain.rules import FirmPortal, MatterPortal, f2_default_firm_portal
 from portal_tui.domain.states import OutboxOp, PartyAccess, StaffRole
-from portal_tui.store.database import Database
+from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import (
     AuditEntry,
     FirmSettings,
@@ -25,7 +26,6 @@ from portal_tui.store.models import (
     OutboxEntry,
     StaffUser,
 )
-from portal_tui.store.types import utcnow
 
 SYSTEM_LOGIN = "system"
 

@@ -12,8 +12,8 @@ from portal_tui.domain import rules, texts
 from portal_tui.domain.decision import NeedsConfirmation
 from portal_tui.domain.records import ContactRow
 from portal_tui.domain.states import ContactAction, ContactStatus, OutboxOp
+from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import Client, Matter, PortalContact
-from portal_tui.store.types import utcnow
 
 from .base import RepositoryBase, matter_portal_of
 

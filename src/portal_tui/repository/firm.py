@@ -12,8 +12,8 @@ from portal_tui.domain.kinds import Category, categories_to_names
 from portal_tui.domain.records import StaffRow
 from portal_tui.domain.rules import FirmPortal
 from portal_tui.domain.states import OutboxOp, StaffRole
+from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import FirmSettings, StaffUser
-from portal_tui.store.types import utcnow
 
 from .base import RepositoryBase, firm_portal_of
 

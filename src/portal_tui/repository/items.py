@@ -19,6 +19,7 @@ from portal_tui.domain.decision import Invalid, NotFound
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import FolderRow
 from portal_tui.domain.states import DocumentSource, FieldType, FormRule, InvoiceStatus
+from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import (
     CalendarEvent,
     Document,
@@ -31,7 +32,6 @@ from portal_tui.store.models import (
     Note,
     Task,
 )
-from portal_tui.store.types import utcnow
 
 from .sharing import ItemModel, SharingMixin
 

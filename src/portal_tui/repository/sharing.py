@@ -16,6 +16,7 @@ from portal_tui.domain.decision import NeedsConfirmation, Refused
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import AuditRow, InvoiceLineRow, Share, ShareRecord
 from portal_tui.domain.states import InvoiceStatus, OutboxOp, ShareState
+from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import (
     AuditEntry,
     CalendarEvent,
@@ -31,7 +32,6 @@ from portal_tui.store.models import (
     StaffUser,
     Task,
 )
-from portal_tui.store.types import utcnow
 
 from .base import RepositoryBase, matter_portal_of
 

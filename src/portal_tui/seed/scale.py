@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select, text
 
+from portal_tui.database import Database
 from portal_tui.domain.kinds import (
     ALL_CATEGORIES,
     Category,
@@ -39,7 +40,6 @@ from portal_tui.domain.states import (
     StaffRole,
 )
 from portal_tui.store import models
-from portal_tui.store.database import Database
 from portal_tui.store.migrate import ensure_current
 
 BATCH_ROWS = 10_000

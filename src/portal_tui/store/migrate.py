@@ -34,7 +34,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from .database import BUSY_TIMEOUT_MS, Database
+from portal_tui.database import BUSY_TIMEOUT_MS, Database
 
 if TYPE_CHECKING:
     from alembic.config import Config

@@ -41,8 +41,7 @@ from portal_tui.domain.states import (
     ShareState,
     StaffRole,
 )
-
-from .types import UTCDateTime, utcnow
+from portal_tui.sqltypes import UTCDateTime, utcnow
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

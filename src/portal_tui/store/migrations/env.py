@@ -13,8 +13,8 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection, create_engine, pool
 
+from portal_tui.sqltypes import UTCDateTime
 from portal_tui.store.models import Base
-from portal_tui.store.types import UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from portal_tui.store.database import BUSY_TIMEOUT_MS, Database
+from portal_tui.database import BUSY_TIMEOUT_MS, Database
 from portal_tui.store.migrate import ensure_current
 
 

@@ -1,4 +1,5 @@
-"""Engines and sessions for the firm database, tuned per backend.
+"""Engines and sessions for SQLite and PostgreSQL, tuned per backend; used by the firm store and
+the portal service alike.
 
 SQLite: WAL so readers never wait for the writer, foreign keys on, a busy timeout, and every
 writing transaction begun IMMEDIATE so two writers queue at BEGIN instead of failing with
