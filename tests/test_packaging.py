@@ -28,4 +28,7 @@ def test_wheel_holds_styles_and_migrations(tmp_path: Path) -> None:
     assert "portal_tui/styles/app.tcss" in names
     assert "portal_tui/store/migrations/script.py.mako" in names
     assert "portal_tui/store/migrations/versions/0001_initial.py" in names
+    assert "portal_tui/service/migrations/env.py" in names
+    assert "portal_tui/service/migrations/script.py.mako" in names
+    assert "portal_tui/service/migrations/versions/0001_portal_initial.py" in names
     assert any(n.endswith("entry_points.txt") for n in names)

@@ -38,6 +38,8 @@ DEMO_SEED = 1
 MATTERS_SHOWN = 100
 DEMO_READY_MARK = ".complete"
 DEMO_LOCK_NAME = "demo.lock"
+SERVE_HOST = "127.0.0.1"
+SERVE_PORT = 8765
 
 # Keys of load_settings() that the global flags set; "config" is the file itself.
 _FLAG_KEYS = ("config", "database_url", "portal_url", "staff_user", "ascii")
@@ -125,7 +127,55 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="open a demo firm kept in a database of its own (never the configured one)",
     )
+
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="run the portal service (staff API and client pages) under uvicorn",
+        description="Run the portal service for real. Its database is its own: SQLite "
+        "portal.db in the data folder unless --database says otherwise.",
+    )
+    serve.add_argument("--host", default=SERVE_HOST, help=f"address to listen on ({SERVE_HOST})")
+    serve.add_argument(
+        "--port", type=_port, default=SERVE_PORT, help=f"port to listen on ({SERVE_PORT}; 0: any)"
+    )
+    serve.add_argument(
+        "--database", metavar="URL", help="the portal's database (default: portal.db)"
+    )
+    serve.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="where clients reach the portal; links in emails start with it "
+        "(default: http://HOST:PORT)",
+    )
+
+    token = commands.add_parser(
+        "token",
+        parents=[common],
+        help="make or revoke a staff API token of the portal service",
+        description="Staff API tokens of the portal service (stored hashed; shown once).",
+    )
+    token_commands = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    create = token_commands.add_parser(
+        "create", help="make a token for a staff user and print it (only the token)"
+    )
+    create.add_argument("--staff", metavar="LOGIN", required=True, help="the staff user")
+    revoke = token_commands.add_parser("revoke", help="revoke a staff user's tokens, or one")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--staff", metavar="LOGIN", help="every token of this staff user")
+    which.add_argument("--token", metavar="TOKEN", help="this one token")
+    for action in (create, revoke):
+        action.add_argument(
+            "--database", metavar="URL", help="the portal's database (default: portal.db)"
+        )
     return parser
+
+
+def _port(text: str) -> int:
+    number = _not_negative(text)
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return number
 
 
 def _positive(text: str) -> int:
@@ -187,6 +237,10 @@ def _main(argv: list[str]) -> int:
         return _cmd_seed(settings, args)
     if args.command == "demo":
         return _cmd_demo(settings)
+    if args.command == "serve":
+        return _cmd_serve(settings, args)
+    if args.command == "token":
+        return _cmd_token(settings, args)
     return _cmd_open(settings)
 
 
@@ -196,8 +250,9 @@ def _user_message(exc: BaseException) -> str | None:
         return str(exc)
     # Look the classes up only if their modules were loaded: an instance cannot exist
     # otherwise, and importing them here would cost start-up time on every error.
-    migrate = sys.modules.get("portal_tui.store.migrate")
-    store_error = getattr(migrate, "StoreError", None)
+    # One StoreError serves the firm database and the portal's (portal_tui.migrating).
+    migrating = sys.modules.get("portal_tui.migrating")
+    store_error = getattr(migrating, "StoreError", None)
     if isinstance(store_error, type) and isinstance(exc, store_error):
         return str(exc) or type(exc).__name__
     domain = sys.modules.get("portal_tui.domain.decision")
@@ -284,6 +339,58 @@ def _create_demo(settings: Settings) -> None:
         except BaseException:
             shutil.rmtree(settings.demo_dir, ignore_errors=True)
             raise
+
+
+def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from portal_tui.service import server
+
+    try:
+        sock = server.bind(args.host, args.port)
+        try:
+            listening = server.listening_url(sock)
+            base_url = server.check_base_url(args.base_url or listening)
+            config = server.service_config(settings, database_url=args.database, base_url=base_url)
+            server.prepare_database(config.database_url)
+            if args.base_url is None and args.host in ("0.0.0.0", "::"):
+                _error(f"note: links in emails will start with {base_url}; pass --base-url")
+        except BaseException:
+            sock.close()
+            raise
+        return server.run(config, sock, lambda line: print(line, flush=True))
+    except server.ServeError as exc:
+        _error(str(exc))
+        return EXIT_USER_ERROR
+
+
+def _cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    from portal_tui.service import server, tokens
+
+    url = args.database or server.default_database_url(settings.data_dir)
+    try:
+        server.prepare_database(url)
+    except server.ServeError as exc:
+        _error(str(exc))
+        return EXIT_USER_ERROR
+    from portal_tui.database import Database
+
+    db = Database(url)
+    try:
+        if args.token_command == "create":
+            # Only the token on stdout, so that a script can capture it.
+            print(tokens.create_token(db, args.staff))
+            return EXIT_OK
+        count = tokens.revoke_tokens(db, staff_login=args.staff, token=args.token)
+    except tokens.TokenError as exc:
+        _error(str(exc))
+        return EXIT_USER_ERROR
+    finally:
+        db.dispose()
+    whose = f"of {args.staff}" if args.staff is not None else "given"
+    if count == 0:
+        _error(f"no live token {whose} was found; nothing was revoked")
+        return EXIT_USER_ERROR
+    print(f"Revoked {count} token{'s' if count != 1 else ''} {whose}.")
+    return EXIT_OK
 
 
 def _cmd_open(settings: Settings) -> int:

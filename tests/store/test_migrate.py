@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from portal_tui import migrating
 from portal_tui.database import Database
 from portal_tui.sqltypes import utcnow
 from portal_tui.store import migrate
@@ -126,7 +127,7 @@ def test_ensure_current_twice_is_a_noop_that_never_reaches_alembic(
     def _must_not_upgrade(*_args: object) -> None:
         raise AssertionError("a current database took the slow path")
 
-    monkeypatch.setattr(migrate, "_upgrade", _must_not_upgrade)
+    monkeypatch.setattr(migrating, "_upgrade", _must_not_upgrade)
     ensure_current(db)
 
     assert _snapshot(db) == before

@@ -96,6 +96,7 @@ class OutboxOp(StrEnum):
     FIRM = "firm"  # the firm-wide switch, permissions and email settings
     CONTACT = "contact"  # invite, disable, enable, remove, re-invite
     PARTIES = "parties"  # which staff get a matter's portal notifications
+    NOTIFY = "notify"  # every item of a batch is delivered: email each client once
 
 
 class OutboxState(StrEnum):

@@ -7,13 +7,17 @@ from portal_tui.database import Database
 
 from .base import SYSTEM, Actor
 from .contacts import ContactsMixin
+from .delivery import DeliveryMixin
 from .firm import FirmMixin
 from .items import CLIENT_PORTAL_FOLDER, ItemsMixin
 from .lists import ListsMixin
 from .matters import MattersMixin
+from .sync import SyncMixin
 
 
-class Repository(FirmMixin, MattersMixin, ContactsMixin, ItemsMixin, ListsMixin):
+class Repository(
+    FirmMixin, MattersMixin, ContactsMixin, ItemsMixin, ListsMixin, SyncMixin, DeliveryMixin
+):
     """Everything the app may read or change. `staff_login` is the acting staff user; None
     acts as the built-in system actor (seeding, sync)."""
 

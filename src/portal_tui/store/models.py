@@ -279,6 +279,8 @@ class Document(Base):
     linked_name: Mapped[str | None] = mapped_column(Text)
     from_client: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The portal's id of a client upload, so syncing the same upload twice adds it once.
+    portal_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
 class Message(Base):

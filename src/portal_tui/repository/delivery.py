@@ -1,0 +1,255 @@
+"""The outbox relay: hands each outbox row to the portal, exactly once in effect.
+
+Rows are claimed with a short lease (so two relays, or a relay that died, never leave a row
+stuck), sent in id order with the idempotency key minted with the row, and settled by the
+answer: delivered (the share mark turns shared or not shared), retried later with exponential
+backoff and jitter (transport errors, 408, 429, 5xx; Retry-After honoured), or failed for good
+with the reason kept on the row and the share mark (a 4xx a retry will not change). A portal
+that cannot be used at all (wrong token, garbage, an unknown API version) stops the pass and
+leaves a lasting problem message; nothing is lost, the rows stay pending.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal_tui.domain.kinds import ItemKind
+from portal_tui.domain.states import OutboxOp, OutboxState, ShareState
+from portal_tui.sqltypes import utcnow
+from portal_tui.store.models import OutboxEntry, ShareMark, SyncState
+
+from .base import RepositoryBase
+
+LEASE = timedelta(seconds=60)
+BACKOFF_BASE_S = 1.0
+BACKOFF_CAP_S = 300.0
+PROBLEM_KEY = "delivery.problem"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One outbox row as the transport sees it."""
+
+    id: int
+    op: OutboxOp
+    kind: str | None
+    item_id: int | None
+    matter_id: int | None
+    version: int
+    payload: dict[str, Any]
+    idempotency_key: str
+    batch: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    reason: str
+    after_seconds: float | None = None  # the portal's Retry-After, when it gave one
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A 4xx that a retry will not change: the row fails for good, with this reason."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Broken:
+    """The portal cannot be used at all; stop, keep everything pending, tell the user."""
+
+    reason: str
+
+
+Outcome = Delivered | RetryLater | Rejected | Broken
+
+
+class Transport(Protocol):
+    def deliver(self, message: OutboxMessage) -> Outcome: ...
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    problem: str | None = None
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+
+def backoff_seconds(attempts: int, rnd: Callable[[], float] = random.random) -> float:
+    """Exponential backoff, capped at about five minutes, with jitter so that many clients
+    retrying at once do not arrive at the same instant."""
+    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2.0 ** max(0, attempts - 1))
+    return float(ceiling * (0.5 + 0.5 * rnd()))
+
+
+def _message(row: OutboxEntry) -> OutboxMessage:
+    return OutboxMessage(
+        row.id,
+        row.op,
+        row.kind,
+        row.item_id,
+        row.matter_id,
+        row.version,
+        dict(row.payload),
+        row.idempotency_key,
+        row.batch,
+        row.attempts,
+    )
+
+
+class DeliveryMixin(RepositoryBase):
+    def deliver_pending(
+        self, transport: Transport, *, limit: int = 500, now: datetime | None = None
+    ) -> DeliveryReport:
+        """One pass over the due outbox rows, oldest first."""
+        report = DeliveryReport()
+        for message in self._claim(limit, now or utcnow()):
+            try:
+                outcome = transport.deliver(message)
+            except Exception as exc:  # a transport bug must not lose the row: retry it
+                outcome = RetryLater(f"{type(exc).__name__}: {exc}")
+            self._settle(message, outcome, report)
+            if isinstance(outcome, Broken):
+                break
+        if report.problem is None and (report.delivered or report.failed):
+            self._set_problem(None)
+        return report
+
+    def _claim(self, limit: int, now: datetime) -> list[OutboxMessage]:
+        """Take due rows under a lease; rows of a batch's notice wait for the batch."""
+        with self.db.write() as s:
+            stmt = (
+                select(OutboxEntry)
+                .where(OutboxEntry.state == OutboxState.PENDING, OutboxEntry.next_attempt_at <= now)
+                .order_by(OutboxEntry.id)
+                .limit(limit)
+            )
+            if not self.db.is_sqlite:
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list(s.scalars(stmt))
+            claimed = []
+            for row in rows:
+                row.next_attempt_at = now + LEASE
+                claimed.append(_message(row))
+            return claimed
+
+    def _settle(self, message: OutboxMessage, outcome: Outcome, report: DeliveryReport) -> None:
+        now = utcnow()
+        with self.db.write() as s:
+            row = s.get(OutboxEntry, message.id)
+            if row is None or row.state is not OutboxState.PENDING:
+                return
+            mark = self._mark_for(s, row)
+            if isinstance(outcome, Delivered):
+                row.state, row.delivered_at, row.last_error = OutboxState.DELIVERED, now, None
+                row.attempts += 1
+                if mark is not None and mark.version == row.version:
+                    mark.state = ShareState.SHARED if mark.wanted else ShareState.NOT_SHARED
+                    mark.last_error = None
+                if row.op is OutboxOp.PUBLISH:
+                    self._notify_when_batch_done(s, row)
+                report.delivered += 1
+            elif isinstance(outcome, Rejected):
+                row.state, row.last_error = OutboxState.FAILED, outcome.reason
+                row.attempts += 1
+                if mark is not None and mark.version == row.version:
+                    mark.state, mark.last_error = ShareState.FAILED, outcome.reason
+                report.failed += 1
+                report.failures.append((row.id, outcome.reason))
+            else:
+                row.attempts += 1
+                wait = backoff_seconds(row.attempts)
+                if isinstance(outcome, RetryLater) and outcome.after_seconds is not None:
+                    wait = min(max(outcome.after_seconds, 0.0), BACKOFF_CAP_S * 4)
+                row.next_attempt_at = now + timedelta(seconds=wait)
+                row.last_error = outcome.reason
+                report.retried += 1
+                if isinstance(outcome, Broken):
+                    report.problem = outcome.reason
+                    self._store_problem(s, outcome.reason)
+
+    @staticmethod
+    def _mark_for(s: Session, row: OutboxEntry) -> ShareMark | None:
+        if row.op not in (OutboxOp.PUBLISH, OutboxOp.REVOKE) or row.kind is None:
+            return None
+        kind = ItemKind(row.kind)
+        return s.scalar(
+            select(ShareMark).where(ShareMark.kind == kind, ShareMark.item_id == row.item_id)
+        )
+
+    def _notify_when_batch_done(self, s: Session, row: OutboxEntry) -> None:
+        """When the last item of a batch is in, queue the batch's one email per client."""
+        if not row.payload.get("notify", True):
+            return
+        pending = s.scalar(
+            select(OutboxEntry.id).where(
+                OutboxEntry.batch == row.batch,
+                OutboxEntry.op == OutboxOp.PUBLISH,
+                OutboxEntry.state == OutboxState.PENDING,
+                OutboxEntry.id != row.id,
+            )
+        )
+        key = f"notify-{row.batch}"
+        if pending is not None or s.scalar(
+            select(OutboxEntry.id).where(OutboxEntry.idempotency_key == key)
+        ):
+            return
+        s.add(
+            OutboxEntry(
+                op=OutboxOp.NOTIFY,
+                payload={"batch": row.batch},
+                idempotency_key=key,
+                batch=row.batch,
+                created_at=utcnow(),
+                next_attempt_at=utcnow(),
+            )
+        )
+
+    # The lasting problem message ------------------------------------------------------------
+
+    def delivery_problem(self) -> str | None:
+        """Why delivery is stuck, until a pass gets through again."""
+        with self.db.read() as s:
+            row = s.get(SyncState, PROBLEM_KEY)
+            return row.value if row is not None else None
+
+    def _set_problem(self, problem: str | None) -> None:
+        with self.db.write() as s:
+            self._store_problem(s, problem)
+
+    @staticmethod
+    def _store_problem(s: Session, problem: str | None) -> None:
+        row = s.get(SyncState, PROBLEM_KEY)
+        if problem is None:
+            if row is not None:
+                s.delete(row)
+        elif row is None:
+            s.add(SyncState(key=PROBLEM_KEY, value=problem))
+        else:
+            row.value = problem
+
+    def pending_deliveries(self) -> int:
+        with self.db.read() as s:
+            return (
+                s.scalar(
+                    select(func.count())
+                    .select_from(OutboxEntry)
+                    .where(OutboxEntry.state == OutboxState.PENDING)
+                )
+                or 0
+            )

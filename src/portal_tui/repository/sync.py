@@ -1,0 +1,282 @@
+"""What the portal sends back, applied to the firm: client replies, uploads, form submissions,
+first views and downloads. Each is keyed by the portal's own id, so applying the same change
+twice (a sync run again after a crash) changes nothing the second time."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal_tui.domain.decision import Invalid, NotFound
+from portal_tui.domain.kinds import ItemKind
+from portal_tui.domain.records import SubmissionRow
+from portal_tui.domain.states import DocumentSource, FormRule
+from portal_tui.sqltypes import utcnow
+from portal_tui.store.models import (
+    Client,
+    Document,
+    Folder,
+    FormSubmission,
+    IntakeForm,
+    Matter,
+    Message,
+)
+
+from .items import CLIENT_PORTAL_FOLDER
+from .sharing import SharingMixin
+
+# How a form target names the model attribute it fills.
+_TARGET_TYPES: dict[str, type] = {"client.date_of_birth": date}
+
+
+def submission_row(sub: FormSubmission) -> SubmissionRow:
+    return SubmissionRow(
+        sub.id,
+        sub.form_id,
+        sub.matter_id,
+        dict(sub.answers),
+        sub.submitted_by,
+        sub.submitted_at,
+        sub.processed_at,
+        tuple(sub.changes or ()),
+    )
+
+
+class SyncMixin(SharingMixin):
+    def record_client_reply(
+        self, matter_id: int, *, portal_ref: str, author_name: str, body: str, sent_at: datetime
+    ) -> int | None:
+        """A client's reply in the matter's thread (S5). None when it was recorded before."""
+        with self.db.write() as s:
+            if s.scalar(select(Message.id).where(Message.portal_ref == portal_ref)) is not None:
+                return None
+            self._get(s, Matter, matter_id, "matter")
+            msg = Message(
+                matter_id=matter_id,
+                from_client=True,
+                author_name=author_name,
+                subject="",
+                body=body,
+                sent_at=sent_at,
+                portal_ref=portal_ref,
+            )
+            s.add(msg)
+            s.flush()
+            self._audit(
+                s,
+                "client.reply",
+                kind=ItemKind.MESSAGE.value,
+                item_id=msg.id,
+                matter_id=matter_id,
+                after={"author_name": author_name, "portal_ref": portal_ref},
+            )
+            return msg.id
+
+    def record_client_upload(
+        self,
+        matter_id: int,
+        *,
+        portal_ref: str,
+        name: str,
+        content: bytes,
+        content_type: str | None,
+        uploaded_at: datetime,
+    ) -> int | None:
+        """A client's upload becomes a document in the matter's "Client Portal Documents"
+        folder. None when it was recorded before."""
+        with self.db.write() as s:
+            if s.scalar(select(Document.id).where(Document.portal_ref == portal_ref)):
+                return None
+            self._get(s, Matter, matter_id, "matter")
+            folder_id = self._portal_folder(s, matter_id)
+            doc = Document(
+                matter_id=matter_id,
+                folder_id=folder_id,
+                name=name,
+                source=DocumentSource.STORED,
+                content_type=content_type
+                or mimetypes.guess_type(name)[0]
+                or "application/octet-stream",
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                content=content,
+                from_client=True,
+                created_at=uploaded_at,
+                portal_ref=portal_ref,
+            )
+            s.add(doc)
+            s.flush()
+            self._audit(
+                s,
+                "client.upload",
+                kind=ItemKind.DOCUMENT.value,
+                item_id=doc.id,
+                matter_id=matter_id,
+                after={"name": name, "size": len(content), "portal_ref": portal_ref},
+            )
+            return doc.id
+
+    def _portal_folder(self, s: Session, matter_id: int) -> int:
+        found = s.scalar(
+            select(Folder.id).where(
+                Folder.matter_id == matter_id, Folder.name == CLIENT_PORTAL_FOLDER
+            )
+        )
+        if found is not None:
+            return found
+        folder = Folder(matter_id=matter_id, name=CLIENT_PORTAL_FOLDER)
+        s.add(folder)
+        s.flush()
+        return folder.id
+
+    def record_item_seen(
+        self,
+        kind: ItemKind,
+        item_id: int,
+        *,
+        viewed_at: datetime | None = None,
+        downloaded_at: datetime | None = None,
+    ) -> None:
+        """The first time a client viewed or downloaded a shared item lands on its mark."""
+        with self.db.write() as s:
+            mark = self._mark(s, kind, item_id)
+            if mark is None:
+                return  # the item was deleted meanwhile: nothing to note it on
+            if viewed_at is not None and (
+                mark.first_viewed_at is None or viewed_at < mark.first_viewed_at
+            ):
+                mark.first_viewed_at = viewed_at
+            if downloaded_at is not None and (
+                mark.first_downloaded_at is None or downloaded_at < mark.first_downloaded_at
+            ):
+                mark.first_downloaded_at = downloaded_at
+
+    # Intake forms (S4) ------------------------------------------------------------------------
+
+    def record_form_submission(
+        self,
+        form_id: int,
+        *,
+        portal_ref: str,
+        answers: dict[str, Any],
+        submitted_by: str,
+        submitted_at: datetime,
+    ) -> SubmissionRow:
+        """Apply a submitted form by its processing rule, and keep what it changed.
+
+        Associate: fill the named fields of the form's matter and its client. Create: a new
+        client and a new matter from the answers. Recorded once per portal_ref.
+        """
+        with self.db.write() as s:
+            known = s.scalar(select(FormSubmission).where(FormSubmission.portal_ref == portal_ref))
+            if known is not None:
+                return submission_row(known)
+            form = s.get(IntakeForm, form_id)
+            if form is None:
+                raise NotFound(f"No intake form with id {form_id}.")
+            values = _target_values(form.fields, answers)
+            if form.rule is FormRule.ASSOCIATE and form.matter_id is not None:
+                matter = self._get(s, Matter, form.matter_id, "matter")
+                client = self._get(s, Client, matter.client_id, "client")
+            else:
+                client, matter = self._new_client_and_matter(s, form, values, submitted_by)
+            changes = self._fill(s, client, matter, values)
+            now = utcnow()
+            sub = FormSubmission(
+                form_id=form.id,
+                matter_id=matter.id,
+                answers=answers,
+                submitted_by=submitted_by,
+                submitted_at=submitted_at,
+                processed_at=now,
+                changes=changes,
+                portal_ref=portal_ref,
+            )
+            s.add(sub)
+            s.flush()
+            self._audit(
+                s,
+                "form.submission",
+                kind=ItemKind.FORM.value,
+                item_id=form.id,
+                matter_id=matter.id,
+                after={"submission_id": sub.id, "changes": changes},
+            )
+            return submission_row(sub)
+
+    def _new_client_and_matter(
+        self, s: Session, form: IntakeForm, values: dict[str, Any], submitted_by: str
+    ) -> tuple[Client, Matter]:
+        name = str(values.pop("client.name", "") or submitted_by).strip() or submitted_by
+        client = Client(name=name, created_at=utcnow())
+        s.add(client)
+        s.flush()
+        year = utcnow().year
+        count = s.scalar(select(func.count()).select_from(Matter)) or 0
+        number = f"{year}-I{count + 1:04d}"
+        while s.scalar(select(Matter.id).where(Matter.number == number)) is not None:
+            count += 1
+            number = f"{year}-I{count + 1:04d}"
+        matter = Matter(
+            client_id=client.id,
+            number=number,
+            name=str(values.pop("matter.name", "") or f"{name} — {form.name}"),
+            portal_enabled=False,
+            opened_on=utcnow().date(),
+        )
+        s.add(matter)
+        s.flush()
+        self._audit(
+            s,
+            "form.create_matter",
+            kind="matter",
+            item_id=matter.id,
+            matter_id=matter.id,
+            after={"number": number, "client": name, "form": form.name},
+        )
+        return client, matter
+
+    def _fill(
+        self, s: Session, client: Client, matter: Matter, values: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Set each targeted field, returning [{field, before, after}] for what changed."""
+        changes: list[dict[str, Any]] = []
+        for target, value in values.items():
+            owner, attr = target.split(".", 1)
+            obj: Client | Matter = client if owner == "client" else matter
+            before = getattr(obj, attr)
+            if before == value:
+                continue
+            setattr(obj, attr, value)
+            changes.append(
+                {
+                    "field": target,
+                    "before": before.isoformat() if isinstance(before, date) else before,
+                    "after": value.isoformat() if isinstance(value, date) else value,
+                }
+            )
+        s.flush()
+        return changes
+
+
+def _target_values(fields: list[dict[str, Any]], answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers that fill a client or matter field, converted to the field's type."""
+    values: dict[str, Any] = {}
+    for f in fields:
+        target = f.get("target")
+        answer = answers.get(f.get("key", ""))
+        if not target or answer is None or (isinstance(answer, str) and not answer.strip()):
+            continue
+        if _TARGET_TYPES.get(target) is date:
+            try:
+                values[target] = date.fromisoformat(str(answer))
+            except ValueError as exc:
+                raise Invalid(f"{f.get('label', target)!r} is not a date: {answer!r}.") from exc
+        else:
+            values[target] = str(answer).strip()
+    return values

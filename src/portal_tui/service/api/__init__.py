@@ -1,0 +1,36 @@
+"""The staff API: JSON under /api/v1, for the firm's delivery worker (OpenAPI: /openapi.json).
+
+Every route needs `Authorization: Bearer <token>` (401 otherwise); every write an
+`Idempotency-Key` (400 without; 409 while the first request with it runs; 422 if it was used
+for another request; a replay gets the first answer with `Idempotent-Replayed: true`). Every
+answer carries `X-Portal-API-Version`; errors are `{"detail": "..."}`. JSON bodies are capped
+at 5 MB (413), document content at the configured upload limit.
+
+Writes are desired states with the firm's version: only a newer version changes anything, an
+older or equal one is answered 200 with `applied: false` and the version held. 409 means "not
+now, retry with the same key" (e.g. an item whose matter has not arrived yet).
+
+    PUT    /firm                               FirmIn: name, enabled, permissions,
+                                               notify_new_items, daily_digest,
+                                               notify_staff_on_upload, version
+    PUT    /matters/{id}                       MatterIn: number, name, enabled, permissions,
+                                               version
+    PUT    /matters/{id}/notify                {notify: [{login, name, email}], version}
+    PUT    /items/{kind}/{id}                  {matter_id, version, data, batch?, notify}
+    DELETE /items/{kind}/{id}?version=N[&matter_id=M]    revoke; keeps a tombstone
+    GET    /items/{kind}/{id}                  what the portal holds of it
+    PUT    /items/document/{id}/content?version=N        the bytes (application/octet-stream)
+    PUT    /contacts/{id}                      {matter_id, client_id, name, email, status,
+                                               action, version}
+    POST   /batches/{batch}/notify             the batch's "new items" emails, once
+    GET    /changes?cursor=&limit=             {changes: [...], cursor, more}
+    GET    /uploads/{id}/content               a client upload's bytes, as an attachment
+"""
+
+from fastapi import APIRouter
+
+from . import contacts, feed, items, matters
+
+router = APIRouter(prefix="/api/v1")
+for _module in (matters, items, contacts, feed):
+    router.include_router(_module.router)

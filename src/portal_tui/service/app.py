@@ -1,0 +1,73 @@
+"""The portal service as one ASGI application: the staff API, the clients' pages, the mailer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from portal_tui.database import Database
+
+from .config import ServiceConfig
+from .schema import ensure_service_schema
+
+API_VERSION = "1"
+
+
+def create_app(config: ServiceConfig) -> FastAPI:
+    """Build the service; its database is opened (and brought up to date) at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(config.database_url)
+        await asyncio.to_thread(ensure_service_schema, db)
+        app.state.db = db
+        sender: asyncio.Task[None] | None = None
+        if config.send_mail:
+            from .mail.sender import run_sender
+
+            sender = asyncio.create_task(run_sender(db, config))
+        try:
+            yield
+        finally:
+            if sender is not None:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sender
+            db.dispose()
+
+    app = FastAPI(
+        title="portal-tui portal service",
+        version=API_VERSION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.config = config
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "api_version": API_VERSION}
+
+    from .api import router as api_router
+    from .pages import router as pages_router
+    from .pages.errors import NotFound
+    from .pages.security import error_page, harden
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_a_route(request: Request, exc: StarletteHTTPException) -> Response:
+        # A path no route matches (or a method no route takes) outside the staff API is a
+        # client's browser: it gets the portal's own "not found" page, hardened like every
+        # page, instead of a bare JSON answer without the security headers.
+        if request.url.path.startswith("/api/") or exc.status_code not in (404, 405):
+            return await http_exception_handler(request, exc)
+        return harden(error_page(request, NotFound()))
+
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    return app

@@ -1,0 +1,44 @@
+"""How one portal service runs: its database, where mail goes, and its security limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    host: str
+    port: int = 587
+    starttls: bool = True
+    user: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    database_url: str
+    data_dir: Path
+    # Where clients reach the portal; links in emails start with it.
+    base_url: str = "http://127.0.0.1:8765"
+    smtp: SmtpSettings | None = None  # None: each email is written as an .eml file instead
+    mail_from: str = "portal@localhost"
+    upload_limit_bytes: int = 25 * 1024 * 1024
+    session_idle_seconds: int = 30 * 60
+    session_absolute_seconds: int = 12 * 60 * 60
+    login_window_seconds: int = 15 * 60
+    login_limit_per_account: int = 5
+    login_limit_per_address: int = 20
+    invitation_valid_days: int = 14
+    # Run the mail sender in the background (off in tests that drive it by hand).
+    send_mail: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where emails are written as .eml files when no SMTP server is configured."""
+        return self.data_dir / "mail"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")

@@ -1,0 +1,1 @@
+"""Email: notices are queued in the database with the change that causes them, then sent."""

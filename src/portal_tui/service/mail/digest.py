@@ -1,0 +1,61 @@
+"""The daily digest (F5): the previous day's new items, one email per client account."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..config import ServiceConfig
+from ..models import PortalFirm, PortalItem
+from .audience import readers_of
+from .compose import portal_link, render
+from .outbox import enqueue
+
+KIND_DIGEST = "digest"
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """A digest day runs midnight to midnight UTC (the portal knows no client time zone)."""
+    start = datetime.combine(day, time(0), tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def queue_daily_digest(s: Session, config: ServiceConfig, day: date) -> int:
+    """When the firm has the daily digest on: one email per client account listing the items
+    published on `day` (UTC) that it may still see, across all its matters. Queueing the same
+    day again adds nothing (one Message-ID per day and recipient). Returns how many were
+    newly queued."""
+    firm = s.get(PortalFirm, 1)
+    if firm is None or not firm.daily_digest:
+        return 0
+    start, end = day_bounds(day)
+    items = s.scalars(
+        select(PortalItem).where(
+            PortalItem.published.is_(True),
+            PortalItem.published_at >= start,
+            PortalItem.published_at < end,
+        )
+    )
+    when = f"{day:%d %B %Y}".lstrip("0")
+    queued = 0
+    for reader in readers_of(s, firm, items):
+        prefix = f"{firm.name}: " if firm.name else ""
+        queued += enqueue(
+            s,
+            kind=KIND_DIGEST,
+            key=day.isoformat(),
+            to_addr=reader.email,
+            subject=f"{prefix}your client portal digest for {when}",
+            content=render(
+                "digest",
+                name=reader.name,
+                firm=firm.name,
+                day=when,
+                count=reader.count,
+                matters=reader.matters,
+                portal=portal_link(config),
+            ),
+        )
+    return queued

@@ -1,0 +1,28 @@
+"""The clients' pages: server-rendered HTML that works with JavaScript off.
+
+`router` holds every client page; each goes through security.PageRoute (hardening headers,
+error pages). The authorization matrix test enumerates these routes and fails on any route
+without a row, so a new page cannot slip in unchecked.
+"""
+
+from fastapi import Response
+
+from . import auth, portal
+from .common import page_router
+from .render import STATIC_DIR
+
+router = page_router()
+router.include_router(auth.router)
+router.include_router(portal.router)
+
+_STYLESHEET = (STATIC_DIR / "portal.css").read_bytes()
+
+
+@router.get("/static/portal.css")
+def stylesheet() -> Response:
+    # The one response without client data, so the one that may be cached.
+    return Response(
+        _STYLESHEET,
+        media_type="text/css; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )

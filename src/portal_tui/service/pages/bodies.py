@@ -1,0 +1,190 @@
+"""Reading posted forms with hard limits, so a client cannot make the service hold more than
+it allows: small urlencoded forms, and one multipart upload streamed and counted as it comes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from .errors import BadRequest, TooLarge
+
+# Plenty for a message reply or a filled-out form; far below anything that could hurt.
+FORM_LIMIT = 256 * 1024
+# Multipart framing and the small fields next to the file (the CSRF token).
+MULTIPART_OVERHEAD = 64 * 1024
+MAX_FIELD = 4 * 1024
+# The longest intake form has a few dozen fields; thousands would only be an attack.
+MAX_FIELDS = 500
+
+
+def _declared_length(request: Request) -> int | None:
+    value = request.headers.get("content-length")
+    if value is None:
+        return None
+    try:
+        length = int(value)
+    except ValueError as exc:
+        raise BadRequest() from exc
+    if length < 0:
+        raise BadRequest()
+    return length
+
+
+def _content_type(request: Request) -> tuple[bytes, dict[bytes, bytes]]:
+    return parse_options_header(request.headers.get("content-type", ""))
+
+
+async def _limited(request: Request, limit: int, too_large: TooLarge) -> AsyncIterator[bytes]:
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise too_large
+        yield chunk
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An urlencoded form (what every page form but the upload posts); first value wins."""
+    ctype, _ = _content_type(request)
+    if not ctype and _declared_length(request) in (None, 0):
+        # A post with no body at all is an empty form (and so fails its CSRF check).
+        return {}
+    if ctype != b"application/x-www-form-urlencoded":
+        raise BadRequest()
+    too_large = TooLarge("The form is too large to send.")
+    declared = _declared_length(request)
+    if declared is not None and declared > FORM_LIMIT:
+        raise too_large
+    body = bytearray()
+    async for chunk in _limited(request, FORM_LIMIT, too_large):
+        body.extend(chunk)
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest() from exc
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        form.setdefault(key, value)
+    return form
+
+
+@dataclass
+class UploadedFile:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass
+class _Part:
+    headers: dict[str, str] = field(default_factory=dict)
+    name: str = ""
+    filename: str | None = None
+    data: bytearray = field(default_factory=bytearray)
+
+
+@dataclass
+class Upload:
+    fields: dict[str, str]
+    files: list[UploadedFile]
+
+
+async def read_upload(request: Request, file_limit: int) -> Upload:
+    """A multipart form with files: a file over `file_limit` bytes is refused (413) as soon as
+    the count passes it — before the rest is read, and before reading at all when the declared
+    length already says so."""
+    ctype, params = _content_type(request)
+    boundary = params.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
+        raise BadRequest()
+    limit_mb = file_limit / (1024 * 1024)
+    too_large = TooLarge(f"The file is too large. Files up to {limit_mb:g} MB can be uploaded.")
+    body_limit = file_limit + MULTIPART_OVERHEAD
+    declared = _declared_length(request)
+    if declared is not None and declared > body_limit:
+        raise too_large
+
+    parts: list[_Part] = []
+    current = _Part()
+    header_field = bytearray()
+    header_value = bytearray()
+    problem: list[Exception] = []
+
+    def on_part_begin() -> None:
+        nonlocal current
+        current = _Part()
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header_field.extend(data[start:end])
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header_value.extend(data[start:end])
+
+    def on_header_end() -> None:
+        current.headers[header_field.decode("latin-1").lower()] = header_value.decode(
+            "utf-8", "replace"
+        )
+        header_field.clear()
+        header_value.clear()
+
+    def on_headers_finished() -> None:
+        disposition, options = parse_options_header(current.headers.get("content-disposition", ""))
+        if disposition != b"form-data" or b"name" not in options:
+            problem.append(BadRequest())
+            return
+        current.name = options[b"name"].decode("utf-8", "replace")
+        if b"filename" in options:
+            current.filename = options[b"filename"].decode("utf-8", "replace")
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        current.data.extend(data[start:end])
+        limit = file_limit if current.filename is not None else MAX_FIELD
+        if len(current.data) > limit:
+            problem.append(too_large if current.filename is not None else BadRequest())
+
+    def on_part_end() -> None:
+        parts.append(current)
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        async for chunk in _limited(request, body_limit, too_large):
+            parser.write(chunk)
+            if problem:
+                raise problem[0]
+        parser.finalize()
+    except MultipartParseError as exc:
+        raise BadRequest() from exc
+    if problem:
+        raise problem[0]
+
+    fields: dict[str, str] = {}
+    files: list[UploadedFile] = []
+    for part in parts:
+        if part.filename is None:
+            fields.setdefault(part.name, part.data.decode("utf-8", "replace"))
+        else:
+            files.append(
+                UploadedFile(
+                    filename=part.filename,
+                    content_type=part.headers.get("content-type", ""),
+                    content=bytes(part.data),
+                )
+            )
+    return Upload(fields, files)

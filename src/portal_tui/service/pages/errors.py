@@ -1,0 +1,69 @@
+"""What a page handler raises when it cannot answer normally; the page route class turns each
+into its page (security.PageRoute), so every handler fails the same way."""
+
+from __future__ import annotations
+
+
+class PageError(Exception):
+    status_code: int = 500
+    template: str = "error.html"
+    title: str = "Something went wrong"
+    message: str = "Please try again in a moment."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        if message is not None:
+            self.message = message
+
+
+class NotFound(PageError):
+    # The one answer for anything that is not the client's: it must not tell a matter that
+    # exists from one that does not, nor an unshared item from one never shared.
+    status_code = 404
+    title = "Page not found"
+    message = (
+        "This page does not exist, or it is no longer shared with you. "
+        "If you followed a link from your firm, ask them to share it again."
+    )
+
+
+class CsrfFailed(PageError):
+    status_code = 403
+    title = "This form has expired"
+    message = (
+        "For your security the form could not be sent. Go back, reload the page and try again."
+    )
+
+
+class TooManyAttempts(PageError):
+    status_code = 429
+    title = "Too many attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, (retry_after + 59) // 60)
+        super().__init__(
+            f"Too many failed log-in attempts. Wait {minutes} minute"
+            f"{'s' if minutes != 1 else ''} and try again."
+        )
+        self.retry_after = retry_after
+
+
+class BadRequest(PageError):
+    status_code = 400
+    title = "The request could not be read"
+    message = "The form could not be read. Go back, reload the page and try again."
+
+
+class TooLarge(PageError):
+    status_code = 413
+    title = "Too large"
+
+
+class LoginRequired(PageError):
+    """No (live) session: the visitor is sent to the log-in page, then back."""
+
+    status_code = 303
+
+    def __init__(self, next_path: str | None = None) -> None:
+        super().__init__("Please log in.")
+        self.next_path = next_path

@@ -1,0 +1,376 @@
+"""P3 and S7 as a matrix: every client page route against every kind of visitor.
+
+The route list comes from the running app, so a new page without a row here fails the test.
+Only the matter's active contact gets the page (or its redirect or download); anyone else
+gets a 404 — or, with no session at all, the way to the log-in page — never a 403, never a
+5xx, and never a byte of the matter's shared data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from portal_tui.domain.kinds import ItemKind
+from portal_tui.service.models import ClientMessage, ClientUpload, FormSubmission
+from portal_tui.service.tokens import create_token, revoke_tokens
+
+from .conftest import (
+    ANN,
+    BOB,
+    CONTACT_ANN_A,
+    GOOD_ANSWERS,
+    INVITE_ANN_C,
+    INVITE_CAT,
+    MATTER_A,
+    MATTER_B,
+    MATTER_C,
+    PASSWORD,
+    SHOWN,
+    Browser,
+    Portal,
+    Scene,
+    marker,
+)
+
+
+class Actor(Enum):
+    ANONYMOUS = "anonymous"
+    ACTIVE = "active contact"
+    REVOKED = "active contact, items unshared"
+    DISABLED = "disabled contact"
+    REMOVED = "removed contact"
+    OTHER = "client of another matter"
+    STAFF_TOKEN = "staff API token, no cookie"
+    REVOKED_TOKEN = "revoked staff API token"
+
+
+NO_SESSION = {Actor.ANONYMOUS, Actor.STAFF_TOKEN, Actor.REVOKED_TOKEN}
+ANN_SESSION = {Actor.ACTIVE, Actor.REVOKED, Actor.DISABLED, Actor.REMOVED}
+A = f"/m/{MATTER_A}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    location: str | None = None  # a prefix of the redirect's Location
+    attachment: bool = False
+    shows: tuple[str, ...] = ()  # text the body must hold
+
+
+LOGIN = Outcome(303, "/login")
+NOT_FOUND = Outcome(404)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One route: how to call it, and what each actor must get."""
+
+    call: Callable[[Browser], httpx.Response]
+    expect: Callable[[Actor], Outcome]
+
+
+def private(owner: Outcome, revoked: Outcome | None = None) -> Callable[[Actor], Outcome]:
+    """A matter page: the owner's outcome; after an unshare, `revoked` (the list pages stay,
+    empty) or 404 (the item is gone); everyone else 404 or the log-in page."""
+
+    def expect(actor: Actor) -> Outcome:
+        if actor in NO_SESSION:
+            return LOGIN
+        if actor is Actor.ACTIVE:
+            return owner
+        if actor is Actor.REVOKED:
+            return revoked or NOT_FOUND
+        return NOT_FOUND
+
+    return expect
+
+
+def same_for_all(outcome: Outcome) -> Callable[[Actor], Outcome]:
+    return lambda actor: outcome
+
+
+def login_post(b: Browser) -> httpx.Response:
+    # Each actor tries its own credentials; no-session actors try Ann's email with a guess.
+    email, password = {
+        Actor.OTHER: ("bob@example.com", PASSWORD),
+    }.get(b.actor, ("ann@example.com", PASSWORD if b.actor in ANN_SESSION else "a wrong guess"))
+    return b.post_prelogin("/login", {"email": email, "password": password})
+
+
+def expect_login(actor: Actor) -> Outcome:
+    if actor in (Actor.ACTIVE, Actor.REVOKED, Actor.OTHER):
+        return Outcome(303, "/")
+    # Disabled and removed: the right password, and still no way in (generic message).
+    return Outcome(200, shows=("We could not log you in",))
+
+
+def expect_home(actor: Actor) -> Outcome:
+    if actor in NO_SESSION:
+        return LOGIN
+    if actor in (Actor.ACTIVE, Actor.REVOKED):
+        return Outcome(303, f"{A}/")
+    if actor is Actor.OTHER:
+        return Outcome(303, f"/m/{MATTER_B}/")
+    return Outcome(200, shows=("Nothing is shared with you",))
+
+
+def expect_accept(actor: Actor) -> Outcome:
+    # Ann's invitation to matter C: hers, whatever her standing on matter A.
+    if actor in NO_SESSION:
+        return LOGIN
+    if actor in ANN_SESSION:
+        return Outcome(303, f"/m/{MATTER_C}/")
+    return NOT_FOUND
+
+
+def html(*shows: str) -> Outcome:
+    return Outcome(200, shows=shows)
+
+
+def download(*shows: str) -> Outcome:
+    return Outcome(200, attachment=True, shows=shows)
+
+
+INV, EVT, DOC, FORM = (
+    SHOWN[ItemKind.INVOICE],
+    SHOWN[ItemKind.EVENT],
+    SHOWN[ItemKind.DOCUMENT],
+    SHOWN[ItemKind.FORM],
+)
+
+MATRIX: dict[tuple[str, str], Row] = {
+    ("GET", "/login"): Row(
+        lambda b: b.get("/login"),
+        lambda a: html("Log in") if a in NO_SESSION else Outcome(303, "/"),
+    ),
+    ("POST", "/login"): Row(login_post, expect_login),
+    ("POST", "/logout"): Row(
+        lambda b: b.post("/logout"),
+        lambda a: LOGIN if a in NO_SESSION else Outcome(303, "/login?out=1"),
+    ),
+    ("GET", "/"): Row(lambda b: b.get("/"), expect_home),
+    ("GET", "/matters"): Row(
+        lambda b: b.get("/matters"),
+        lambda a: LOGIN if a in NO_SESSION else html("Your matters"),
+    ),
+    # Cat's invitation: the link itself is the credential, whoever holds it.
+    ("GET", "/invite/{secret}"): Row(
+        lambda b: b.get(f"/invite/{INVITE_CAT}"), same_for_all(html("Set a password"))
+    ),
+    ("POST", "/invite/{secret}"): Row(
+        lambda b: b.post_prelogin(
+            f"/invite/{INVITE_CAT}", {"password": PASSWORD, "confirm": PASSWORD}
+        ),
+        same_for_all(Outcome(303, f"{A}/")),
+    ),
+    ("POST", "/invite/{secret}/accept"): Row(
+        lambda b: b.post(f"/invite/{INVITE_ANN_C}/accept"), expect_accept
+    ),
+    ("GET", "/m/{matter_id:int}/"): Row(
+        lambda b: b.get(f"{A}/"),
+        private(
+            html(marker(ItemKind.INVOICE), marker(ItemKind.TASK), marker(ItemKind.EVENT)),
+            html("Dashboard"),
+        ),
+    ),
+    ("GET", "/m/{matter_id:int}/invoices"): Row(
+        lambda b: b.get(f"{A}/invoices"),
+        private(html(marker(ItemKind.INVOICE)), html("No invoices")),
+    ),
+    ("GET", "/m/{matter_id:int}/invoices/{item_id:int}"): Row(
+        lambda b: b.get(f"{A}/invoices/{INV}"), private(html(marker(ItemKind.INVOICE)))
+    ),
+    ("GET", "/m/{matter_id:int}/invoices/{item_id:int}.pdf"): Row(
+        lambda b: b.get(f"{A}/invoices/{INV}.pdf"), private(download("%PDF"))
+    ),
+    ("GET", "/m/{matter_id:int}/calendar"): Row(
+        lambda b: b.get(f"{A}/calendar"),
+        private(html(marker(ItemKind.EVENT)), html("No upcoming events")),
+    ),
+    ("GET", "/m/{matter_id:int}/calendar.ics"): Row(
+        lambda b: b.get(f"{A}/calendar.ics"),
+        private(download(marker(ItemKind.EVENT)), download("BEGIN:VCALENDAR")),
+    ),
+    ("GET", "/m/{matter_id:int}/tasks"): Row(
+        lambda b: b.get(f"{A}/tasks"),
+        private(html(marker(ItemKind.TASK)), html("No open tasks")),
+    ),
+    ("GET", "/m/{matter_id:int}/notes"): Row(
+        lambda b: b.get(f"{A}/notes"),
+        private(html(marker(ItemKind.NOTE)), html("No notes")),
+    ),
+    ("GET", "/m/{matter_id:int}/documents"): Row(
+        lambda b: b.get(f"{A}/documents"),
+        private(html(marker(ItemKind.DOCUMENT)), html("No documents")),
+    ),
+    ("GET", "/m/{matter_id:int}/documents/{item_id:int}"): Row(
+        lambda b: b.get(f"{A}/documents/{DOC}"), private(download("engagement letter"))
+    ),
+    # Uploading and replying belong to the matter, not to an item: an unshare leaves them.
+    ("POST", "/m/{matter_id:int}/documents"): Row(
+        lambda b: b.upload(f"{A}/documents", "scan.pdf", b"%PDF-1.4 scan"),
+        private(Outcome(303, f"{A}/documents"), Outcome(303, f"{A}/documents")),
+    ),
+    ("GET", "/m/{matter_id:int}/messages"): Row(
+        lambda b: b.get(f"{A}/messages"),
+        private(html(marker(ItemKind.MESSAGE)), html("No messages")),
+    ),
+    ("POST", "/m/{matter_id:int}/messages"): Row(
+        lambda b: b.post(f"{A}/messages", {"body": "Thank you!"}),
+        private(Outcome(303, f"{A}/messages"), Outcome(303, f"{A}/messages")),
+    ),
+    ("GET", "/m/{matter_id:int}/forms/{item_id:int}"): Row(
+        lambda b: b.get(f"{A}/forms/{FORM}"), private(html(marker(ItemKind.FORM)))
+    ),
+    ("POST", "/m/{matter_id:int}/forms/{item_id:int}"): Row(
+        lambda b: b.post(f"{A}/forms/{FORM}", GOOD_ANSWERS),
+        private(Outcome(303, f"{A}/forms/{FORM}")),
+    ),
+    ("GET", "/static/portal.css"): Row(
+        lambda b: b.get("/static/portal.css"), same_for_all(Outcome(200))
+    ),
+}
+
+# Paths of the app that are not client pages, and so not this matrix's business.
+NOT_PAGES = {"/healthz", "/openapi.json"}
+
+
+def app_routes(portal: Portal) -> Iterator[Any]:
+    """Every route of the app, included routers opened up (newer FastAPI keeps them nested)."""
+    routes = portal.client.app.routes  # type: ignore[attr-defined]
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI copies included routes into app.routes
+        yield from routes
+    else:
+        yield from iter_route_contexts(routes)
+
+
+def page_routes(portal: Portal) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for route in app_routes(portal):
+        path, methods = getattr(route, "path", None), getattr(route, "methods", None)
+        if not path or path.startswith("/api/") or path in NOT_PAGES:
+            continue
+        found.update((method, path) for method in methods or ())
+    return found
+
+
+def test_every_page_route_has_a_row_in_the_matrix(portal: Portal) -> None:
+    routes = page_routes(portal)
+    assert routes, "no client page routes found"
+    missing = sorted(routes - MATRIX.keys())
+    assert not missing, f"routes without a row in the authorization matrix: {missing}"
+    stale = sorted(MATRIX.keys() - routes)
+    assert not stale, f"matrix rows for routes that no longer exist: {stale}"
+
+
+@dataclass
+class ActorBrowser(Browser):
+    actor: Actor = Actor.ANONYMOUS
+
+
+def set_world(portal: Portal, actor: Actor) -> dict[str, str]:
+    """Put the world in the actor's state (unshared, disabled, removed); the staff token's
+    header for the token actors."""
+    if actor is Actor.REVOKED:
+        for kind, item_id in SHOWN.items():
+            portal.revoke(kind, item_id)
+    if actor is Actor.DISABLED:
+        portal.set_contact(CONTACT_ANN_A, status="disabled")
+    if actor is Actor.REMOVED:
+        portal.set_contact(CONTACT_ANN_A, status="removed")
+    if actor in (Actor.STAFF_TOKEN, Actor.REVOKED_TOKEN):
+        token = create_token(portal.db, "alice")
+        if actor is Actor.REVOKED_TOKEN:
+            revoke_tokens(portal.db, token=token)
+        return {"Authorization": f"Bearer {token}"}
+    return {}
+
+
+def browser_for(portal: Portal, actor: Actor, headers: dict[str, str]) -> ActorBrowser:
+    """A browser with a session of its own (log-in, log-out and the invitation replace or
+    end the session they are sent with, so no row may share one with another)."""
+    if actor in NO_SESSION:
+        return ActorBrowser(portal, {}, None, headers, actor=actor)
+    raw, csrf = portal.session(BOB if actor is Actor.OTHER else ANN)
+    return ActorBrowser(portal, {"portal_session": raw}, csrf, headers, actor=actor)
+
+
+def client_rows(portal: Portal) -> tuple[int, int, int]:
+    with portal.db.read() as s:
+        return tuple(  # type: ignore[return-value]
+            s.scalar(select(func.count()).select_from(model).where(model.matter_id == MATTER_A))
+            or 0
+            for model in (ClientUpload, ClientMessage, FormSubmission)
+        )
+
+
+SHOWN_OF_A = [marker(kind) for kind in ItemKind]
+HIDDEN_OF_A = [marker(kind, "hidden") for kind in ItemKind]
+OF_B = [marker(kind, "bobs") for kind in ItemKind]
+
+
+def secrets_for(actor: Actor) -> list[str]:
+    """What must never reach this actor: never an unpublished item; never the other client's
+    items; the shared items of matter A to nobody but its active contact."""
+    secrets = list(HIDDEN_OF_A)
+    if actor is not Actor.ACTIVE:
+        secrets += SHOWN_OF_A
+    if actor is not Actor.OTHER:
+        secrets += OF_B
+    return secrets
+
+
+@pytest.mark.parametrize("actor", list(Actor), ids=lambda a: a.name.lower())
+def test_p3_s7_authorization_matrix(portal: Portal, scene: Scene, actor: Actor) -> None:
+    headers = set_world(portal, actor)
+    failures: list[str] = []
+
+    # Reads first: the posts change the world (an invitation used, a form submitted); Ann's
+    # acceptance of matter C last, as it lets her log in whatever became of matter A.
+    def order(key: tuple[str, str]) -> tuple[bool, bool, tuple[str, str]]:
+        return (key[0] != "GET", key[1] == "/invite/{secret}/accept", key)
+
+    for (method, path), row in sorted(MATRIX.items(), key=lambda kv: order(kv[0])):
+        failures += check(browser_for(portal, actor, headers), actor, method, path, row)
+    assert not failures, f"{actor.value}:\n" + "\n".join(failures)
+    if actor not in (Actor.ACTIVE, Actor.REVOKED):
+        assert client_rows(portal) == (0, 0, 0), "a refused visitor changed something"
+
+
+def check(browser: ActorBrowser, actor: Actor, method: str, path: str, row: Row) -> list[str]:
+    expected = row.expect(actor)
+    response = row.call(browser)
+    where = f"  {method} {path}: "
+    problems: list[str] = []
+    if response.status_code != expected.status:
+        problems.append(f"{where}got {response.status_code}, expected {expected.status}")
+    if response.status_code == 403 or response.status_code >= 500:
+        problems.append(f"{where}must never answer {response.status_code}")
+    if expected.location is not None:
+        location = response.headers.get("location", "")
+        if not location.startswith(expected.location):
+            problems.append(f"{where}redirects to {location!r}, expected {expected.location!r}")
+    disposition = response.headers.get("content-disposition", "")
+    if expected.attachment and not disposition.startswith("attachment"):
+        problems.append(f"{where}not served as an attachment ({disposition!r})")
+    body = response.content.decode("latin-1")
+    for text in expected.shows:
+        if text not in body:
+            problems.append(f"{where}does not show {text!r}")
+    for secret in secrets_for(actor):
+        if secret in body:
+            problems.append(f"{where}leaks {secret!r}")
+    if actor not in (Actor.ACTIVE, Actor.REVOKED) and path.startswith("/m/"):
+        for leak in ("Estate of Smith", "engagement letter"):
+            if leak in body:
+                problems.append(f"{where}leaks {leak!r}")
+    return problems
