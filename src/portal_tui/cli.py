@@ -128,6 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="open a demo firm kept in a database of its own (never the configured one)",
     )
 
+    commands.add_parser(
+        "sync",
+        parents=[common],
+        help="one delivery and sync pass with the portal, headless (for cron)",
+        description="Send every pending share, unshare and portal change to the portal service, "
+        "then bring back what clients did (uploads, form submissions, replies, first views). "
+        "With no portal_url, the embedded portal is used.",
+    )
+
     serve = commands.add_parser(
         "serve",
         parents=[common],
@@ -241,6 +250,8 @@ def _main(argv: list[str]) -> int:
         return _cmd_serve(settings, args)
     if args.command == "token":
         return _cmd_token(settings, args)
+    if args.command == "sync":
+        return _cmd_sync(settings)
     return _cmd_open(settings)
 
 
@@ -339,6 +350,39 @@ def _create_demo(settings: Settings) -> None:
         except BaseException:
             shutil.rmtree(settings.demo_dir, ignore_errors=True)
             raise
+
+
+def _cmd_sync(settings: Settings) -> int:
+    """One delivery and sync pass, headless (for cron); a portal problem ends with status 2."""
+    from portal_tui.embedded import EmbeddedPortalError, PortalConnection
+    from portal_tui.repository import Repository
+    from portal_tui.repository.worker import run_pass
+
+    repo = Repository.open(settings.database_url)
+    try:
+        try:
+            portal = PortalConnection(settings, repo.document_content)
+        except EmbeddedPortalError as exc:
+            _error(str(exc))
+            return EXIT_USER_ERROR
+        try:
+            report = run_pass(repo, portal.client)
+        finally:
+            portal.close()
+        where = "the embedded portal" if portal.embedded else portal.url
+        print(
+            f"Delivered {report.delivered} to {where}; {report.retried} to retry, "
+            f"{report.failed} failed; {report.synced} change(s) from clients applied; "
+            f"{repo.pending_deliveries()} still pending."
+        )
+        for row_id, reason in report.failures:
+            print(f"  failed: outbox row {row_id}: {reason}")
+        if report.problem:
+            _error(report.problem)
+            return EXIT_USER_ERROR
+        return EXIT_OK
+    finally:
+        repo.close()
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:

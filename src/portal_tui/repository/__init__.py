@@ -6,18 +6,15 @@ from __future__ import annotations
 from portal_tui.database import Database
 
 from .base import SYSTEM, Actor
-from .contacts import ContactsMixin
 from .delivery import DeliveryMixin
+from .feed_sync import FeedSyncMixin
 from .firm import FirmMixin
 from .items import CLIENT_PORTAL_FOLDER, ItemsMixin
 from .lists import ListsMixin
 from .matters import MattersMixin
-from .sync import SyncMixin
 
 
-class Repository(
-    FirmMixin, MattersMixin, ContactsMixin, ItemsMixin, ListsMixin, SyncMixin, DeliveryMixin
-):
+class Repository(FirmMixin, MattersMixin, ItemsMixin, ListsMixin, FeedSyncMixin, DeliveryMixin):
     """Everything the app may read or change. `staff_login` is the acting staff user; None
     acts as the built-in system actor (seeding, sync)."""
 

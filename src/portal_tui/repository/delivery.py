@@ -118,13 +118,16 @@ class DeliveryMixin(RepositoryBase):
     ) -> DeliveryReport:
         """One pass over the due outbox rows, oldest first."""
         report = DeliveryReport()
-        for message in self._claim(limit, now or utcnow()):
+        claimed = self._claim(limit, now or utcnow())
+        for done, message in enumerate(claimed, 1):
             try:
                 outcome = transport.deliver(message)
             except Exception as exc:  # a transport bug must not lose the row: retry it
                 outcome = RetryLater(f"{type(exc).__name__}: {exc}")
             self._settle(message, outcome, report)
             if isinstance(outcome, Broken):
+                # The rest were not tried: hand them back at once, not after the lease.
+                self._release([m.id for m in claimed[done:]])
                 break
         if report.problem is None and (report.delivered or report.failed):
             self._set_problem(None)
@@ -147,6 +150,14 @@ class DeliveryMixin(RepositoryBase):
                 row.next_attempt_at = now + LEASE
                 claimed.append(_message(row))
             return claimed
+
+    def _release(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        with self.db.write() as s:
+            for row in s.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(ids))):
+                if row.state is OutboxState.PENDING:
+                    row.next_attempt_at = utcnow()
 
     def _settle(self, message: OutboxMessage, outcome: Outcome, report: DeliveryReport) -> None:
         now = utcnow()
@@ -171,17 +182,21 @@ class DeliveryMixin(RepositoryBase):
                     mark.state, mark.last_error = ShareState.FAILED, outcome.reason
                 report.failed += 1
                 report.failures.append((row.id, outcome.reason))
+            elif isinstance(outcome, Broken):
+                # Not this row's fault: it stays due; the worker backs off as a whole.
+                row.next_attempt_at = now
+                row.last_error = outcome.reason
+                report.retried += 1
+                report.problem = outcome.reason
+                self._store_problem(s, outcome.reason)
             else:
                 row.attempts += 1
                 wait = backoff_seconds(row.attempts)
-                if isinstance(outcome, RetryLater) and outcome.after_seconds is not None:
+                if outcome.after_seconds is not None:
                     wait = min(max(outcome.after_seconds, 0.0), BACKOFF_CAP_S * 4)
                 row.next_attempt_at = now + timedelta(seconds=wait)
                 row.last_error = outcome.reason
                 report.retried += 1
-                if isinstance(outcome, Broken):
-                    report.problem = outcome.reason
-                    self._store_problem(s, outcome.reason)
 
     @staticmethod
     def _mark_for(s: Session, row: OutboxEntry) -> ShareMark | None:
@@ -227,6 +242,10 @@ class DeliveryMixin(RepositoryBase):
         with self.db.read() as s:
             row = s.get(SyncState, PROBLEM_KEY)
             return row.value if row is not None else None
+
+    def note_problem(self, problem: str | None) -> None:
+        """Keep (or clear) the lasting message about why delivery or sync is stuck."""
+        self._set_problem(problem)
 
     def _set_problem(self, problem: str | None) -> None:
         with self.db.write() as s:

@@ -1,0 +1,118 @@
+"""The delivery worker: passes of "send the outbox, then read the changes feed", in a thread of
+its own, so no screen ever waits on the network. A share wakes it at once; otherwise it polls.
+While the portal cannot be used it keeps the reason as a lasting problem and backs off."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from .delivery import BACKOFF_CAP_S, DeliveryReport, Transport, backoff_seconds
+from .feed_sync import FeedSource, SyncReport
+from .portal_client import PortalClient, PortalUnusable
+
+POLL_S = 2.0
+MAX_ROUNDS = 100  # delivery rounds in one pass, so one pass always ends
+
+
+@dataclass(frozen=True, slots=True)
+class PassReport:
+    delivered: int
+    retried: int
+    failed: int
+    synced: int
+    problem: str | None
+    failures: tuple[tuple[int, str], ...] = ()
+
+
+class _Repo(Protocol):
+    """The part of Repository the worker uses (named here to avoid an import cycle)."""
+
+    def deliver_pending(self, transport: Transport) -> DeliveryReport: ...
+
+    def sync_changes(self, source: FeedSource) -> SyncReport: ...
+
+    def note_problem(self, problem: str | None) -> None: ...
+
+
+def run_pass(repo: _Repo, client: PortalClient) -> PassReport:
+    """Deliver everything due, then apply what clients did. Never raises for the portal."""
+    total = DeliveryReport()
+    for _ in range(MAX_ROUNDS):
+        report = repo.deliver_pending(client)
+        total.delivered += report.delivered
+        total.retried += report.retried
+        total.failed += report.failed
+        total.failures.extend(report.failures)
+        if report.problem:
+            total.problem = report.problem
+            break
+        if not (report.delivered or report.failed):
+            break
+    synced = 0
+    if total.problem is None:
+        try:
+            synced = repo.sync_changes(client).applied
+            repo.note_problem(None)
+        except PortalUnusable as exc:
+            total.problem = str(exc)
+            repo.note_problem(total.problem)
+    return PassReport(
+        total.delivered,
+        total.retried,
+        total.failed,
+        synced,
+        total.problem,
+        tuple(total.failures),
+    )
+
+
+class DeliveryWorker:
+    """Runs passes in a daemon thread until stopped; `wake()` asks for one now."""
+
+    def __init__(
+        self,
+        repo: _Repo,
+        client: PortalClient,
+        *,
+        on_pass: Callable[[PassReport], None] | None = None,
+        poll_seconds: float = POLL_S,
+    ) -> None:
+        self._repo = repo
+        self._client = client
+        self._on_pass = on_pass
+        self._poll = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="delivery", daemon=True)
+        self.last: PassReport | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._client.close()
+
+    def _run(self) -> None:
+        troubled = 0
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                report = run_pass(self._repo, self._client)
+            except Exception as exc:  # a database hiccup: report it, keep the thread alive
+                report = PassReport(0, 0, 0, 0, f"Delivery stopped: {exc}")
+            self.last = report
+            if self._on_pass is not None:
+                self._on_pass(report)
+            troubled = troubled + 1 if report.problem else 0
+            wait = min(BACKOFF_CAP_S, backoff_seconds(troubled)) if troubled else self._poll
+            self._wake.wait(wait)
