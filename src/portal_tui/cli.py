@@ -442,7 +442,9 @@ def _cmd_open(settings: Settings) -> int:
 
 
 def _show_matters(settings: Settings, url: str, *, demo: bool) -> int:
-    """Until the staff screens exist, opening a firm prints its matters."""
+    """Open the firm: the staff app on a terminal; its matters as text when piped."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return _run_app(settings, url, demo=demo)
     from portal_tui.repository import Repository
 
     repo = Repository.open(url, settings.staff_user)
@@ -460,6 +462,25 @@ def _show_matters(settings: Settings, url: str, *, demo: bool) -> int:
     _print_matters(firm, page.rows, ascii_only=settings.ascii)
     if page.more_after:
         print(f"(the first {len(page.rows)} matters are shown)")
+    return EXIT_OK
+
+
+def _run_app(settings: Settings, url: str, *, demo: bool) -> int:
+    from dataclasses import replace
+
+    from portal_tui.repository import Repository
+
+    repo = Repository.open(url, settings.staff_user)
+    try:
+        repo.current_staff()  # an unknown staff user is one line here, not a broken screen
+    except BaseException:
+        repo.close()
+        raise
+    from portal_tui.tui.app import PortalApp
+
+    # The demo's embedded portal keeps its data beside the demo firm, apart from a real one.
+    app_settings = replace(settings, data_dir=settings.demo_dir) if demo else settings
+    PortalApp(lambda: repo, settings=app_settings, ascii_only=settings.ascii).run()
     return EXIT_OK
 
 

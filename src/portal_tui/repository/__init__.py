@@ -7,14 +7,13 @@ from portal_tui.database import Database
 
 from .base import SYSTEM, Actor
 from .delivery import DeliveryMixin
-from .feed_sync import FeedSyncMixin
 from .firm import FirmMixin
 from .items import CLIENT_PORTAL_FOLDER, ItemsMixin
 from .lists import ListsMixin
-from .matters import MattersMixin
+from .resend import ResendMixin
 
 
-class Repository(FirmMixin, MattersMixin, ItemsMixin, ListsMixin, FeedSyncMixin, DeliveryMixin):
+class Repository(FirmMixin, ItemsMixin, ListsMixin, ResendMixin, DeliveryMixin):
     """Everything the app may read or change. `staff_login` is the acting staff user; None
     acts as the built-in system actor (seeding, sync)."""
 

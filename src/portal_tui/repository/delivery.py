@@ -6,11 +6,15 @@ answer: delivered (the share mark turns shared or not shared), retried later wit
 backoff and jitter (transport errors, 408, 429, 5xx; Retry-After honoured), or failed for good
 with the reason kept on the row and the share mark (a 4xx a retry will not change). A portal
 that cannot be used at all (wrong token, garbage, an unknown API version) stops the pass and
-leaves a lasting problem message; nothing is lost, the rows stay pending.
+leaves a lasting problem message; nothing is lost, the rows stay pending. So does a portal that
+stops answering: a few requests in a row lost on the wire end the pass the same way, rather than
+each remaining row waiting out its own timeout.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,10 +31,27 @@ from portal_tui.store.models import OutboxEntry, ShareMark, SyncState
 
 from .base import RepositoryBase
 
-LEASE = timedelta(seconds=60)
+LEASE_ENV = "PORTAL_TUI_DELIVERY_LEASE_S"
+DEFAULT_LEASE_S = 60.0
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 300.0
 PROBLEM_KEY = "delivery.problem"
+# Requests lost on the wire in a row (no answer, or none in time) before a pass gives up.
+MAX_LOST_IN_A_ROW = 3
+
+
+def _lease() -> timedelta:
+    """How long claimed rows are left alone: longer than a pass takes, so only a relay that died
+    gives them back. The environment may shorten it (tests that kill a relay mid-pass, say); a
+    value that is not a positive number of seconds is ignored."""
+    try:
+        seconds = float(os.environ.get(LEASE_ENV) or DEFAULT_LEASE_S)
+    except ValueError:
+        seconds = DEFAULT_LEASE_S
+    return timedelta(seconds=seconds if math.isfinite(seconds) and seconds > 0 else DEFAULT_LEASE_S)
+
+
+LEASE = _lease()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +79,9 @@ class Delivered:
 class RetryLater:
     reason: str
     after_seconds: float | None = None  # the portal's Retry-After, when it gave one
+    # No answer came back (the connection broke, or the portal did not answer in time): the
+    # request may or may not have been applied; its idempotency key makes the retry safe.
+    lost: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +143,23 @@ class DeliveryMixin(RepositoryBase):
         """One pass over the due outbox rows, oldest first."""
         report = DeliveryReport()
         claimed = self._claim(limit, now or utcnow())
+        lost = 0
         for done, message in enumerate(claimed, 1):
             try:
                 outcome = transport.deliver(message)
             except Exception as exc:  # a transport bug must not lose the row: retry it
                 outcome = RetryLater(f"{type(exc).__name__}: {exc}")
             self._settle(message, outcome, report)
-            if isinstance(outcome, Broken):
+            lost = lost + 1 if isinstance(outcome, RetryLater) and outcome.lost else 0
+            if lost >= MAX_LOST_IN_A_ROW and isinstance(outcome, RetryLater):
+                # A portal that has stopped answering would otherwise hold the pass for one
+                # timeout per remaining row, and their leases would run out meanwhile.
+                report.problem = (
+                    f"The portal service stopped answering ({outcome.reason}); shares stay "
+                    "pending and go out when it answers again."
+                )
+                self._set_problem(report.problem)
+            if isinstance(outcome, Broken) or report.problem is not None:
                 # The rest were not tried: hand them back at once, not after the lease.
                 self._release([m.id for m in claimed[done:]])
                 break
@@ -180,6 +214,9 @@ class DeliveryMixin(RepositoryBase):
                 row.attempts += 1
                 if mark is not None and mark.version == row.version:
                     mark.state, mark.last_error = ShareState.FAILED, outcome.reason
+                if row.op is OutboxOp.PUBLISH:
+                    # The batch's other items still get their email when this one was its last.
+                    self._notify_when_batch_done(s, row)
                 report.failed += 1
                 report.failures.append((row.id, outcome.reason))
             elif isinstance(outcome, Broken):
@@ -208,8 +245,18 @@ class DeliveryMixin(RepositoryBase):
         )
 
     def _notify_when_batch_done(self, s: Session, row: OutboxEntry) -> None:
-        """When the last item of a batch is in, queue the batch's one email per client."""
+        """When the last item of a batch is settled, queue the batch's one email per client
+        (if any of its items reached the portal)."""
         if not row.payload.get("notify", True):
+            return
+        delivered = row.state is OutboxState.DELIVERED or s.scalar(
+            select(OutboxEntry.id).where(
+                OutboxEntry.batch == row.batch,
+                OutboxEntry.op == OutboxOp.PUBLISH,
+                OutboxEntry.state == OutboxState.DELIVERED,
+            )
+        )
+        if not delivered:
             return
         pending = s.scalar(
             select(OutboxEntry.id).where(

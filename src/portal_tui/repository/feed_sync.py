@@ -16,6 +16,7 @@ from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import Document, PortalContact, SyncState
 
 from .contacts import ContactsMixin
+from .portal_client import CursorRejected
 from .sync import SyncMixin
 
 CURSOR_KEY = "feed.cursor"
@@ -31,6 +32,7 @@ class FeedSource(Protocol):
 class SyncReport:
     applied: int = 0
     skipped: list[str] = field(default_factory=list)
+    portal_replaced: bool = False
 
 
 def _when(value: Any) -> datetime:
@@ -65,7 +67,14 @@ class FeedSyncMixin(SyncMixin, ContactsMixin):
         report = SyncReport()
         cursor = self.feed_cursor()
         for _ in range(max_pages):
-            page = source.changes(cursor)
+            try:
+                page = source.changes(cursor)
+            except CursorRejected:
+                # A new portal database: read its feed from the start (every change is applied
+                # idempotently), and send it everything the firm has shared, again.
+                cursor = None
+                page = source.changes(cursor)
+                report.portal_replaced = True
             for change in page.changes:
                 try:
                     if self.apply_change(change, source):

@@ -31,6 +31,10 @@ class PortalUnusable(Exception):
     """The portal cannot be used at all; `str()` says why, in words for the user."""
 
 
+class CursorRejected(Exception):
+    """The portal does not know the stored feed cursor (its database was replaced)."""
+
+
 @dataclass(frozen=True, slots=True)
 class FeedPage:
     changes: list[dict[str, Any]]
@@ -223,6 +227,10 @@ class PortalClient:
         except _Transient as exc:
             raise PortalUnusable(str(exc)) from exc
         self._check(response)
+        if response.status_code == 400 and cursor:
+            raise CursorRejected(_detail(response))
+        if response.status_code != 200:
+            raise PortalUnusable(f"The changes feed failed: {_detail(response)}")
         try:
             body = response.json()
             page = FeedPage(list(body["changes"]), str(body["cursor"]), bool(body["more"]))
@@ -231,8 +239,6 @@ class PortalClient:
                 f"The portal service at {self.base_url} answered garbage to the changes feed "
                 f"(HTTP {response.status_code})."
             ) from exc
-        if response.status_code != 200:
-            raise PortalUnusable(f"The changes feed failed: {_detail(response)}")
         return page
 
     def upload_content(self, upload_id: int) -> bytes:

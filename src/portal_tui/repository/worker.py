@@ -36,6 +36,8 @@ class _Repo(Protocol):
 
     def note_problem(self, problem: str | None) -> None: ...
 
+    def resend_everything(self) -> int: ...
+
 
 def run_pass(repo: _Repo, client: PortalClient) -> PassReport:
     """Deliver everything due, then apply what clients did. Never raises for the portal."""
@@ -54,7 +56,10 @@ def run_pass(repo: _Repo, client: PortalClient) -> PassReport:
     synced = 0
     if total.problem is None:
         try:
-            synced = repo.sync_changes(client).applied
+            sync = repo.sync_changes(client)
+            synced = sync.applied
+            if sync.portal_replaced:
+                repo.resend_everything()
             repo.note_problem(None)
         except PortalUnusable as exc:
             total.problem = str(exc)

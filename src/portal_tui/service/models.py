@@ -209,7 +209,7 @@ class Change(Base):
 
     __tablename__ = "changes"
     # Never hand out a number twice, even after the newest row were deleted (cursors rely on it).
-    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy reads it)
+    __table_args__ = {"sqlite_autoincrement": True}
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,245 @@
+"""A list of firm items that never holds the whole list: a window of a few pages read by keyset,
+slid forward or back as the cursor nears its edge, so a list of a million invoices costs what a
+list of a hundred does. The far-left column is the shared icon (S0); the next marks rows for
+bulk actions (Space)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.widgets import DataTable
+
+from portal_tui.domain.records import Key, Page, Share
+
+from ..glyphs import Glyphs
+
+
+class ListRow(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def key(self) -> Key: ...
+
+
+RowT = TypeVar("RowT", bound=ListRow)
+
+# (after, before, limit) -> one page of rows, read in a thread.
+Fetch = Callable[[Key | None, Key | None, int], Page[Any]]
+
+PAGE = 100
+WINDOW = 300
+EDGE = 10  # rows from the window's edge at which the next page is read
+
+
+@dataclass(frozen=True, slots=True)
+class Column(Generic[RowT]):
+    label: str
+    cell: Callable[[RowT], str | Text]
+    width: int | None = None
+
+
+def text(value: object) -> Text:
+    """Client data as plain text: never parsed as markup ("Smith [Deceased]" stays as is)."""
+    return Text("" if value is None else str(value), no_wrap=True, overflow="ellipsis")
+
+
+class ItemTable(DataTable[Text], Generic[RowT]):
+    """Rows come from `fetch`; `reload()` starts over, keeping the cursor on a row if asked."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("space", "toggle_mark", "Mark", show=False, id="mark"),
+    ]
+
+    class Opened(Message):
+        """Enter, or a click on the highlighted row: open it."""
+
+        def __init__(self, table: ItemTable[Any], row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> ItemTable[Any]:
+            return self.table
+
+    class Moved(Message):
+        """The highlighted row changed (None: the list is empty)."""
+
+        def __init__(self, table: ItemTable[Any], row: Any | None) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> ItemTable[Any]:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Sequence[Column[RowT]],
+        fetch: Fetch,
+        glyphs: Glyphs,
+        *,
+        shares: bool = True,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._columns = list(columns)
+        self._fetch = fetch
+        self._glyphs = glyphs
+        self._shares = shares
+        self._rows: list[RowT] = []
+        self._more_before = False
+        self._more_after = False
+        self._loading = False
+        self.marked: dict[int, RowT] = {}
+        self.loaded = asyncio.Event()
+        self._started = False
+
+    def on_mount(self) -> None:
+        if self._shares:
+            self.add_column(Text(" "), width=1, key="share")
+        self.add_column(Text(" "), width=1, key="mark")
+        for i, col in enumerate(self._columns):
+            self.add_column(Text(col.label), width=col.width, key=f"c{i}")
+
+    def on_show(self) -> None:
+        # Read the first page only once the list is seen: hidden tabs cost nothing at start.
+        if not self._started:
+            self._started = True
+            self.reload()
+
+    # Reading ---------------------------------------------------------------------------------
+
+    @property
+    def rows_shown(self) -> list[RowT]:
+        return list(self._rows)
+
+    @property
+    def current(self) -> RowT | None:
+        if not self._rows:
+            return None
+        index = min(max(self.cursor_row, 0), len(self._rows) - 1)
+        return self._rows[index]
+
+    def set_fetch(self, fetch: Fetch) -> None:
+        self._fetch = fetch
+        self.reload()
+
+    def reload(self, keep_id: int | None = None) -> None:
+        """Read the first page again (after a filter change, a share, a sync)."""
+        self._started = True
+        keep = keep_id if keep_id is not None else getattr(self.current, "id", None)
+        self.loaded.clear()
+        self.run_worker(self._load_first(keep), group="load", exclusive=True)
+
+    async def _load_first(self, keep_id: int | None) -> None:
+        page = await asyncio.to_thread(self._fetch, None, None, PAGE)
+        self._show(list(page.rows), page.more_before, page.more_after, keep_id)
+        self.loaded.set()
+
+    async def _load_after(self) -> None:
+        try:
+            page = await asyncio.to_thread(self._fetch, self._rows[-1].key, None, PAGE)
+            rows = self._rows + list(page.rows)
+            more_before = self._more_before
+            if len(rows) > WINDOW:
+                rows, more_before = rows[len(rows) - WINDOW :], True
+            self._show(rows, more_before, page.more_after, getattr(self.current, "id", None))
+        finally:
+            self._loading = False
+
+    async def _load_before(self) -> None:
+        try:
+            page = await asyncio.to_thread(self._fetch, None, self._rows[0].key, PAGE)
+            rows = list(page.rows) + self._rows
+            more_after = self._more_after
+            if len(rows) > WINDOW:
+                rows, more_after = rows[:WINDOW], True
+            self._show(rows, page.more_before, more_after, getattr(self.current, "id", None))
+        finally:
+            self._loading = False
+
+    def _cells(self, row: RowT) -> list[Text]:
+        cells: list[Text] = []
+        if self._shares:
+            cells.append(self._glyphs.share(getattr(row, "share", Share())))
+        cells.append(Text(self._glyphs.marked if row.id in self.marked else " "))
+        for col in self._columns:
+            value = col.cell(row)
+            cells.append(value if isinstance(value, Text) else text(value))
+        return cells
+
+    def _show(
+        self, rows: list[RowT], more_before: bool, more_after: bool, cursor_id: int | None
+    ) -> None:
+        """Put a new window on screen, the cursor staying on the same item where it can."""
+        self._rows, self._more_before, self._more_after = rows, more_before, more_after
+        with self.app.batch_update():
+            self.clear()
+            for row in rows:
+                self.add_row(*self._cells(row), key=str(row.id))
+            index = next((i for i, r in enumerate(rows) if r.id == cursor_id), 0)
+            if rows:
+                self.move_cursor(row=index, animate=False)
+        self.post_message(self.Moved(self, self.current))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        index = event.cursor_row
+        if not self._loading and self._rows:
+            if self._more_after and index >= len(self._rows) - EDGE:
+                self._loading = True
+                self.run_worker(self._load_after(), group="page")
+            elif self._more_before and index < EDGE:
+                self._loading = True
+                self.run_worker(self._load_before(), group="page")
+        self.post_message(self.Moved(self, self.current))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if self.current is not None:
+            self.post_message(self.Opened(self, self.current))
+
+    # Changing rows in place -------------------------------------------------------------------
+
+    def replace_row(self, row: RowT) -> None:
+        """Show a fresh copy of one row (after a share, an edit) without reloading the list."""
+        for i, old in enumerate(self._rows):
+            if old.id == row.id:
+                self._rows[i] = row
+                for col_index, cell in enumerate(self._cells(row)):
+                    self.update_cell_at(Coordinate(i, col_index), cell)
+                if i == self.cursor_row:
+                    self.post_message(self.Moved(self, row))
+                return
+
+    def action_toggle_mark(self) -> None:
+        row = self.current
+        if row is None:
+            return
+        if row.id in self.marked:
+            del self.marked[row.id]
+        else:
+            self.marked[row.id] = row
+        column = 1 if self._shares else 0
+        self.update_cell_at(Coordinate(self.cursor_row, column), self._cells(row)[column])
+        self.action_cursor_down()
+
+    def clear_marks(self) -> None:
+        marked = set(self.marked)
+        self.marked.clear()
+        column = 1 if self._shares else 0
+        for i, row in enumerate(self._rows):
+            if row.id in marked:
+                self.update_cell_at(Coordinate(i, column), Text(" "))

@@ -1,0 +1,202 @@
+"""A list of one kind of item — for one matter, or across all (Activities) — with its toolbar,
+its filter line and its actions. Every screen that lists items uses this one pane, so a share
+looks and behaves the same wherever it is started."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Button, Input
+
+from portal_tui.domain import rules
+from portal_tui.domain.kinds import ItemKind
+from portal_tui.domain.records import Key, Page
+
+from ..columns import COLUMNS_OF
+from ..flows import share_action_label, share_or_unshare
+from .item_table import ItemTable
+from .modals import ActionMenu, Notice
+
+if TYPE_CHECKING:
+    from ..app import PortalApp
+
+EDITABLE = (ItemKind.EVENT, ItemKind.TASK, ItemKind.NOTE)
+FILTER_DELAY_S = 0.12
+
+
+class ListPane(Vertical):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("a", "action_menu", "Action", id="action"),
+        Binding("s", "share", "Share/Unshare", id="share"),
+        Binding("n", "add", "Add", id="add"),
+        Binding("e", "edit", "Edit", id="edit"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self, kind: ItemKind, matter_id: int | None = None, *, id: str | None = None):
+        super().__init__(id=id, classes="list-pane")
+        self.kind = kind
+        self.matter_id = matter_id
+        self._filter = ""
+        self._debounce: Timer | None = None
+
+    @property
+    def portal_app(self) -> PortalApp:
+        from ..app import PortalApp
+
+        assert isinstance(self.app, PortalApp)
+        return self.app
+
+    @property
+    def table(self) -> ItemTable[Any]:
+        return self.query_one(ItemTable)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="toolbar"):
+            yield Button("Action", id="tb-action", compact=True)
+            if self.kind is ItemKind.DOCUMENT:
+                yield Button("Share", id="tb-share", compact=True)
+            if self.kind in EDITABLE and self.matter_id is not None:
+                yield Button("Add", id="tb-add", compact=True)
+            if self.kind in EDITABLE:
+                yield Button("Edit", id="tb-edit", compact=True)
+        yield Input(placeholder="Filter (Esc clears)", id="filter", classes="filter -hidden")
+        yield ItemTable(COLUMNS_OF[self.kind], self._fetch, self.portal_app.glyphs)
+
+    def _fetch(self, after: Key | None, before: Key | None, limit: int) -> Page[Any]:
+        return self.portal_app.repo.list_items(
+            self.kind,
+            matter_id=self.matter_id,
+            text=self._filter,
+            after=after,
+            before=before,
+            limit=limit,
+        )
+
+    # Filter as you type ------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.value:
+            box.value = ""
+        box.add_class("-hidden")
+        self.table.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._filter = event.value
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(FILTER_DELAY_S, lambda: self.table.reload())
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
+    # Actions ---------------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        actions = {
+            "tb-action": self.action_action_menu,
+            "tb-share": self.action_share,
+            "tb-add": self.action_add,
+            "tb-edit": self.action_edit,
+        }
+        handler = actions.get(event.button.id or "")
+        if handler is not None:
+            handler()
+
+    def on_descendant_focus(self) -> None:
+        self.portal_app.show_row_status(self.kind, self.table.current)
+
+    def on_item_table_opened(self, event: ItemTable.Opened) -> None:
+        event.stop()
+        if self.kind in EDITABLE:
+            self.action_edit()
+        else:
+            self.action_action_menu()
+
+    def on_item_table_moved(self, event: ItemTable.Moved) -> None:
+        event.stop()
+        if self.kind is ItemKind.DOCUMENT:
+            label = share_action_label(self.kind, event.row) if event.row else "Share"
+            self.query_one("#tb-share", Button).label = label
+        if self.table.has_focus:
+            self.portal_app.show_row_status(self.kind, event.row)
+
+    def _may_share(self) -> bool:
+        return bool(rules.r1_may_share(self.portal_app.role, self.kind))
+
+    def action_action_menu(self) -> None:
+        row = self.table.current
+        if row is None:
+            return
+        actions: list[tuple[str, str]] = []
+        if self._may_share():
+            actions.append(("share", share_action_label(self.kind, row)))
+        if self.kind in EDITABLE:
+            actions.append(("edit", "Edit"))
+        if not actions:
+            self.action_share()  # says why nothing is offered
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "share":
+                self.action_share()
+            elif choice == "edit":
+                self.action_edit()
+
+        self.app.push_screen(ActionMenu("Action", actions), chosen)
+
+    def action_share(self) -> None:
+        row = self.table.current
+        if row is None:
+            return
+        if not self._may_share():
+            refusal = rules.r1_may_share(self.portal_app.role, self.kind)
+            self.app.push_screen(Notice("Share via Client Portal", refusal.message, error=True))
+            return
+        self.run_worker(self._share(row), group="share", exclusive=True)
+
+    async def _share(self, row: Any) -> None:
+        fresh = await share_or_unshare(self.portal_app, self.kind, row)
+        if fresh is not None:
+            self.table.replace_row(fresh)
+
+    def action_add(self) -> None:
+        if self.kind in EDITABLE and self.matter_id is not None:
+            self.run_worker(self._edit(None), group="edit", exclusive=True)
+
+    def action_edit(self) -> None:
+        row = self.table.current
+        if self.kind in EDITABLE and row is not None:
+            self.run_worker(self._edit(row), group="edit", exclusive=True)
+
+    async def _edit(self, row: Any | None) -> None:
+        from ..screens.item_form import ItemForm
+
+        matter_id = self.matter_id if row is None else row.matter_id
+        assert matter_id is not None
+        item_id = await self.app.push_screen_wait(ItemForm(self.kind, matter_id, row))
+        if item_id is None:
+            return
+        if row is None:
+            self.table.reload(keep_id=item_id)
+        else:
+            fresh = await asyncio.to_thread(self.portal_app.repo.item_row, self.kind, item_id)
+            self.table.replace_row(fresh)
+
+    def refresh_list(self) -> None:
+        self.table.reload()
