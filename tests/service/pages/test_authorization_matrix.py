@@ -1,17 +1,18 @@
 """P3 and S7 as a matrix: every client page route against every kind of visitor.
 
-The route list comes from the running app, so a new page without a row here fails the test.
 Only the matter's active contact gets the page (or its redirect or download); anyone else
 gets a 404 — or, with no session at all, the way to the log-in page — never a 403, never a
 5xx, and never a byte of the matter's shared data.
+
+MATRIX is one part of the whole app's matrix (tests/service/test_authorization_matrix.py),
+which takes the route list from the running app and fails on any route without a row; the
+visitors (actors.py) are the same for both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any
 
 import httpx
 import pytest
@@ -19,12 +20,17 @@ from sqlalchemy import func, select
 
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.service.models import ClientMessage, ClientUpload, FormSubmission
-from portal_tui.service.tokens import create_token, revoke_tokens
 
+from ..actors import (
+    ANN_SESSION,
+    NO_SESSION,
+    Actor,
+    ActorBrowser,
+    browser_for,
+    secrets_for,
+    set_world,
+)
 from .conftest import (
-    ANN,
-    BOB,
-    CONTACT_ANN_A,
     GOOD_ANSWERS,
     INVITE_ANN_C,
     INVITE_CAT,
@@ -33,26 +39,11 @@ from .conftest import (
     MATTER_C,
     PASSWORD,
     SHOWN,
-    Browser,
     Portal,
     Scene,
     marker,
 )
 
-
-class Actor(Enum):
-    ANONYMOUS = "anonymous"
-    ACTIVE = "active contact"
-    REVOKED = "active contact, items unshared"
-    DISABLED = "disabled contact"
-    REMOVED = "removed contact"
-    OTHER = "client of another matter"
-    STAFF_TOKEN = "staff API token, no cookie"
-    REVOKED_TOKEN = "revoked staff API token"
-
-
-NO_SESSION = {Actor.ANONYMOUS, Actor.STAFF_TOKEN, Actor.REVOKED_TOKEN}
-ANN_SESSION = {Actor.ACTIVE, Actor.REVOKED, Actor.DISABLED, Actor.REMOVED}
 A = f"/m/{MATTER_A}"
 
 
@@ -72,7 +63,7 @@ NOT_FOUND = Outcome(404)
 class Row:
     """One route: how to call it, and what each actor must get."""
 
-    call: Callable[[Browser], httpx.Response]
+    call: Callable[[ActorBrowser], httpx.Response]
     expect: Callable[[Actor], Outcome]
 
 
@@ -96,7 +87,7 @@ def same_for_all(outcome: Outcome) -> Callable[[Actor], Outcome]:
     return lambda actor: outcome
 
 
-def login_post(b: Browser) -> httpx.Response:
+def login_post(b: ActorBrowser) -> httpx.Response:
     # Each actor tries its own credentials; no-session actors try Ann's email with a guess.
     email, password = {
         Actor.OTHER: ("bob@example.com", PASSWORD),
@@ -238,71 +229,6 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
 }
 
-# Paths of the app that are not client pages, and so not this matrix's business.
-NOT_PAGES = {"/healthz", "/openapi.json"}
-
-
-def app_routes(portal: Portal) -> Iterator[Any]:
-    """Every route of the app, included routers opened up (newer FastAPI keeps them nested)."""
-    routes = portal.client.app.routes  # type: ignore[attr-defined]
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # older FastAPI copies included routes into app.routes
-        yield from routes
-    else:
-        yield from iter_route_contexts(routes)
-
-
-def page_routes(portal: Portal) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for route in app_routes(portal):
-        path, methods = getattr(route, "path", None), getattr(route, "methods", None)
-        if not path or path.startswith("/api/") or path in NOT_PAGES:
-            continue
-        found.update((method, path) for method in methods or ())
-    return found
-
-
-def test_every_page_route_has_a_row_in_the_matrix(portal: Portal) -> None:
-    routes = page_routes(portal)
-    assert routes, "no client page routes found"
-    missing = sorted(routes - MATRIX.keys())
-    assert not missing, f"routes without a row in the authorization matrix: {missing}"
-    stale = sorted(MATRIX.keys() - routes)
-    assert not stale, f"matrix rows for routes that no longer exist: {stale}"
-
-
-@dataclass
-class ActorBrowser(Browser):
-    actor: Actor = Actor.ANONYMOUS
-
-
-def set_world(portal: Portal, actor: Actor) -> dict[str, str]:
-    """Put the world in the actor's state (unshared, disabled, removed); the staff token's
-    header for the token actors."""
-    if actor is Actor.REVOKED:
-        for kind, item_id in SHOWN.items():
-            portal.revoke(kind, item_id)
-    if actor is Actor.DISABLED:
-        portal.set_contact(CONTACT_ANN_A, status="disabled")
-    if actor is Actor.REMOVED:
-        portal.set_contact(CONTACT_ANN_A, status="removed")
-    if actor in (Actor.STAFF_TOKEN, Actor.REVOKED_TOKEN):
-        token = create_token(portal.db, "alice")
-        if actor is Actor.REVOKED_TOKEN:
-            revoke_tokens(portal.db, token=token)
-        return {"Authorization": f"Bearer {token}"}
-    return {}
-
-
-def browser_for(portal: Portal, actor: Actor, headers: dict[str, str]) -> ActorBrowser:
-    """A browser with a session of its own (log-in, log-out and the invitation replace or
-    end the session they are sent with, so no row may share one with another)."""
-    if actor in NO_SESSION:
-        return ActorBrowser(portal, {}, None, headers, actor=actor)
-    raw, csrf = portal.session(BOB if actor is Actor.OTHER else ANN)
-    return ActorBrowser(portal, {"portal_session": raw}, csrf, headers, actor=actor)
-
 
 def client_rows(portal: Portal) -> tuple[int, int, int]:
     with portal.db.read() as s:
@@ -311,22 +237,6 @@ def client_rows(portal: Portal) -> tuple[int, int, int]:
             or 0
             for model in (ClientUpload, ClientMessage, FormSubmission)
         )
-
-
-SHOWN_OF_A = [marker(kind) for kind in ItemKind]
-HIDDEN_OF_A = [marker(kind, "hidden") for kind in ItemKind]
-OF_B = [marker(kind, "bobs") for kind in ItemKind]
-
-
-def secrets_for(actor: Actor) -> list[str]:
-    """What must never reach this actor: never an unpublished item; never the other client's
-    items; the shared items of matter A to nobody but its active contact."""
-    secrets = list(HIDDEN_OF_A)
-    if actor is not Actor.ACTIVE:
-        secrets += SHOWN_OF_A
-    if actor is not Actor.OTHER:
-        secrets += OF_B
-    return secrets
 
 
 @pytest.mark.parametrize("actor", list(Actor), ids=lambda a: a.name.lower())
