@@ -8,6 +8,8 @@ writing transaction begun IMMEDIATE so two writers queue at BEGIN instead of fai
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +35,23 @@ def _is_memory(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or "mode=memory" in str(url)
 
 
+def _ensure_wal(cursor: Any) -> None:
+    """Switch a file to WAL once (it stays so). The switch needs the file to itself, and SQLite
+    answers "locked" at once, without waiting, while another process holds it — as when several
+    start on a fresh file together — so it is retried for as long as a busy wait would last."""
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() in ("wal", "memory"):
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_engine(url: URL, *, immediate: bool, echo: bool) -> Engine:
     extra: dict[str, Any] = {}
     if _is_memory(url):
@@ -50,9 +69,9 @@ def _sqlite_engine(url: URL, *, immediate: bool, echo: bool) -> Engine:
         # Take transaction control away from pysqlite, so BEGIN is ours to emit.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _ensure_wal(cursor)
+        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

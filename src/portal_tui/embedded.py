@@ -39,6 +39,7 @@ class EmbeddedPortal:
         self._settings = settings
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._database_url: str | None = None
         self.access: PortalAccess | None = None
 
     def start(self) -> PortalAccess:
@@ -47,7 +48,7 @@ class EmbeddedPortal:
         from portal_tui.database import Database
         from portal_tui.service import server as service_server
         from portal_tui.service.app import create_app
-        from portal_tui.service.tokens import create_token, revoke_tokens
+        from portal_tui.service.tokens import create_token
 
         try:
             sock = service_server.bind("127.0.0.1", 0)
@@ -56,10 +57,10 @@ class EmbeddedPortal:
             service_server.prepare_database(config.database_url)
         except service_server.ServeError as exc:
             raise EmbeddedPortalError(f"The embedded portal could not start: {exc}") from None
-        # A fresh token each start; the one of the last run is of no use to anybody.
+        # A token of its own for each start, revoked at stop: another process on the same data
+        # folder (the app open while cron runs `portal-tui sync`) has its own, and keeps it.
         db = Database(config.database_url)
         try:
-            revoke_tokens(db, staff_login=EMBEDDED_LOGIN)
             token = create_token(db, EMBEDDED_LOGIN)
         finally:
             db.dispose()
@@ -77,6 +78,7 @@ class EmbeddedPortal:
                 raise EmbeddedPortalError("The embedded portal service did not start.")
             time.sleep(0.02)
         self.access = PortalAccess(url, token)
+        self._database_url = config.database_url
         return self.access
 
     def stop(self) -> None:
@@ -85,6 +87,16 @@ class EmbeddedPortal:
         if self._thread is not None:
             self._thread.join(timeout=15)
         self._server = self._thread = None
+        if self.access is not None and self._database_url is not None:
+            from portal_tui.database import Database
+            from portal_tui.service.tokens import revoke_tokens
+
+            db = Database(self._database_url)
+            try:
+                revoke_tokens(db, token=self.access.token)
+            finally:
+                db.dispose()
+            self.access = None
 
 
 class PortalConnection:

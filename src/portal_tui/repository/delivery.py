@@ -150,8 +150,9 @@ class DeliveryMixin(RepositoryBase):
             except Exception as exc:  # a transport bug must not lose the row: retry it
                 outcome = RetryLater(f"{type(exc).__name__}: {exc}")
             self._settle(message, outcome, report)
-            lost = lost + 1 if isinstance(outcome, RetryLater) and outcome.lost else 0
-            if lost >= MAX_LOST_IN_A_ROW and isinstance(outcome, RetryLater):
+            if not (isinstance(outcome, RetryLater) and outcome.lost):
+                lost = 0
+            elif (lost := lost + 1) >= MAX_LOST_IN_A_ROW:
                 # A portal that has stopped answering would otherwise hold the pass for one
                 # timeout per remaining row, and their leases would run out meanwhile.
                 report.problem = (

@@ -1,13 +1,16 @@
 """Talking to the portal service's staff API over HTTP (httpx).
 
-Every answer is sorted into what the relay should do with it: delivered; retry later (transport
-errors, 408, 409, 429, 5xx, honouring Retry-After); rejected for good (any other 4xx, with the
-portal's reason); or broken — the portal cannot be used at all (no answer, a wrong token,
-garbage, an API version this app does not know), which stops the pass with a lasting message.
+Every answer is sorted into what the relay should do with it: delivered; retry later (408, 409,
+429, 5xx, honouring Retry-After; and a request whose answer was lost — the connection broke, or
+no answer came in time — which its idempotency key makes safe to send again); rejected for good
+(any other 4xx, with the portal's reason); or broken — the portal cannot be used at all (it
+cannot be reached, a wrong token, garbage, an API version this app does not know, a proxy in
+front of it saying it is down), which stops the pass with a lasting message.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -25,6 +28,9 @@ API_VERSION = "1"
 VERSION_HEADER = "X-Portal-API-Version"
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 _RETRY_STATUSES = frozenset({408, 409, 425, 429})
+_GATEWAY_DOWN = frozenset({502, 503, 504})
+# Failures before any of the request went out: the portal cannot be reached at all.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol, httpx.ProxyError)
 
 
 class PortalUnusable(Exception):
@@ -79,13 +85,14 @@ class PortalClient:
         *,
         document_content: Callable[[int], bytes] | None = None,
         transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout | float = TIMEOUT,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._document_content = document_content
         self._http = httpx.Client(
             base_url=self.base_url + "/api/v1",
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=TIMEOUT,
+            timeout=timeout,
             transport=transport,
             follow_redirects=False,
         )
@@ -112,12 +119,18 @@ class PortalClient:
             return self._http.request(
                 method, path, json=json, content=content, params=params, headers=headers
             )
-        except httpx.TimeoutException as exc:
-            raise _Transient(f"the portal at {self.base_url} did not answer in time") from exc
-        except httpx.TransportError as exc:
+        except _NOT_SENT as exc:
             raise PortalUnusable(
                 f"The portal service at {self.base_url} cannot be reached ({exc.__class__.__name__}"
                 "); shares stay pending and go out when it is back."
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise _Transient(f"the portal at {self.base_url} did not answer in time") from exc
+        except httpx.TransportError as exc:
+            # Sent, perhaps applied, but the answer is lost: the same key makes a retry safe.
+            raise _Transient(
+                f"the connection to the portal at {self.base_url} broke before it answered "
+                f"({exc.__class__.__name__})"
             ) from exc
 
     def _check(self, response: httpx.Response) -> None:
@@ -129,6 +142,13 @@ class PortalClient:
                 "(portal-tui token create --staff LOGIN)."
             )
         version = response.headers.get(VERSION_HEADER)
+        if version is None and response.status_code in _GATEWAY_DOWN:
+            # A reverse proxy in front of the portal, answering for a service that is down.
+            raise PortalUnusable(
+                f"The portal service at {self.base_url} is not available (HTTP "
+                f"{response.status_code} from in front of it); shares stay pending and go out "
+                "when it is back."
+            )
         if version is None:
             raise PortalUnusable(
                 f"{self.base_url} does not answer like a portal service (HTTP "
@@ -162,7 +182,7 @@ class PortalClient:
         try:
             return self._deliver(message)
         except _Transient as exc:
-            return RetryLater(str(exc))
+            return RetryLater(str(exc), lost=True)
         except PortalUnusable as exc:
             return Broken(str(exc))
 
@@ -197,20 +217,27 @@ class PortalClient:
         p = m.payload
         body = {**p, "batch": m.batch}
         path = f"/items/{p['kind']}/{p['item_id']}"
+        content = None
+        if p["kind"] == "document":
+            # Read before anything is sent: a file that cannot be read fails the share without
+            # leaving the portal a new version it has no bytes for.
+            if self._document_content is None:
+                return Rejected("This app cannot read document files to send them.")
+            try:
+                content = self._document_content(int(p["item_id"]))
+            except NotFound as exc:
+                return Rejected(str(exc))
         outcome = self._outcome(self._call("PUT", path, key=m.idempotency_key, json=body))
-        if not isinstance(outcome, Delivered) or p["kind"] != "document":
+        if not isinstance(outcome, Delivered) or content is None:
             return outcome
-        if self._document_content is None:
-            return Rejected("This app cannot read document files to send them.")
-        try:
-            content = self._document_content(int(p["item_id"]))
-        except NotFound as exc:
-            return Rejected(str(exc))
+        # Keyed by the bytes too: a linked file that changed between two tries is a new
+        # request, not the old key reused for another body (which the portal refuses for good).
+        digest = hashlib.sha256(content).hexdigest()[:16]
         return self._outcome(
             self._call(
                 "PUT",
                 f"{path}/content",
-                key=f"{m.idempotency_key}:content",
+                key=f"{m.idempotency_key}:content:{digest}",
                 content=content,
                 params={"version": p["version"]},
             )

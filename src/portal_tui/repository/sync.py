@@ -158,6 +158,16 @@ class SyncMixin(SharingMixin):
 
     # Intake forms (S4) ------------------------------------------------------------------------
 
+    def form_submissions(self, form_id: int) -> list[SubmissionRow]:
+        """A form's submissions, oldest first, each with what its processing rule changed."""
+        with self.db.read() as s:
+            rows = s.scalars(
+                select(FormSubmission)
+                .where(FormSubmission.form_id == form_id)
+                .order_by(FormSubmission.id)
+            )
+            return [submission_row(sub) for sub in rows]
+
     def record_form_submission(
         self,
         form_id: int,

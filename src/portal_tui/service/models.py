@@ -261,8 +261,8 @@ class LoginFailure(Base):
 
 
 class MailMessage(Base):
-    """An email waiting to go, or gone. The Message-ID is derived from what the email is
-    about, so the same notice queued twice is one row and is never sent twice."""
+    """An email waiting to go, gone, or dropped. The Message-ID is derived from what the email
+    is about, so the same notice queued twice is one row and is never sent twice."""
 
     __tablename__ = "mail_outbox"
     __table_args__ = (Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),)
@@ -270,6 +270,10 @@ class MailMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40))  # invitation, new_items, upload, digest
+    # The notice's key (a batch id, an ISO day, ...): with kind and recipient it makes the
+    # Message-ID, and the sender re-composes the email from it just before sending. None on
+    # rows queued before it was kept: those go out as stored.
+    about: Mapped[str | None] = mapped_column(String(200))
     to_addr: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)  # the plain text part
@@ -279,6 +283,9 @@ class MailMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Given up unsent, for good: at send time nothing was left for the recipient to be told
+    # (an item unshared, access taken away, ...); last_error says why.
+    dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 
 

@@ -381,7 +381,11 @@ class OutboxEntry(Base):
     """A change the portal service must hear about, written in the same transaction as it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at", "id"),
+        # "Is anything of this batch still pending?" is asked after every delivered publish.
+        Index("ix_outbox_batch", "batch", "state"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

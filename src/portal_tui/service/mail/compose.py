@@ -1,8 +1,9 @@
 """Turning notices into emails: Message-IDs, the Jinja2 templates, and the MIME message.
 
-Text and HTML are rendered from the same context when a notice is queued, so what goes out
-is fixed at the moment of the change that caused it; the MIME message itself is built when
-the row is sent.
+Text and HTML are rendered from the same context when a notice is queued and stored on the
+outbox row. A "new items" or digest email is rendered once more just before it is sent, from
+what its recipient may see then (see recheck), and the row keeps that version; the MIME
+message itself is built from the row when it is sent.
 """
 
 from __future__ import annotations
@@ -62,6 +63,15 @@ def one_line(text: str, limit: int = SUBJECT_MAX) -> str:
 class Rendered:
     text: str
     html: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """One email of a notice as composed: to whom, and what it says."""
+
+    to_addr: str
+    subject: str
+    content: Rendered
 
 
 def render(template: str, /, **context: Any) -> Rendered:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ..config import ServiceConfig
 from ..models import PortalFirm, PortalItem
 from .audience import readers_of
-from .compose import portal_link, render
+from .compose import Mail, portal_link, render
 from .outbox import enqueue
 
 KIND_DIGEST = "digest"
@@ -22,14 +22,10 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def queue_daily_digest(s: Session, config: ServiceConfig, day: date) -> int:
-    """When the firm has the daily digest on: one email per client account listing the items
-    published on `day` (UTC) that it may still see, across all its matters. Queueing the same
-    day again adds nothing (one Message-ID per day and recipient). Returns how many were
-    newly queued."""
-    firm = s.get(PortalFirm, 1)
-    if firm is None or not firm.daily_digest:
-        return 0
+def digest_mails(s: Session, config: ServiceConfig, firm: PortalFirm, day: date) -> list[Mail]:
+    """The digest emails of `day` as they read right now: one per client account, listing the
+    items published on `day` (UTC) that it may see now (P3, S7), across all its matters. The
+    firm's daily_digest setting is the caller's to check."""
     start, end = day_bounds(day)
     items = s.scalars(
         select(PortalItem).where(
@@ -39,16 +35,12 @@ def queue_daily_digest(s: Session, config: ServiceConfig, day: date) -> int:
         )
     )
     when = f"{day:%d %B %Y}".lstrip("0")
-    queued = 0
-    for reader in readers_of(s, firm, items):
-        prefix = f"{firm.name}: " if firm.name else ""
-        queued += enqueue(
-            s,
-            kind=KIND_DIGEST,
-            key=day.isoformat(),
-            to_addr=reader.email,
-            subject=f"{prefix}your client portal digest for {when}",
-            content=render(
+    prefix = f"{firm.name}: " if firm.name else ""
+    return [
+        Mail(
+            reader.email,
+            f"{prefix}your client portal digest for {when}",
+            render(
                 "digest",
                 name=reader.name,
                 firm=firm.name,
@@ -57,5 +49,27 @@ def queue_daily_digest(s: Session, config: ServiceConfig, day: date) -> int:
                 matters=reader.matters,
                 portal=portal_link(config),
             ),
+        )
+        for reader in readers_of(s, firm, items)
+    ]
+
+
+def queue_daily_digest(s: Session, config: ServiceConfig, day: date) -> int:
+    """When the firm has the daily digest on: one email per client account listing the items
+    published on `day` (UTC) that it may still see, across all its matters. Queueing the same
+    day again adds nothing (one Message-ID per day and recipient). Returns how many were
+    newly queued. The sender composes each email again when it sends it (see recheck)."""
+    firm = s.get(PortalFirm, 1)
+    if firm is None or not firm.daily_digest:
+        return 0
+    queued = 0
+    for mail in digest_mails(s, config, firm, day):
+        queued += enqueue(
+            s,
+            kind=KIND_DIGEST,
+            key=day.isoformat(),
+            to_addr=mail.to_addr,
+            subject=mail.subject,
+            content=mail.content,
         )
     return queued

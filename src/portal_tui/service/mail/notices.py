@@ -3,27 +3,37 @@
 Every notice becomes a row of the mail outbox in the session it is given, so it commits or
 rolls back with the change that caused it; the sender delivers it later. The Message-ID is
 derived from what the notice is about and who gets it, so queueing the same notice twice
-leaves one row and one email.
+leaves one row and one email. Just before sending, the sender checks it again (recheck): a
+"new items" email is composed anew from what its recipient may see then, and an invitation
+goes only while its link can still be used.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal_tui.domain import ContactStatus, rules
 from portal_tui.sqltypes import utcnow
 
 from ..config import ServiceConfig
 from ..models import ClientUpload, PortalContact, PortalFirm, PortalItem, PortalMatter
 from .audience import readers_of
-from .compose import portal_link, render
+from .compose import Mail, portal_link, render
 from .digest import queue_daily_digest
 from .outbox import enqueue
 
-__all__ = ["queue_daily_digest", "queue_invitation", "queue_new_items", "queue_upload_notice"]
+__all__ = [
+    "invitation_gone",
+    "new_items_mails",
+    "queue_daily_digest",
+    "queue_invitation",
+    "queue_new_items",
+    "queue_upload_notice",
+]
 
 KIND_INVITATION = "invitation"
 KIND_NEW_ITEMS = "new_items"
@@ -57,7 +67,7 @@ def queue_invitation(s: Session, config: ServiceConfig, contact: PortalContact, 
     enqueue(
         s,
         kind=KIND_INVITATION,
-        key=f"{contact.id}:{contact.invitations_sent}:{link_hash}",
+        key=f"{contact.id}:{contact.invitations_sent}:{link_hash}",  # see invitation_gone
         to_addr=contact.email,
         subject=(
             f"Your invitation to the {firm_name} client portal"
@@ -77,6 +87,58 @@ def queue_invitation(s: Session, config: ServiceConfig, contact: PortalContact, 
     )
 
 
+def invitation_gone(s: Session, key: str, now: datetime) -> str | None:
+    """Why the invitation queued under `key` must not be sent any more, or None while its link
+    can still be used: the contact is still invited (C2, C3 and P1), no re-invite has replaced
+    the link, and it has not expired."""
+    contact_id, _, rest = key.partition(":")
+    sent, _, _ = rest.partition(":")
+    if not (contact_id.isdigit() and sent.isdigit()):
+        return f"not an invitation key: {key!r}"
+    contact = s.get(PortalContact, int(contact_id))
+    if contact is None or contact.status not in {c.value for c in ContactStatus}:
+        return "the contact is no longer on the portal"
+    if not rules.p1_can_activate(ContactStatus(contact.status)):
+        return f"the contact is no longer invited (now {contact.status})"
+    if contact.invitations_sent != int(sent):
+        return "a newer invitation replaced it"
+    if contact.invite_expires_at is not None and contact.invite_expires_at <= now:
+        return "the invitation expired before it could be sent"
+    return None
+
+
+def new_items_mails(s: Session, config: ServiceConfig, firm: PortalFirm, batch: str) -> list[Mail]:
+    """The "new items shared" emails of one batch as they read right now: one per client
+    account that may see at least one published item of the batch (P3, S7), listing just
+    those, grouped by matter. The firm's notify_new_items setting is the caller's to check.
+
+    Used when the batch is queued and again by the sender just before it sends, so an item
+    unshared (or a contact, matter or category switched off) meanwhile is not announced.
+    """
+    items = s.scalars(
+        select(PortalItem).where(PortalItem.batch == batch, PortalItem.published.is_(True))
+    )
+    mails = []
+    for reader in readers_of(s, firm, items):
+        count = reader.count
+        what = f"a new {reader.matters[0].items[0].label.lower()}" if count == 1 else "new items"
+        subject = (
+            f"{firm.name}: {what} in your client portal"
+            if firm.name
+            else (f"{what[0].upper()}{what[1:]} in your client portal")
+        )
+        content = render(
+            "new_items",
+            name=reader.name,
+            firm=firm.name,
+            count=count,
+            matters=reader.matters,
+            portal=portal_link(config),
+        )
+        mails.append(Mail(reader.email, subject, content))
+    return mails
+
+
 def queue_new_items(s: Session, config: ServiceConfig, batch: str) -> int:
     """ "New items shared" for one batch (F5): one email per client account, listing every
     item of the batch it may see, grouped by matter; none when the firm's notify_new_items is
@@ -86,36 +148,21 @@ def queue_new_items(s: Session, config: ServiceConfig, batch: str) -> int:
     email is held a few seconds after the last call (outbox.SETTLE) and each call while it is
     held rewrites it with everything the batch holds by then, so the client still gets one
     email. Items arriving after it went out are not announced again (the digest lists them).
+    The sender composes the email once more when it sends it, from what the client may see
+    then: what was unshared meanwhile is left out, and nothing goes when nothing is left.
     """
     firm = _firm(s)
     if firm is None or not firm.notify_new_items:
         return 0
-    items = s.scalars(
-        select(PortalItem).where(PortalItem.batch == batch, PortalItem.published.is_(True))
-    )
     queued = 0
-    for reader in readers_of(s, firm, items):
-        count = reader.count
-        what = f"a new {reader.matters[0].items[0].label.lower()}" if count == 1 else "new items"
-        subject = (
-            f"{firm.name}: {what} in your client portal"
-            if firm.name
-            else (f"{what[0].upper()}{what[1:]} in your client portal")
-        )
+    for mail in new_items_mails(s, config, firm, batch):
         queued += enqueue(
             s,
             kind=KIND_NEW_ITEMS,
             key=batch,
-            to_addr=reader.email,
-            subject=subject,
-            content=render(
-                "new_items",
-                name=reader.name,
-                firm=firm.name,
-                count=count,
-                matters=reader.matters,
-                portal=portal_link(config),
-            ),
+            to_addr=mail.to_addr,
+            subject=mail.subject,
+            content=mail.content,
             settle=True,
         )
     return queued

@@ -46,11 +46,7 @@ def enqueue(
     now = now or utcnow()
     to_addr = to_addr.strip()
     message_id = message_id_for(kind, key, to_addr)
-    fields: dict[str, Any] = {
-        "subject": one_line(subject),
-        "body": content.text,
-        "html": content.html,
-    }
+    fields = stored_content(subject, content)
     existing = s.scalar(select(MailMessage).where(MailMessage.message_id == message_id))
     if existing is not None:
         if settle:
@@ -59,6 +55,7 @@ def enqueue(
     row = MailMessage(
         message_id=message_id,
         kind=kind,
+        about=key,
         to_addr=to_addr,
         created_at=now,
         attempts=0,
@@ -76,6 +73,13 @@ def enqueue(
         log.debug("mail %s already queued by a concurrent transaction", message_id)
         return False
     return True
+
+
+def stored_content(subject: str, content: Rendered) -> dict[str, Any]:
+    """The columns of an outbox row that hold what the email says, as they are stored: the
+    same whether it is queued or composed again before sending, so an unchanged email stays
+    the same bytes."""
+    return {"subject": one_line(subject), "body": content.text, "html": content.html}
 
 
 def _refresh(s: Session, row: MailMessage, fields: dict[str, Any], now: datetime) -> None:

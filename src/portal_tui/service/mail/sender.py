@@ -7,6 +7,10 @@ lease lapses it is sent again with the same Message-ID, which lets a receiving s
 client drop the copy. In .eml mode the copy overwrites the same file, so no duplicate
 appears. Several senders (several uvicorn workers) may run at once: a claim succeeds for one
 of them only.
+
+Between the claim and the send, each email is checked against what is true now (recheck): a
+"new items" or digest email is composed again from what its recipient may see, and one with
+nothing left to say (or an invitation whose link is dead) is dropped for good, unsent.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from ..config import ServiceConfig
 from ..models import MailMessage
 from .compose import build_message
 from .digest import queue_daily_digest
+from .recheck import recheck
 from .transport import MessageRefused, Transport, TransportDown, open_transport
 
 log = logging.getLogger(__name__)
@@ -61,6 +66,7 @@ class Round:
     sent: int = 0
     failed: int = 0
     transport_down: bool = False
+    dropped: int = 0  # given up unsent: nothing left for the recipient to be told
 
 
 def _rowcount(result: Any) -> int:
@@ -72,7 +78,11 @@ def _due_ids(db: Database, now: datetime, limit: int) -> list[int]:
         return list(
             s.scalars(
                 select(MailMessage.id)
-                .where(MailMessage.sent_at.is_(None), MailMessage.next_attempt_at <= now)
+                .where(
+                    MailMessage.sent_at.is_(None),
+                    MailMessage.dropped_at.is_(None),
+                    MailMessage.next_attempt_at <= now,
+                )
                 .order_by(MailMessage.next_attempt_at, MailMessage.id)
                 .limit(limit)
             )
@@ -87,6 +97,7 @@ def _claim(db: Database, row_id: int, now: datetime) -> MailMessage | None:
             .where(
                 MailMessage.id == row_id,
                 MailMessage.sent_at.is_(None),
+                MailMessage.dropped_at.is_(None),
                 MailMessage.next_attempt_at <= now,
             )
             .values(attempts=MailMessage.attempts + 1, next_attempt_at=now + CLAIM_LEASE)
@@ -96,6 +107,26 @@ def _claim(db: Database, row_id: int, now: datetime) -> MailMessage | None:
             return None
         # expire_on_commit is off: the row stays readable once the claim is committed.
         return s.get(MailMessage, row_id, populate_existing=True)
+
+
+def _recheck(
+    db: Database, config: ServiceConfig, row: MailMessage, now: datetime
+) -> MailMessage | None:
+    """The claimed row as it must go out now, its content composed again from what its
+    recipient may see (see recheck); None when it must not go: it is then marked dropped,
+    with the reason in last_error, and never tried again."""
+    with db.write() as s:
+        current = s.get(MailMessage, row.id, populate_existing=True)
+        if current is None:
+            return None
+        reason = recheck(s, config, current, now)
+        if reason is not None:
+            current.dropped_at = utcnow()
+            current.last_error = reason[:ERROR_MAX]
+            log.info("mail %s to %s dropped unsent: %s", row.message_id, row.to_addr, reason)
+            return None
+        # Committed before sending: a resend after a crash is this very email.
+        return current
 
 
 def _mark_sent(db: Database, row_id: int) -> None:
@@ -137,7 +168,7 @@ def send_round(
         return Round()
     own_transport = transport is None
     out = transport or open_transport(config)
-    sent = failed = 0
+    sent = failed = dropped = 0
     down = False
     try:
         for row_id in ids:
@@ -147,7 +178,11 @@ def send_round(
             if row is None:
                 continue
             try:
-                out.send(build_message(row, config))
+                fresh = _recheck(db, config, row, now)
+                if fresh is None:
+                    dropped += 1
+                    continue
+                out.send(build_message(fresh, config))
             except TransportDown as exc:
                 retry_at = _mark_failed(db, row, now, str(exc))
                 log.warning(
@@ -166,8 +201,9 @@ def send_round(
                 failed += 1
                 continue
             except Exception as exc:
-                # A message that cannot even be built (bad address, bad header) must not stop
-                # the others; it is retried like any failure and its error is kept on the row.
+                # A message that cannot even be composed again or built (bad address, bad
+                # header) must not stop the others; it is retried like any failure and its
+                # error is kept on the row.
                 _mark_failed(db, row, now, f"{type(exc).__name__}: {exc}")
                 log.exception("mail %s could not be sent", row.message_id)
                 failed += 1
@@ -177,7 +213,7 @@ def send_round(
     finally:
         if own_transport:
             out.close()
-    return Round(sent, failed, down)
+    return Round(sent, failed, down, dropped)
 
 
 def send_due(
@@ -190,10 +226,11 @@ def send_due(
 ) -> int:
     """Send up to `limit` due emails (not sent, next_attempt_at <= now), oldest due first.
 
-    Each is claimed, sent and marked sent on its own; a failure counts the attempt, keeps the
-    error in last_error and schedules the next try with backoff(). When the transport itself
-    is down the round ends at the first failure. `stop` ends the round between two emails.
-    Blocking: call it from a thread in async code. Returns how many were sent.
+    Each is claimed, checked again (recheck), sent and marked sent on its own; one left with
+    nothing to say is dropped instead. A failure counts the attempt, keeps the error in
+    last_error and schedules the next try with backoff(). When the transport itself is down
+    the round ends at the first failure. `stop` ends the round between two emails. Blocking:
+    call it from a thread in async code. Returns how many were sent.
     """
     return send_round(db, config, now=now, limit=limit, stop=stop).sent
 
