@@ -9,22 +9,24 @@ of its own that reports back by message.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.filter import LineFilter
 from textual.message import Message
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, Input, Static, TextArea
 
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.states import StaffRole
 
 from .commands import PortalCommands
-from .glyphs import ASCII, UNICODE, Glyphs
+from .glyphs import ASCII, UNICODE, AsciiFilter, Glyphs
 from .screens.keys import KeysScreen
 
 if TYPE_CHECKING:
@@ -70,6 +72,10 @@ class PortalApp(App[None]):
         self._settings = settings
         self._deliver = deliver
         self.glyphs: Glyphs = ASCII if ascii_only else UNICODE
+        # ASCII only: the stylesheet draws ASCII borders under `-ascii`, and the filter turns
+        # whatever else Textual draws (scrollbars, footer, ellipses, client data) into ASCII.
+        self._ascii_filter = AsciiFilter(enabled=ascii_only)
+        self.set_class(ascii_only, "-ascii")
         self._repo: Repository | None = None
         self.role = StaffRole.READ_ONLY
         self.delivery: DeliveryWorker | None = None
@@ -77,6 +83,16 @@ class PortalApp(App[None]):
         self.delivery_problem: str | None = None
         self.location = ""
         self.ready = asyncio.Event()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        filters = super().get_line_filters()
+        return [*filters, self._ascii_filter] if self._ascii_filter.enabled else filters
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # No blinking cursor anywhere, Textual's own inputs included: it costs bytes over SSH.
+        widget = event.widget
+        if isinstance(widget, (Input, TextArea)) and widget.cursor_blink:
+            widget.cursor_blink = False
 
     @property
     def repo(self) -> Repository:
@@ -139,9 +155,12 @@ class PortalApp(App[None]):
         if report.delivered or report.failed or report.synced:
             from .widgets.item_table import ItemTable
 
-            for table in self.screen.query(ItemTable):
-                if table.display:
-                    table.reload()
+            # Every screen of the stack, not just the top one: a share's own message box is
+            # usually still open when its delivery lands, and OK must then show the icon.
+            for screen in self.screen_stack:
+                for table in screen.query(ItemTable):
+                    if table.shown_once:
+                        table.reload()
 
     async def on_unmount(self) -> None:
         if self.delivery is not None:

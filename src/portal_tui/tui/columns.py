@@ -51,8 +51,10 @@ def size(n: int) -> str:
 def matter_columns(glyphs: Glyphs) -> list[Column[MatterRow]]:
     def client(row: MatterRow) -> Text:
         # M3: the portal icon stands left of the client's name when the matter's portal is ON.
-        icon = Text(glyphs.portal + " " if row.portal_enabled else "  ", style="bold cyan")
-        return icon + text(row.client_name)
+        icon = glyphs.portal + " " if row.portal_enabled else "  "
+        return Text.assemble(
+            (icon, "bold cyan"), text(row.client_name), no_wrap=True, overflow="ellipsis"
+        )
 
     return [
         Column("Number", lambda r: r.number, 11),
@@ -68,8 +70,8 @@ INVOICE_COLUMNS: list[Column[InvoiceRow]] = [
     Column("Client", lambda r: r.client_name, 24),
     Column("Issued", lambda r: day(r.issued_on), 10),
     Column("Status", lambda r: "Final" if r.status is InvoiceStatus.FINAL else "Draft", 6),
-    Column("Total", lambda r: Text(money(r.total_cents), justify="right"), 12),
-    Column("Balance", lambda r: Text(money(r.balance_cents), justify="right"), 12),
+    Column("Total", lambda r: Text(money(r.total_cents), justify="right"), 10),
+    Column("Balance", lambda r: Text(money(r.balance_cents), justify="right"), 10),
 ]
 
 EVENT_COLUMNS: list[Column[EventRow]] = [
@@ -81,7 +83,7 @@ EVENT_COLUMNS: list[Column[EventRow]] = [
 
 TASK_COLUMNS: list[Column[TaskRow]] = [
     Column("Due", lambda r: day(r.due_on), 10),
-    Column("Task", lambda r: r.title, 40),
+    Column("Task", lambda r: r.title, 38),
     Column("Done", lambda r: "Yes" if r.done else "", 4),
     Column("Matter", lambda r: r.matter_number, 11),
 ]
@@ -127,3 +129,13 @@ COLUMNS_OF: dict[ItemKind, list[Column]] = {  # type: ignore[type-arg]
     ItemKind.MESSAGE: MESSAGE_COLUMNS,
     ItemKind.FORM: FORM_COLUMNS,
 }
+
+
+# Within one matter (Matter Details) these only repeat the matter: left out, so that the
+# columns that differ fit an 80-column terminal.
+MATTER_ONLY = frozenset({"Matter", "Client"})
+
+
+def columns_for(kind: ItemKind, *, in_matter: bool) -> list[Column]:  # type: ignore[type-arg]
+    columns = COLUMNS_OF[kind]
+    return [c for c in columns if c.label not in MATTER_ONLY] if in_matter else list(columns)

@@ -55,10 +55,11 @@ async def share_or_unshare(app: PortalApp, kind: ItemKind, row: Any) -> Any | No
         await app.push_screen_wait(Notice(title, str(gone), error=True))
         return None
     app.wake_delivery()
-    fresh = await asyncio.to_thread(repo.item_row, kind, row.id)
     if kind is ItemKind.INVOICE and not shared:
         # S1: "Invoice has been shared successfully." — OK closes it, then the icon shows.
         await app.push_screen_wait(Notice(title, message))
     else:
         app.notify(message, title=title, timeout=4)
-    return fresh
+    # Read after the box is closed: delivery often lands while it is open, and the row must
+    # show that, not what it was before.
+    return await asyncio.to_thread(repo.item_row, kind, row.id)

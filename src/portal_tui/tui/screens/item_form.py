@@ -16,11 +16,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static, TextArea
 
-from portal_tui.domain import texts
+from portal_tui.domain import rules, texts
 from portal_tui.domain.decision import Invalid, NotFound, Refused
 from portal_tui.domain.kinds import ItemKind
 
 from ..widgets.modals import Notice
+from ..widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
     from ..app import PortalApp
@@ -111,7 +112,7 @@ class ItemForm(Screen[int | None]):
                 for field in FIELDS[self.kind]:
                     value = getattr(self.row, field.name, None) if self.row is not None else None
                     if field.kind == "check":
-                        yield Checkbox(field.label, bool(value), id=f"f-{field.name}")
+                        yield TickBox(field.label, bool(value), id=f"f-{field.name}")
                         continue
                     yield Label(Text(field.label + (" *" if field.required else "")))
                     if field.kind == "area":
@@ -120,7 +121,9 @@ class ItemForm(Screen[int | None]):
                         yield Input(_show(value, field.kind), id=f"f-{field.name}")
                 yield Label(Text("Details"), classes="section-title")
                 shared = bool(self.row is not None and self.row.share.wanted)
-                yield Checkbox(texts.SHARE_VIA_PORTAL, shared, id="share")
+                # R1: a user who may not share this kind sees the box, but cannot change it.
+                may_share = bool(rules.r1_may_share(self.portal_app.role, self.kind))
+                yield TickBox(texts.SHARE_VIA_PORTAL, shared, id="share", disabled=not may_share)
                 yield Static("", id="form-error")
             with Horizontal(classes="form-buttons"):
                 yield Button("Cancel", id="cancel")

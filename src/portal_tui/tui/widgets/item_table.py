@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.message import Message
@@ -61,7 +62,7 @@ class ItemTable(DataTable[Text], Generic[RowT]):
     ]
 
     class Opened(Message):
-        """Enter, or a click on the highlighted row: open it."""
+        """Enter, or a double-click on a row: open it."""
 
         def __init__(self, table: ItemTable[Any], row: Any) -> None:
             super().__init__()
@@ -131,6 +132,11 @@ class ItemTable(DataTable[Text], Generic[RowT]):
             return None
         index = min(max(self.cursor_row, 0), len(self._rows) - 1)
         return self._rows[index]
+
+    @property
+    def shown_once(self) -> bool:
+        """Whether the list has been read: a list never seen is not worth refreshing."""
+        return self._started
 
     def set_fetch(self, fetch: Fetch) -> None:
         self._fetch = fetch
@@ -206,10 +212,22 @@ class ItemTable(DataTable[Text], Generic[RowT]):
                 self.run_worker(self._load_before(), group="page")
         self.post_message(self.Moved(self, self.current))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
+    def action_select_cursor(self) -> None:
+        """Enter opens the highlighted row."""
         if self.current is not None:
             self.post_message(self.Opened(self, self.current))
+
+    def on_click(self, event: events.Click) -> None:
+        # One click highlights a row (the seed's "single-click it to highlight it"); a
+        # double-click opens it, as Enter does. Runs before DataTable's own handler, so on the
+        # second click the first has already moved the cursor to the clicked row.
+        row, current = event.style.meta.get("row"), self.current
+        if event.chain >= 2 and row is not None and row == self.cursor_row and current:
+            self.post_message(self.Opened(self, current))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # DataTable selects on any click on the highlighted cell: that only highlights here.
+        event.stop()
 
     # Changing rows in place -------------------------------------------------------------------
 

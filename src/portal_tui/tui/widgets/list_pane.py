@@ -17,7 +17,7 @@ from portal_tui.domain import rules
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import Key, Page
 
-from ..columns import COLUMNS_OF
+from ..columns import columns_for
 from ..flows import share_action_label, share_or_unshare
 from .item_table import ItemTable
 from .modals import ActionMenu, Notice
@@ -61,13 +61,15 @@ class ListPane(Vertical):
         with Horizontal(classes="toolbar"):
             yield Button("Action", id="tb-action", compact=True)
             if self.kind is ItemKind.DOCUMENT:
-                yield Button("Share", id="tb-share", compact=True)
+                # R1: not offered to a role that may not share documents (`s` says why).
+                yield Button("Share", id="tb-share", compact=True, disabled=not self._may_share())
             if self.kind in EDITABLE and self.matter_id is not None:
                 yield Button("Add", id="tb-add", compact=True)
             if self.kind in EDITABLE:
                 yield Button("Edit", id="tb-edit", compact=True)
         yield Input(placeholder="Filter (Esc clears)", id="filter", classes="filter -hidden")
-        yield ItemTable(COLUMNS_OF[self.kind], self._fetch, self.portal_app.glyphs)
+        columns = columns_for(self.kind, in_matter=self.matter_id is not None)
+        yield ItemTable(columns, self._fetch, self.portal_app.glyphs)
 
     def _fetch(self, after: Key | None, before: Key | None, limit: int) -> Page[Any]:
         return self.portal_app.repo.list_items(
@@ -85,6 +87,17 @@ class ListPane(Vertical):
         box = self.query_one("#filter", Input)
         box.remove_class("-hidden")
         box.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            # Esc clears a filter in use; otherwise it is left to the screen (Back).
+            box = self.query_one("#filter", Input)
+            return bool(box.value) or not box.has_class("-hidden")
+        if action == "add":  # only where it adds something: kept off the 80-column footer
+            return self.kind in EDITABLE and self.matter_id is not None
+        if action == "edit":
+            return self.kind in EDITABLE
+        return True
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)

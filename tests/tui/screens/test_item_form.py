@@ -1,0 +1,217 @@
+"""S2: the Add and Edit screens of events, tasks and notes. Their Details section holds the
+"Share via Client Portal" box; Save applies it, unchecking and saving unshares, and editing
+other fields of a shared item keeps it shared (the client gets the new version)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.widgets import Checkbox, Input, Label, TextArea
+
+from portal_tui.domain import ItemKind, ShareState, texts
+from portal_tui.tui.screens.item_form import ItemForm
+from portal_tui.tui.screens.matter_details import MatterDetails
+from portal_tui.tui.widgets.modals import Notice
+
+from ..helpers import (
+    BILLING,
+    SIZE,
+    AppPilot,
+    Table,
+    TuiFirm,
+    activities,
+    cell,
+    dialog,
+    glyph,
+    loaded,
+    matter_section,
+    move_to,
+    open_matter,
+    row_index,
+    screen_of,
+    started,
+    until,
+)
+
+# kind: (Matter Details section, the title field, the title column, the other required fields)
+KINDS: dict[ItemKind, tuple[str, str, str, dict[str, str]]] = {
+    ItemKind.EVENT: ("calendar", "title", "Title", {"starts_at": "2026-12-09 10:00"}),
+    ItemKind.TASK: ("tasks", "title", "Task", {"due_on": "2026-12-10"}),
+    ItemKind.NOTE: ("notes", "subject", "Subject", {"body": "Spoke about the house."}),
+}
+
+
+def fill(form: ItemForm, values: dict[str, str]) -> None:
+    """Put text in the form's fields (typing each letter would only test Textual's Input)."""
+    for name, value in values.items():
+        widget = form.query_one(f"#f-{name}")
+        if isinstance(widget, TextArea):
+            widget.text = value
+        else:
+            assert isinstance(widget, Input)
+            widget.value = value
+
+
+async def toggle_share(pilot: AppPilot, form: ItemForm, *, by_tab: bool = False) -> bool:
+    """Space on the Details section's box; `by_tab` reaches it with Tab first, as a keyboard
+    user does (else it is focused directly: Tab order is checked once, not every time)."""
+    box = form.query_one("#share", Checkbox)
+    if by_tab:
+        for _ in range(8):
+            if box.has_focus:
+                break
+            await pilot.press("tab")
+        assert box.has_focus, "Tab should reach the Share via Client Portal box"
+    else:
+        box.focus()
+        await pilot.pause()
+    before = box.value
+    await pilot.press("space")
+    assert box.value is not before
+    return box.value
+
+
+def details_section(form: ItemForm) -> Checkbox:
+    """The Details section's heading and its box, in that order, with the seed's words."""
+    labels = [str(label.content) for label in form.query(Label)]
+    assert "Details" in labels
+    box = form.query_one("#share", Checkbox)
+    assert str(box.label) == "Share via Client Portal"
+    return box
+
+
+async def save(pilot: AppPilot, table: Table) -> None:
+    await pilot.press("ctrl+s")
+    await screen_of(pilot, MatterDetails)
+    await loaded(table, pilot)
+
+
+def titled(table: Table, field: str, title: str) -> Any:
+    rows = [row for row in table.rows_shown if getattr(row, field) == title]
+    return rows[0] if rows else None
+
+
+@pytest.mark.parametrize("kind", list(KINDS), ids=lambda k: k.value)
+async def test_s2_add_checked_edit_keeps_shared_uncheck_unshares(
+    tui_firm: TuiFirm, kind: ItemKind
+) -> None:
+    section, title_field, title_column, required = KINDS[kind]
+    app = tui_firm.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await open_matter(pilot, tui_firm.on_matter)
+        table = await matter_section(pilot, section)
+
+        # Add, with the box checked: shared once saved.
+        await pilot.press("n")
+        form: ItemForm = await screen_of(pilot, ItemForm)
+        assert form.row is None
+        assert details_section(form).value is False
+        fill(form, {title_field: "Meet the valuer", **required})
+        assert await toggle_share(pilot, form, by_tab=kind is ItemKind.NOTE) is True
+        await save(pilot, table)
+        await until(pilot, lambda: titled(table, title_field, "Meet the valuer"), "the new row")
+        item_id = titled(table, title_field, "Meet the valuer").id
+        share = tui_firm.share(kind, item_id)
+        assert share.wanted and share.state is ShareState.PENDING
+        assert cell(table, item_id, "share") == glyph(app, share) == app.glyphs.pending
+        version = tui_firm.record(kind, item_id).version
+
+        # Edit another field of the shared item: still shared, the new text published.
+        assert table.has_focus
+        await move_to(pilot, table, item_id)
+        await pilot.press("e")
+        form = await screen_of(pilot, ItemForm)
+        assert form.row is not None and form.row.id == item_id
+        assert details_section(form).value is True
+        fill(form, {title_field: "Meet the valuer at 10"})
+        await save(pilot, table)
+        await until(
+            pilot,
+            lambda: cell(table, item_id, title_column) == "Meet the valuer at 10",
+            "the edited row",
+        )
+        assert tui_firm.share(kind, item_id).wanted
+        assert tui_firm.record(kind, item_id).version > version  # published again
+        assert cell(table, item_id, "share") == glyph(app, tui_firm.share(kind, item_id))
+
+        # Edit, uncheck, save: unshared.
+        await move_to(pilot, table, item_id)
+        await pilot.press("enter")  # Enter opens an event, task or note in its Edit screen
+        form = await screen_of(pilot, ItemForm)
+        assert details_section(form).value is True
+        assert await toggle_share(pilot, form) is False
+        await save(pilot, table)
+        await until(
+            pilot,
+            lambda: not table.rows_shown[row_index(table, item_id)].share.wanted,
+            "the row to show unshared",
+        )
+        share = tui_firm.share(kind, item_id)
+        assert not share.wanted
+        assert cell(table, item_id, "share") == glyph(app, share)
+        assert cell(table, item_id, "share") != app.glyphs.shared
+        assert cell(table, item_id, title_column) == "Meet the valuer at 10"
+
+
+async def test_s2_edit_without_touching_the_box_leaves_an_unshared_item_unshared(
+    tui_firm: TuiFirm,
+) -> None:
+    app = tui_firm.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await open_matter(pilot, tui_firm.on_matter)
+        table = await matter_section(pilot, "tasks")
+        await move_to(pilot, table, tui_firm.task)
+        await pilot.press("e")
+        form: ItemForm = await screen_of(pilot, ItemForm)
+        assert details_section(form).value is False
+        fill(form, {"title": "Sign the inventory today"})
+        await save(pilot, table)
+        await until(
+            pilot,
+            lambda: cell(table, tui_firm.task, "Task") == "Sign the inventory today",
+            "the edited row",
+        )
+        assert not tui_firm.share(ItemKind.TASK, tui_firm.task).wanted
+        assert cell(table, tui_firm.task, "share") == " "
+
+
+async def test_m1_s2_add_shared_note_on_portal_off_matter_is_refused(tui_firm: TuiFirm) -> None:
+    """Save with the box checked on a portal-OFF matter: the M1 message, and no note added."""
+    before = tui_firm.count(ItemKind.NOTE, tui_firm.off_matter)
+    app = tui_firm.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await open_matter(pilot, tui_firm.off_matter)
+        await matter_section(pilot, "notes")
+        await pilot.press("n")
+        form: ItemForm = await screen_of(pilot, ItemForm)
+        fill(form, {"subject": "Probate papers", "body": "Sent."})
+        await toggle_share(pilot, form)
+        await pilot.press("ctrl+s")
+        await screen_of(pilot, Notice)
+        assert dialog(app) == (texts.SHARE_VIA_PORTAL, texts.MATTER_PORTAL_OFF)
+        await pilot.press("enter")
+        assert await screen_of(pilot, ItemForm) is form  # the form stays, to fix or cancel
+        await pilot.press("escape")
+        await screen_of(pilot, MatterDetails)
+    assert tui_firm.count(ItemKind.NOTE, tui_firm.off_matter) == before
+
+
+async def test_r1_billing_edit_screen_does_not_offer_the_share_box(tui_firm: TuiFirm) -> None:
+    """A Billing user may edit a note but not share it: the box is there, disabled."""
+    tui_firm.share_now(ItemKind.NOTE, tui_firm.note)
+    app = tui_firm.app(BILLING)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        notes = await activities(pilot, ItemKind.NOTE)
+        await move_to(pilot, notes, tui_firm.note)
+        await pilot.press("e")
+        form: ItemForm = await screen_of(pilot, ItemForm)
+        box = details_section(form)
+        assert box.value is True
+        assert box.disabled
+        await pilot.press("escape")
+    assert tui_firm.share(ItemKind.NOTE, tui_firm.note).wanted

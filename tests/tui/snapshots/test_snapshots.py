@@ -1,0 +1,497 @@
+"""SVG snapshots of every screen and modal of the staff app, at 80x24 and at 120x40, and what
+must hold on every one of them: ASCII only in ASCII mode, no blinking cursor, and every key
+of `?` in the README.
+
+The baselines live in __snapshots__/ beside this file. After a deliberate change of the look,
+run `pytest tests/tui/snapshots --snapshot-update`, then look at the new SVGs before keeping
+them; a failing run writes snapshot_report.html with both pictures side by side.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.color import ColorSystem
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from textual.color import Color
+from textual.command import CommandPalette
+from textual.filter import LineFilter
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, ContentSwitcher, Input, OptionList, TextArea
+
+from portal_tui.tui.app import PortalApp
+from portal_tui.tui.screens.item_form import ItemForm
+from portal_tui.tui.screens.keys import KEYS, KeysScreen
+from portal_tui.tui.screens.main import ACTIVITIES, MainScreen
+from portal_tui.tui.screens.matter_details import SECTIONS, MatterDetails
+from portal_tui.tui.widgets.item_table import ItemTable
+from portal_tui.tui.widgets.list_pane import ListPane
+from portal_tui.tui.widgets.modals import ActionMenu, Confirm, Notice
+from portal_tui.tui.widgets.tick_box import TickBox
+
+from .conftest import FAILED_FILE, FORMS_MATTER, MATTER, OFF_MATTER, MakeApp
+
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+README = Path(__file__).resolve().parents[3] / "README.md"
+
+AnyPilot = Pilot[Any]
+Steps = Callable[[AnyPilot], Awaitable[None]]
+
+
+# Getting somewhere, as a user would (keys), waiting for the work each step starts ---------------
+
+
+async def until(pilot: AnyPilot, ready: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not ready():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.01)
+
+
+# Flows that wait on a message box the user has not answered yet: never waited for.
+ASKING = frozenset({"share", "edit"})
+
+
+async def settle(pilot: AnyPilot) -> None:
+    """Let the background work finish (list pages, summaries) and the screen catch up."""
+    busy = [w for w in pilot.app.workers if w.group not in ASKING and not w.is_finished]
+    if busy:  # (an empty list would mean "all of them")
+        await pilot.app.workers.wait_for_complete(busy)
+    await pilot.pause()
+
+
+def portal_app(pilot: AnyPilot) -> PortalApp:
+    app = pilot.app
+    assert isinstance(app, PortalApp)
+    return app
+
+
+async def back_to(pilot: AnyPilot, *screens: type) -> None:
+    """Esc (No, Cancel, OK, clear the filter, Back) until one of `screens` shows, with the
+    focus out of any input line."""
+    app = portal_app(pilot)
+    for _ in range(8):
+        if isinstance(app.screen, screens) and not isinstance(app.focused, Input):
+            return
+        await pilot.press("escape")
+        await settle(pilot)
+    raise AssertionError(f"stuck on {app.screen!r}")
+
+
+async def start(pilot: AnyPilot) -> None:
+    """Matters, on the main screen: where the app opens."""
+    app = portal_app(pilot)
+    await app.ready.wait()
+    main = app.screen
+    if not (
+        isinstance(main, MainScreen)
+        and main.query_one("#body", ContentSwitcher).current == "matters"
+        and not isinstance(app.focused, Input)
+    ):
+        await back_to(pilot, MainScreen)
+        await pilot.press("1")
+    await app.screen.query_one("#matters ItemTable", ItemTable).loaded.wait()
+    await settle(pilot)
+
+
+async def move_to(pilot: AnyPilot, table: ItemTable[Any], **wanted: object) -> None:
+    """Put the cursor on the row whose attributes are `wanted` (number=..., title=...)."""
+    await table.loaded.wait()
+    rows = table.rows_shown
+    index = next(
+        i for i, row in enumerate(rows) if all(getattr(row, k) == v for k, v in wanted.items())
+    )
+    table.focus()
+    table.move_cursor(row=index, animate=False)
+    await pilot.pause()
+
+
+async def open_matter(pilot: AnyPilot, number: str) -> None:
+    app = portal_app(pilot)
+    await app.ready.wait()
+    if any(getattr(s, "matter_number", None) == number for s in app.screen_stack):
+        await back_to(pilot, MatterDetails)  # already open (a tour of several screens)
+        return
+    await start(pilot)
+    await move_to(pilot, app.screen.query_one("#matters ItemTable", ItemTable), number=number)
+    await pilot.press("enter")
+    await until(pilot, lambda: getattr(app.screen, "matter_number", None), "Matter Details")
+
+
+async def choose(pilot: AnyPilot, nav: OptionList, index: int) -> None:
+    """Highlight an entry of a navigation list (as the arrows do) and press Enter on it."""
+    nav.focus()
+    nav.highlighted = index
+    await pilot.press("enter")
+
+
+async def matter_section(pilot: AnyPilot, section: str, number: str = MATTER) -> ListPane | None:
+    """Matter Details > section, through its own left navigation."""
+    await open_matter(pilot, number)
+    return await go_to_section(pilot, section)
+
+
+async def go_to_section(pilot: AnyPilot, section: str) -> ListPane | None:
+    screen = portal_app(pilot).screen
+    index = [key for key, _ in SECTIONS].index(section)
+    await choose(pilot, screen.query_one("#matter-nav", OptionList), index)
+    assert isinstance(screen, MatterDetails)
+    body = screen.query_one("#matter-body", ContentSwitcher)
+    assert body.current == section
+    if section == "billing":
+        pane = screen.query_one("#invoices", ListPane)
+    elif section in ("summary", "portal"):
+        return None
+    else:
+        pane = screen.query_one(f"#{section}", ListPane)
+    await pane.table.loaded.wait()
+    await settle(pilot)
+    return pane
+
+
+async def activity(pilot: AnyPilot, label: str) -> None:
+    """Activities > label: `2`, then that entry of its list of lists."""
+    app = portal_app(pilot)
+    await app.ready.wait()
+    await back_to(pilot, MainScreen)
+    await app.screen.query_one("#matters ItemTable", ItemTable).loaded.wait()
+    await settle(pilot)
+    await pilot.press("2")
+    index = [name for _, name in ACTIVITIES].index(label)
+    await choose(pilot, portal_app(pilot).screen.query_one("#activities-nav", OptionList), index)
+    kind = ACTIVITIES[index][0]
+    pane = portal_app(pilot).screen.query_one(f"#act-{kind.value}", ListPane)
+    await pane.table.loaded.wait()
+    await settle(pilot)
+
+
+async def press_until(pilot: AnyPilot, key: str, screen: type, what: str) -> None:
+    await pilot.press(key)
+    await until(pilot, lambda: isinstance(pilot.app.screen, screen), what)
+    await settle(pilot)
+
+
+# Every screen and modal ------------------------------------------------------------------------
+
+SCREENS: dict[str, Steps] = {}
+
+
+def screen(name: str) -> Callable[[Steps], Steps]:
+    def register(steps: Steps) -> Steps:
+        SCREENS[name] = steps
+        return steps
+
+    return register
+
+
+@screen("matters")
+async def _matters(pilot: AnyPilot) -> None:
+    await start(pilot)
+
+
+@screen("matters-filter")
+async def _matters_filter(pilot: AnyPilot) -> None:
+    await start(pilot)
+    table = portal_app(pilot).screen.query_one("#matters ItemTable", ItemTable)
+    await pilot.press("slash", *"okafor")
+    await until(pilot, lambda: len(table.rows_shown) == 2, "the filtered list")
+    await settle(pilot)
+
+
+for _kind, _label in ACTIVITIES:
+
+    async def _activity(pilot: AnyPilot, label: str = _label) -> None:
+        await activity(pilot, label)
+
+    screen(f"activities-{_label.lower()}")(_activity)
+
+
+@screen("setup")
+async def _setup(pilot: AnyPilot) -> None:
+    await start(pilot)
+    await pilot.press("3")
+    await settle(pilot)
+
+
+for _section, _ in sorted(SECTIONS, key=lambda entry: entry[0] == "forms"):
+
+    async def _details(pilot: AnyPilot, section: str = _section) -> None:
+        await matter_section(pilot, section, FORMS_MATTER if section == "forms" else MATTER)
+
+    screen(f"details-{_section}")(_details)
+
+
+@screen("details-documents-failed")
+async def _failed_file(pilot: AnyPilot) -> None:
+    """The file the portal refused: its icon, and the reason on the status line."""
+    pane = await matter_section(pilot, "documents")
+    assert pane is not None
+    await move_to(pilot, pane.table, name=FAILED_FILE)
+
+
+async def _draft_invoice_menu(pilot: AnyPilot) -> None:
+    pane = await matter_section(pilot, "billing")
+    assert pane is not None
+    await move_to(pilot, pane.table, number="INV-01045")
+    await press_until(pilot, "a", ActionMenu, "the Action menu")
+
+
+@screen("action-menu")
+async def _action_menu(pilot: AnyPilot) -> None:
+    await _draft_invoice_menu(pilot)
+
+
+@screen("confirm-unfinal")
+async def _confirm_unfinal(pilot: AnyPilot) -> None:
+    """S1: sharing a Draft invoice asks first."""
+    await _draft_invoice_menu(pilot)
+    await press_until(pilot, "enter", Confirm, "the S1 question")
+
+
+@screen("notice-shared")
+async def _notice_shared(pilot: AnyPilot) -> None:
+    await _confirm_unfinal(pilot)
+    await press_until(pilot, "y", Notice, "Invoice has been shared successfully.")
+
+
+@screen("confirm-share-file")
+async def _confirm_share_file(pilot: AnyPilot) -> None:
+    pane = await matter_section(pilot, "documents")
+    assert pane is not None
+    await move_to(pilot, pane.table, name="Complaint.pdf")
+    await press_until(pilot, "s", Confirm, "the Share File question")
+
+
+@screen("notice-refused")
+async def _notice_refused(pilot: AnyPilot) -> None:
+    """A rule refuses: the portal is OFF for this matter."""
+    await matter_section(pilot, "billing", OFF_MATTER)
+    await press_until(pilot, "s", Notice, "the refusal")
+
+
+for _section, _what in (("calendar", "event"), ("tasks", "task"), ("notes", "note")):
+
+    async def _add(pilot: AnyPilot, section: str = _section) -> None:
+        await matter_section(pilot, section)
+        await press_until(pilot, "n", ItemForm, "the Add screen")
+
+    screen(f"add-{_what}")(_add)
+
+
+@screen("edit-shared-note")
+async def _edit_shared(pilot: AnyPilot) -> None:
+    """An Edit screen whose Share via Client Portal box is checked (the note is shared)."""
+    pane = await matter_section(pilot, "notes")
+    assert pane is not None
+    await move_to(pilot, pane.table, subject="Meeting summary")
+    await press_until(pilot, "e", ItemForm, "the Edit screen")
+
+
+@screen("keys")
+async def _keys(pilot: AnyPilot) -> None:
+    await start(pilot)
+    await press_until(pilot, "question_mark", KeysScreen, "the keys")
+
+
+@screen("palette")
+async def _palette(pilot: AnyPilot) -> None:
+    await start(pilot)
+    await press_until(pilot, "ctrl+p", CommandPalette, "the command palette")
+    # Textual's own commands and the app's arrive in whichever order their providers answer:
+    # a search for the app's own commands makes the list the same every time.
+    await pilot.press(*"go to")
+    await pilot.pause(0.3)
+    await settle(pilot)
+
+
+# The snapshots ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", SCREENS)
+def test_screen(name: str, size: str, make_app: MakeApp, snap_compare: Any) -> None:
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=SCREENS[name])
+
+
+@pytest.mark.parametrize("name", ["matters", "confirm-unfinal", "edit-shared-note"])
+def test_ascii(name: str, make_app: MakeApp, snap_compare: Any) -> None:
+    """`--ascii`: plain ASCII glyphs, borders and checkbox."""
+    app = make_app(ascii_only=True)
+    assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=SCREENS[name])
+
+
+def test_no_color(make_app: MakeApp, snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR: Textual draws in greys; the portal and shared icons still read by shape."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(make_app(), terminal_size=SIZES["80x24"], run_before=_failed_file)
+
+
+class SixteenColours(LineFilter):
+    """What a 16-colour terminal shows: every colour brought down to the nearest of the 16, as
+    Rich does on output when Textual runs with TEXTUAL_COLOR_SYSTEM=standard. (The SVG
+    exporter always records truecolour, so the 16 colours are made here, before it.)"""
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        return [Segment(text, _sixteen(style), control) for text, style, control in segments]
+
+
+def _sixteen(style: Style | None) -> Style | None:
+    if style is None:
+        return None
+    color = style.color.downgrade(ColorSystem.STANDARD) if style.color else None
+    bgcolor = style.bgcolor.downgrade(ColorSystem.STANDARD) if style.bgcolor else None
+    return style + Style(color=color, bgcolor=bgcolor)
+
+
+class SixteenColourApp(PortalApp):
+    def get_line_filters(self) -> list[LineFilter]:  # type: ignore[override]
+        return [*super().get_line_filters(), SixteenColours()]
+
+
+@pytest.mark.parametrize("name", ["matters", "details-documents-failed", "confirm-unfinal"])
+def test_sixteen_colours(name: str, make_app: MakeApp, snap_compare: Any) -> None:
+    app = make_app(cls=SixteenColourApp)
+    assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=SCREENS[name])
+
+
+# What must hold on every screen ----------------------------------------------------------------
+
+
+def screen_text(app: PortalApp) -> str:
+    """Every character the app has drawn, as plain text."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system=None,
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    console.print(update)
+    return console.export_text(styles=False)
+
+
+TOUR = list(SCREENS)
+LEGS = {"main": TOUR[:9], "details": TOUR[9:19], "boxes": TOUR[19:]}  # (run side by side)
+
+
+@pytest.mark.parametrize("leg", LEGS)
+async def test_every_screen_in_ascii_mode_draws_only_ascii_and_nothing_blinks(
+    leg: str, make_app: MakeApp
+) -> None:
+    """A tour of every screen and modal in an ASCII-only app: nothing it draws is outside
+    ASCII (Textual's borders, scrollbars and footer included), and no Input or TextArea,
+    Textual's own included, has a blinking cursor: it costs bytes over SSH."""
+    app = make_app(ascii_only=True)
+    inputs_seen = 0
+    async with app.run_test(size=SIZES["80x24"]) as pilot:
+        await app.ready.wait()
+        for name in LEGS[leg]:
+            steps = SCREENS[name]
+            await back_to(pilot, MainScreen, MatterDetails)  # close what the last one opened
+            await steps(pilot)
+            text = screen_text(app)
+            strange = sorted({ch for ch in text if ord(ch) >= 128})
+            assert not strange, f"{name}: non-ASCII on screen: {strange!r}\n{text}"
+            boxes = [w for w in app.screen.query("*") if isinstance(w, (Input, TextArea))]
+            for box in boxes:
+                if box.display and box.focusable:
+                    box.focus()
+                    await pilot.pause()
+                    assert box.cursor_blink is False, f"{name}: {box!r} blinks"
+                    inputs_seen += 1
+    assert inputs_seen >= {"main": 1, "details": 0, "boxes": 10}[leg]
+
+
+def test_the_tour_sees_every_screen() -> None:
+    assert sorted(name for leg in LEGS.values() for name in leg) == sorted(SCREENS)
+
+
+async def test_nothing_moves_on_a_still_screen(make_app: MakeApp) -> None:
+    """An open form left alone for over two blink periods draws exactly the same."""
+    app = make_app()
+    async with app.run_test(size=SIZES["80x24"]) as pilot:
+        await SCREENS["add-note"](pilot)
+        before = app.export_screenshot()
+        await pilot.pause(1.2)
+        assert app.export_screenshot() == before
+
+
+async def test_the_share_box_reads_without_colour(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under NO_COLOR the Share via Client Portal box still says checked or not, by its mark:
+    Textual's own checkbox tells them apart by colour alone."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    changed: list[bool] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, Checkbox.Changed):
+            changed.append(message.value)
+
+    async with app.run_test(size=SIZES["80x24"], message_hook=hook) as pilot:
+        await SCREENS["edit-shared-note"](pilot)
+
+        def share_line() -> str:
+            return next(line for line in screen_text(app).splitlines() if "Share via" in line)
+
+        assert "X" in share_line()
+        box = app.screen.query_one("#share", TickBox)
+        box.focus()
+        await pilot.press("space")
+        await settle(pilot)
+        assert box.value is False
+        assert changed[-1:] == [False]  # still a Checkbox: it tells of the change
+        assert "X" not in share_line()
+
+
+def _readme_keys() -> str:
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"^## Keys\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    assert match, "README.md has no '## Keys' section"
+    return match.group(1)
+
+
+def test_readme_lists_every_key() -> None:
+    """The README's Keys section and `?` list the same keys."""
+    section = _readme_keys()
+    missing = [key for key, _ in KEYS if f"`{key}`" not in section]
+    assert not missing, f"README.md '## Keys' lacks {missing}"
+    for _key, meaning in KEYS:
+        assert meaning in section, f"README.md '## Keys' lacks {meaning!r}"
+
+
+def test_every_screen_has_a_snapshot() -> None:
+    """Each screen and modal the issue names is covered."""
+    wanted = {
+        "matters",
+        "matters-filter",
+        *(f"activities-{label.lower()}" for _, label in ACTIVITIES),
+        "setup",
+        *(f"details-{key}" for key, _ in SECTIONS),
+        "action-menu",
+        "confirm-unfinal",
+        "notice-shared",
+        "confirm-share-file",
+        "notice-refused",
+        "add-event",
+        "add-task",
+        "add-note",
+        "edit-shared-note",
+        "keys",
+        "palette",
+    }
+    assert wanted <= set(SCREENS)
