@@ -376,19 +376,8 @@ class ItemsMixin(SharingMixin):
         name = _required(name, "File name")
         if not content:
             raise Invalid("An empty file cannot be added.")
-        doc = Document(
-            matter_id=matter_id,
-            folder_id=folder_id,
-            name=name,
-            source=DocumentSource.STORED,
-            content_type=content_type
-            or mimetypes.guess_type(name)[0]
-            or "application/octet-stream",
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            content=content,
-            from_client=from_client,
-            created_at=utcnow(),
+        doc = stored_document(
+            matter_id, folder_id, name, content, content_type, from_client=from_client
         )
         return self._add_document(doc, share)
 
@@ -463,6 +452,33 @@ class ItemsMixin(SharingMixin):
             created_at=utcnow(),
         )
         return self._add(ItemKind.FORM, form, share=False)
+
+
+def stored_document(
+    matter_id: int,
+    folder_id: int,
+    name: str,
+    content: bytes,
+    content_type: str | None,
+    *,
+    from_client: bool = False,
+    created_at: datetime | None = None,
+    portal_ref: str | None = None,
+) -> Document:
+    """A document whose bytes live in the firm database, fingerprinted and typed."""
+    return Document(
+        matter_id=matter_id,
+        folder_id=folder_id,
+        name=name,
+        source=DocumentSource.STORED,
+        content_type=content_type or mimetypes.guess_type(name)[0] or "application/octet-stream",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        from_client=from_client,
+        created_at=created_at or utcnow(),
+        portal_ref=portal_ref,
+    )
 
 
 def _inside(folder: Path, name: str) -> Path:

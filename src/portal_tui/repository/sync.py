@@ -4,8 +4,6 @@ twice (a sync run again after a crash) changes nothing the second time."""
 
 from __future__ import annotations
 
-import hashlib
-import mimetypes
 from datetime import date, datetime
 from typing import Any
 
@@ -15,7 +13,7 @@ from sqlalchemy.orm import Session
 from portal_tui.domain.decision import Invalid, NotFound
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import SubmissionRow
-from portal_tui.domain.states import DocumentSource, FormRule
+from portal_tui.domain.states import FormRule
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import (
     Client,
@@ -27,7 +25,7 @@ from portal_tui.store.models import (
     Message,
 )
 
-from .items import CLIENT_PORTAL_FOLDER
+from .items import CLIENT_PORTAL_FOLDER, stored_document
 from .sharing import SharingMixin
 
 # How a form target names the model attribute it fills.
@@ -94,17 +92,12 @@ class SyncMixin(SharingMixin):
                 return None
             self._get(s, Matter, matter_id, "matter")
             folder_id = self._portal_folder(s, matter_id)
-            doc = Document(
-                matter_id=matter_id,
-                folder_id=folder_id,
-                name=name,
-                source=DocumentSource.STORED,
-                content_type=content_type
-                or mimetypes.guess_type(name)[0]
-                or "application/octet-stream",
-                size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-                content=content,
+            doc = stored_document(
+                matter_id,
+                folder_id,
+                name,
+                content,
+                content_type,
                 from_client=True,
                 created_at=uploaded_at,
                 portal_ref=portal_ref,
