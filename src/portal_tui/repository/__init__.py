@@ -8,12 +8,22 @@ from portal_tui.database import Database
 from .base import SYSTEM, Actor
 from .delivery import DeliveryMixin
 from .firm import FirmMixin
+from .history import HistoryMixin
 from .items import CLIENT_PORTAL_FOLDER, ItemsMixin
 from .lists import ListsMixin
+from .preview import PreviewMixin
 from .resend import ResendMixin
 
 
-class Repository(FirmMixin, ItemsMixin, ListsMixin, ResendMixin, DeliveryMixin):
+class Repository(
+    FirmMixin,
+    ItemsMixin,
+    ListsMixin,
+    ResendMixin,
+    DeliveryMixin,
+    HistoryMixin,
+    PreviewMixin,
+):
     """Everything the app may read or change. `staff_login` is the acting staff user; None
     acts as the built-in system actor (seeding, sync)."""
 

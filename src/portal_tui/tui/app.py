@@ -161,6 +161,12 @@ class PortalApp(App[None]):
                 for table in screen.query(ItemTable):
                     if table.shown_once:
                         table.reload()
+                # Views that are not item lists (a message thread, a contact list) refresh
+                # themselves: they carry the class `-synced` and a `portal_synced()` method.
+                for view in screen.query(".-synced"):
+                    refresh = getattr(view, "portal_synced", None)
+                    if refresh is not None:
+                        refresh()
 
     async def on_unmount(self) -> None:
         if self.delivery is not None:

@@ -145,7 +145,7 @@ async def go_to_section(pilot: AnyPilot, section: str) -> ListPane | None:
     await choose(pilot, screen.query_one("#matter-nav", OptionList), index)
     assert isinstance(screen, MatterDetails)
     body = screen.query_one("#matter-body", ContentSwitcher)
-    assert body.current == section
+    assert body.current == f"sec-{section}"
     if section == "billing":
         pane = screen.query_one("#invoices", ListPane)
     elif section in ("summary", "portal"):

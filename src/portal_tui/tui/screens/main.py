@@ -15,12 +15,13 @@ from textual.timer import Timer
 from textual.widgets import Button, ContentSwitcher, Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from portal_tui.domain.kinds import Category, ItemKind
+from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import Key, MatterRow, Page
 
 from ..columns import matter_columns
 from ..widgets.item_table import ItemTable
 from ..widgets.list_pane import FILTER_DELAY_S, ListPane
+from .setup import SetupPane
 
 if TYPE_CHECKING:
     from ..app import PortalApp
@@ -144,40 +145,6 @@ class ActivitiesPane(Horizontal):
         pane.table.focus()
 
 
-class SetupPane(Vertical):
-    def __init__(self) -> None:
-        super().__init__(id="setup")
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text("Setup"), classes="screen-title")
-        yield Static(id="setup-body")
-
-    def on_show(self) -> None:
-        self.run_worker(self._load(), exclusive=True)
-
-    async def _load(self) -> None:
-        import asyncio
-
-        from ..app import PortalApp
-
-        app = self.app
-        assert isinstance(app, PortalApp)
-        firm = await asyncio.to_thread(app.repo.firm_portal)
-        on = "ON" if firm.enabled else "OFF"
-        allowed = ", ".join(c.label for c in Category if c in firm.permissions) or "none"
-        self.query_one("#setup-body", Static).update(
-            Text(
-                f"Firm Settings > Client Portal\n\n  Client portal: {on}\n"
-                f"  Permitted: {allowed}\n"
-                f"  Email the client when a new item is shared: "
-                f"{'yes' if firm.notify_new_items else 'no'}\n"
-                f"  Daily digest: {'yes' if firm.daily_digest else 'no'}\n"
-                f"  Email allowed staff when a client uploads: "
-                f"{'yes' if firm.notify_staff_on_upload else 'no'}"
-            )
-        )
-
-
 class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("1", "section('matters')", "Matters", id="go-matters"),
@@ -224,5 +191,5 @@ class MainScreen(Screen[None]):
         elif section == "activities":
             target = self.query_one("#activities-nav")
         else:
-            target = nav
+            target = self.query_one(SetupPane).focus_target() or nav
         target.focus()

@@ -1,5 +1,9 @@
 """Matter Details: its own left navigation — Summary, Billing (with the Invoice tab), Calendar,
-Tasks, Notes, Documents, Messages, Forms, Client Portal."""
+Tasks, Notes, Documents, Messages, Forms, Client Portal.
+
+Each section is built the first time it is shown: opening a matter reads its summary and
+nothing else, and a section nobody visits costs nothing.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import (
-    ContentSwitcher,
-    Footer,
-    Header,
-    OptionList,
-    Static,
-    TabbedContent,
-    TabPane,
-)
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from portal_tui.domain.kinds import Category, ItemKind
+from portal_tui.domain.kinds import ItemKind
 
 from ..widgets.list_pane import ListPane
 
@@ -45,9 +42,31 @@ LISTS = {
     "tasks": ItemKind.TASK,
     "notes": ItemKind.NOTE,
     "documents": ItemKind.DOCUMENT,
-    "messages": ItemKind.MESSAGE,
-    "forms": ItemKind.FORM,
 }
+
+
+def build_section(section: str, matter_id: int) -> Widget:
+    """The content of one section; the ListPane of a list section carries the section's key
+    as its id (`#calendar`, `#invoices` for Billing's Invoice tab)."""
+    if section == "billing":
+        from .billing import Billing
+
+        return Billing(matter_id)
+    if section in LISTS:
+        return ListPane(LISTS[section], matter_id, id=section)
+    if section == "messages":
+        from ..widgets.message_thread import MessagesSection
+
+        return MessagesSection(matter_id)
+    if section == "forms":
+        from ..widgets.forms_pane import FormsPane
+
+        return FormsPane(matter_id, id="forms")
+    if section == "portal":
+        from .matter_portal import MatterPortal
+
+        return MatterPortal(matter_id)
+    raise LookupError(section)
 
 
 class MatterDetails(Screen[None]):
@@ -56,6 +75,7 @@ class MatterDetails(Screen[None]):
     def __init__(self, matter_id: int) -> None:
         super().__init__()
         self.matter_id = matter_id
+        self.matter_number = ""
 
     @property
     def portal_app(self) -> PortalApp:
@@ -72,17 +92,11 @@ class MatterDetails(Screen[None]):
                 id="matter-nav",
                 classes="nav",
             )
-            with ContentSwitcher(initial="summary", id="matter-body"):
-                yield Static(id="summary", classes="summary")
-                with (
-                    Vertical(id="billing"),
-                    TabbedContent(initial="invoice-tab"),
-                    TabPane("Invoice", id="invoice-tab"),
-                ):
-                    yield ListPane(ItemKind.INVOICE, self.matter_id, id="invoices")
-                for section, kind in LISTS.items():
-                    yield ListPane(kind, self.matter_id, id=section)
-                yield Static(id="portal", classes="summary")
+            with ContentSwitcher(initial="sec-summary", id="matter-body"):
+                for key, _ in SECTIONS:
+                    with Vertical(id=f"sec-{key}", classes="section"):
+                        if key == "summary":
+                            yield Static(id="summary", classes="summary")
         yield Static(id="status", classes="status")
         yield Footer()
 
@@ -93,10 +107,10 @@ class MatterDetails(Screen[None]):
     async def _load_summary(self) -> None:
         repo = self.portal_app.repo
         matter = await asyncio.to_thread(repo.matter, self.matter_id)
-        contacts = await asyncio.to_thread(repo.contacts, self.matter_id)
         self.matter_number = matter.number
         self.portal_app.set_location(f"Matter Details > {matter.number} > Summary")
         client = matter.client
+        on = "ON" if matter.portal_enabled else "OFF"
         self.query_one("#summary", Static).update(
             Text(
                 f"{matter.number}  {matter.name}\n\n"
@@ -104,44 +118,46 @@ class MatterDetails(Screen[None]):
                 f"Email: {client.primary_email or '(none)'}\n"
                 f"Status: {matter.status.value.capitalize()}\n"
                 f"Practice area: {matter.practice_area or ''}\n"
-                f"Opened: {matter.opened_on or ''}\n\n"
+                f"Opened: {matter.opened_on or ''}\n"
+                f"Client portal: {on}\n\n"
                 f"{matter.description or ''}"
             )
         )
-        on = "ON" if matter.portal_enabled else "OFF"
-        permitted = [c.label for c in Category if c in matter.effective_permissions]
-        people = "\n".join(
-            f"  {c.name} <{c.email}>: {c.status.value}"
-            + (f", last login {c.last_login_at:%Y-%m-%d}" if c.last_login_at else "")
-            for c in contacts
-        )
-        self.query_one("#portal", Static).update(
-            Text(
-                f"Client portal: {on}\n"
-                f"Permitted: {', '.join(permitted) if permitted else 'nothing'}\n\n"
-                f"Contacts:\n{people or '  (none invited)'}"
-            )
-        )
+
+    def show_section(self, section: str) -> Widget:
+        """Switch the body to `section`, building it first if it has never been shown."""
+        holder = self.query_one(f"#sec-{section}", Vertical)
+        if not holder.children:
+            holder.mount(build_section(section, self.matter_id))
+        self.query_one("#matter-body", ContentSwitcher).current = f"sec-{section}"
+        label = dict(SECTIONS)[section]
+        if section == "billing":
+            label = "Billing > Invoice"
+        self.portal_app.set_location(f"Matter Details > {self.matter_number} > {label}")
+        return holder
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_list.id == "matter-nav" and event.option.id:
             event.stop()
-            self.query_one("#matter-body", ContentSwitcher).current = event.option.id
-            section = dict(SECTIONS)[event.option.id]
-            if event.option.id == "billing":
-                section = "Billing > Invoice"
-            number = getattr(self, "matter_number", "")
-            self.portal_app.set_location(f"Matter Details > {number} > {section}")
+            self.show_section(event.option.id)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id != "matter-nav" or not event.option.id:
             return
         event.stop()
-        section = event.option.id
-        if section == "billing":
-            self.query_one("#invoices", ListPane).table.focus()
-        elif section in LISTS:
-            self.query_one(f"#{section}", ListPane).table.focus()
+        holder = self.show_section(event.option.id)
+        # Enter moves into the section: its list, or its first control.
+        self.call_after_refresh(self._focus_into, holder)
+
+    def _focus_into(self, holder: Widget) -> None:
+        panes = holder.query(ListPane)
+        if panes:
+            panes.first().table.focus()
+            return
+        for widget in holder.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -152,24 +152,34 @@ class ListPane(Vertical):
     def _may_share(self) -> bool:
         return bool(rules.r1_may_share(self.portal_app.role, self.kind))
 
-    def action_action_menu(self) -> None:
-        row = self.table.current
-        if row is None:
-            return
+    def menu_actions(self, row: Any) -> list[tuple[str, str]]:
+        """The Action menu for `row`: (id, label) pairs; a subclass adds its own."""
         actions: list[tuple[str, str]] = []
         if self._may_share():
             actions.append(("share", share_action_label(self.kind, row)))
         if self.kind in EDITABLE:
             actions.append(("edit", "Edit"))
+        return actions
+
+    def run_menu_action(self, action: str, row: Any) -> None:
+        """Carry out an Action menu choice; a subclass handles the ids it added."""
+        if action == "share":
+            self.action_share()
+        elif action == "edit":
+            self.action_edit()
+
+    def action_action_menu(self) -> None:
+        row = self.table.current
+        if row is None:
+            return
+        actions = self.menu_actions(row)
         if not actions:
             self.action_share()  # says why nothing is offered
             return
 
         def chosen(choice: str | None) -> None:
-            if choice == "share":
-                self.action_share()
-            elif choice == "edit":
-                self.action_edit()
+            if choice is not None:
+                self.run_menu_action(choice, row)
 
         self.app.push_screen(ActionMenu("Action", actions), chosen)
 
