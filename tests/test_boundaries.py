@@ -233,3 +233,10 @@ def test_help_and_config_import_nothing_heavy(tmp_path: Path) -> None:
     """
     loaded = loaded_after(code)
     assert [m for m in loaded if is_within(m, HEAVY)] == []
+
+
+def test_opening_the_firm_and_the_app_imports_no_http_client() -> None:
+    """The app's path to its first screen (the repository, the main screen) leaves httpx and
+    Alembic to the delivery thread and to upgrades: they cost start-up time."""
+    loaded = loaded_after("import portal_tui.repository, portal_tui.tui.app")
+    assert [m for m in loaded if is_within(m, ("httpx", "alembic", "fastapi", "uvicorn"))] == []

@@ -29,6 +29,7 @@ from portal_tui.config import (
 
 if TYPE_CHECKING:
     from portal_tui.domain.records import MatterRow
+    from portal_tui.repository import Repository
 
 PROG = "portal-tui"
 EXIT_OK = 0
@@ -468,20 +469,29 @@ def _show_matters(settings: Settings, url: str, *, demo: bool) -> int:
 def _run_app(settings: Settings, url: str, *, demo: bool) -> int:
     from dataclasses import replace
 
-    from portal_tui.repository import Repository
-
-    repo = Repository.open(url, settings.staff_user)
-    try:
-        repo.current_staff()  # an unknown staff user is one line here, not a broken screen
-    except BaseException:
-        repo.close()
-        raise
     from portal_tui.tui.app import PortalApp
+
+    def open_repo() -> Repository:
+        # Opened by the app in a thread behind its first frame (start-up time is the first
+        # frame); an error here comes back below as the app's `failure`.
+        from portal_tui.repository import Repository
+
+        repo = Repository.open(url, settings.staff_user)
+        try:
+            repo.current_staff()  # an unknown staff user is one line, not a broken screen
+        except BaseException:
+            repo.close()
+            raise
+        return repo
 
     # The demo's embedded portal keeps its data beside the demo firm, apart from a real one.
     app_settings = replace(settings, data_dir=settings.demo_dir) if demo else settings
-    PortalApp(lambda: repo, settings=app_settings, ascii_only=settings.ascii).run()
-    return EXIT_OK
+    app = PortalApp(open_repo, settings=app_settings, ascii_only=settings.ascii)
+    app.run()
+    if app.failure is not None:
+        raise app.failure
+    # Textual has already shown the traceback of a crash; the exit status must say so too.
+    return app.return_code or EXIT_OK
 
 
 def _print_matters(firm: str, rows: Sequence[MatterRow], *, ascii_only: bool) -> None:

@@ -250,3 +250,34 @@ def test_cli_seed_demo_then_refuses_a_second_time(tmp_path: Path) -> None:
     assert again.returncode == 2
     assert again.stderr.count("\n") == 1
     assert "already holds matters" in again.stderr
+
+
+def test_seeded_items_are_in_the_search_index_and_new_ones_join_them(database_url: str) -> None:
+    """The seeder indexes its rows in one go (triggers set aside): filtering a seeded list
+    through the trigram index shows what a full scan shows, and the triggers are back for the
+    app's own writes."""
+    from portal_tui.repository import search
+
+    seed_scale(database_url, 20, 2_000, seed=1, progress=False)
+    repo = Repository.open(database_url)
+    try:
+        if not repo.db.is_sqlite:
+            pytest.skip("the trigram indexes are SQLite's")
+        seeded = repo.list_items(ItemKind.NOTE, limit=1).rows[0]
+        word = seeded.subject.split()[-1]
+        typed = word if len(word) >= 3 else seeded.subject
+        indexed = [r.id for r in repo.list_items(ItemKind.NOTE, text=typed, limit=1000).rows]
+        original = search.FEW_ITEMS
+        search.FEW_ITEMS = -1  # every text "common": the LIKE scan
+        try:
+            scanned = [r.id for r in repo.list_items(ItemKind.NOTE, text=typed, limit=1000).rows]
+        finally:
+            search.FEW_ITEMS = original
+        assert seeded.id in indexed
+        assert indexed == scanned
+
+        matter = repo.list_matters(limit=1).rows[0].id
+        added = repo.add_note(matter, subject="Quokka sighting", body="")
+        assert [r.id for r in repo.list_items(ItemKind.NOTE, text="quokka").rows] == [added]
+    finally:
+        repo.close()

@@ -52,7 +52,7 @@ async def share_draft_invoice(pilot: AppPilot, firm: TuiFirm, table: Table) -> N
 
     await pilot.press("a")
     await screen_of(pilot, ActionMenu)
-    assert options(app) == [texts.SHARE_VIA_PORTAL]
+    assert options(app) == [texts.SHARE_VIA_PORTAL, texts.SHARE_HISTORY]
     await pilot.press("enter")
 
     await screen_of(pilot, Confirm)
@@ -83,7 +83,7 @@ async def unshare_invoice_from_menu(pilot: AppPilot, firm: TuiFirm, table: Table
     assert isinstance(app, PortalApp)
     await pilot.press("a")
     await screen_of(pilot, ActionMenu)
-    assert options(app) == [texts.UNSHARE_VIA_PORTAL]
+    assert options(app) == [texts.UNSHARE_VIA_PORTAL, texts.SHARE_HISTORY]
     await pilot.press("enter")
     await until(
         pilot,
@@ -102,7 +102,7 @@ async def unshare_invoice_from_menu(pilot: AppPilot, firm: TuiFirm, table: Table
 
     await pilot.press("a")
     await screen_of(pilot, ActionMenu)
-    assert options(app) == [texts.SHARE_VIA_PORTAL]
+    assert options(app) == [texts.SHARE_VIA_PORTAL, texts.SHARE_HISTORY]
     await pilot.press("escape")
 
 
@@ -238,7 +238,7 @@ async def test_s1_invoice_by_mouse_alone(tui_firm: TuiFirm) -> None:
 
         assert await pilot.click("#invoices #tb-action")
         await screen_of(pilot, ActionMenu)
-        assert options(app) == [texts.SHARE_VIA_PORTAL]
+        assert options(app) == [texts.SHARE_VIA_PORTAL, texts.SHARE_HISTORY]
         await click_option(pilot, 0)
         await screen_of(pilot, Confirm)
         assert dialog(app)[1] == texts.UNFINAL_INVOICE_CONFIRM
@@ -412,7 +412,7 @@ async def test_r1_billing_user_shares_invoices_but_not_notes(tui_firm: TuiFirm) 
         await move_to(pilot, invoices, tui_firm.final_invoice)
         await pilot.press("a")
         await screen_of(pilot, ActionMenu)
-        assert options(app) == [texts.SHARE_VIA_PORTAL]
+        assert options(app) == [texts.SHARE_VIA_PORTAL, texts.SHARE_HISTORY]
         await pilot.press("enter")
         await screen_of(pilot, Notice)
         assert dialog(app)[1] == texts.INVOICE_SHARED
@@ -427,8 +427,11 @@ async def test_r1_read_only_can_share_nothing(tui_firm: TuiFirm) -> None:
         await started(app, pilot)
         invoices = await activities(pilot, ItemKind.INVOICE)
         await move_to(pilot, invoices, tui_firm.draft_invoice)
-        await pilot.press("a")  # nothing to offer: says why instead of an empty menu
-        await refused(pilot, "Your role (Read-only) may not share or unshare invoices.")
+        await pilot.press("a")  # nothing to share: the menu offers the share history alone
+        await screen_of(pilot, ActionMenu)
+        assert options(app) == [texts.SHARE_HISTORY]
+        await pilot.press("escape")
+        await screen_of(pilot, MainScreen)
         await pilot.press("s")
         await refused(pilot, "Your role (Read-only) may not share or unshare invoices.")
         assert tui_firm.invoice_status(tui_firm.draft_invoice) is InvoiceStatus.DRAFT

@@ -306,3 +306,28 @@ class MatterPortalChange:
     enabled: bool
     still_marked_shared: int = 0
     republish_offer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One line of an item's share history."""
+
+    at: datetime
+    what: str  # what happened, in words
+    who: str | None = None  # the staff member's name, when staff did it
+    detail: str | None = None  # who was to be emailed, why a delivery failed, …
+
+
+@dataclass(frozen=True, slots=True)
+class ShareHistory:
+    """An item's share history, oldest first: who shared and unshared it, delivery to the
+    portal, the clients' email, and the client's first view and download."""
+
+    kind: ItemKind
+    item_id: int
+    share: Share
+    entries: tuple[HistoryEntry, ...]
+
+    @property
+    def ever_shared(self) -> bool:
+        return bool(self.entries)

@@ -96,3 +96,49 @@ ALREADY_SHARED = "This {label} is already shared via the client portal."
 NO_FIRM = "This firm database has no firm yet. Run `portal-tui seed --demo` or set up the firm."
 ITEM_SHARED = "The {label} has been shared via the client portal."
 ITEM_UNSHARED = "The {label} has been unshared from the client portal."
+
+# Setup > Firm Settings > Client Portal, Setup > Intake Forms
+FIRM_SETTINGS_SAVED = "Client portal settings saved: {changes}."
+FORM_SAVED = 'The intake form "{name}" has been saved.'
+FORM_SHARED_CANNOT_MOVE = (
+    "This form is shared via the client portal. Unshare it before changing its processing rule "
+    "or its matter."
+)
+
+# Matter Details > Client Portal, and Preview as client (M1-M5, C1, P3)
+MATTER_PORTAL_NOW = "The client portal is now {state} for this matter."
+MATTER_REPUBLISHED = "{count} item(s) published to the client portal again."
+MATTER_NOT_REPUBLISHED = "{count} item(s) are no longer marked shared."
+PERMISSIONS_SAVED = "Client portal permissions saved for this matter."
+PERMISSIONS_NOT_AT_FIRM = (
+    "Not offered: {categories}. The firm does not permit them; check them under Setup > Firm "
+    "Settings > Client Portal first."
+)
+PARTY_ACCESS_SET = "{name} is now {access} on this matter's client portal."
+INVITE_EXPLAINS = "The invitation email explains how to create the client portal account."
+INVITE_EMAIL_BECOMES_PRIMARY = (
+    "{name} has no email on file: the address typed here is saved as their primary email."
+)
+PREVIEW_FIRM_OFF = "The client portal is OFF for the firm: no client sees anything of any matter."
+PREVIEW_MATTER_OFF = "The client portal is OFF for this matter: no contact sees anything of it."
+PREVIEW_NO_ACTIVE_CONTACT = (
+    "No contact of this matter has active client portal access: nobody sees it in the portal."
+)
+
+# Share history and bulk share of marked rows (issue 6, items 5 and 7).
+SHARE_HISTORY = "Share history"
+HISTORY_NEVER_SHARED = "This {label} has never been shared via the client portal."
+BULK_SHARE_ACTION = "Share {count} marked via Client Portal"
+BULK_UNSHARE_ACTION = "Unshare {count} marked"
+BULK_SHARE_CONFIRM = "Share {count} marked {items} via the client portal?"
+BULK_UNSHARE_CONFIRM = "Unshare {count} marked {items} from the client portal?"
+BULK_UNFINAL_ONE = "1 of them is an Unfinal invoice: it will be marked as Final once shared."
+BULK_UNFINAL_MANY = (
+    "{count} of them are Unfinal invoices: they will be marked as Final once shared."
+)
+BULK_SHARING = "Sharing {count} marked {items} via the client portal..."
+BULK_UNSHARING = "Unsharing {count} marked {items} from the client portal..."
+BULK_SHARED = "Shared {done} of {count} marked {items}."
+BULK_UNSHARED = "Unshared {done} of {count} marked {items}."
+BULK_REFUSED = "Not changed ({count}):"
+BULK_STOPPED = "The rest was not done: {error}"

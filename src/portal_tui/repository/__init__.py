@@ -8,6 +8,7 @@ from portal_tui.database import Database
 from .base import SYSTEM, Actor
 from .delivery import DeliveryMixin
 from .firm import FirmMixin
+from .forms import FormsMixin
 from .history import HistoryMixin
 from .items import CLIENT_PORTAL_FOLDER, ItemsMixin
 from .lists import ListsMixin
@@ -17,6 +18,7 @@ from .resend import ResendMixin
 
 class Repository(
     FirmMixin,
+    FormsMixin,
     ItemsMixin,
     ListsMixin,
     ResendMixin,

@@ -16,8 +16,12 @@ from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import Document, PortalContact, SyncState
 
 from .contacts import ContactsMixin
-from .portal_client import CursorRejected
 from .sync import SyncMixin
+
+
+class CursorRejected(Exception):
+    """The portal does not know the stored feed cursor (its database was replaced)."""
+
 
 CURSOR_KEY = "feed.cursor"
 

@@ -44,6 +44,7 @@ from portal_tui.store.models import (
 )
 
 from .paging import AnyRow, AnySelect, Column, keyset_page, like_pattern
+from .search import indexed_filter
 from .sharing import MODEL_OF, SharingMixin, invoice_line_rows
 
 # Tasks without a due date sort after every dated one.
@@ -266,10 +267,16 @@ class ListsMixin(SharingMixin):
             stmt = stmt.where(Document.folder_id == folder_id)
         if shared_only:
             stmt = stmt.where(ShareMark.wanted.is_(True))
-        if text.strip():
-            pattern = like_pattern(text.strip())
-            stmt = stmt.where(or_(*(c.ilike(pattern, escape="\\") for c in spec.searched())))
+        typed = text.strip()
         with self.db.read() as s:
+            if typed:
+                fast = indexed_filter(s, kind, typed)
+                if fast is not None:
+                    stmt = stmt.where(fast)
+                else:
+                    pattern = like_pattern(typed)
+                    searched = (c.ilike(pattern, escape="\\") for c in spec.searched())
+                    stmt = stmt.where(or_(*searched))
             if kind is ItemKind.MESSAGE:
                 hidden = self._restricted_matters(s)
                 if hidden is not None:

@@ -23,6 +23,7 @@ from portal_tui.domain.states import OutboxOp
 from portal_tui.sqltypes import utcnow
 
 from .delivery import Broken, Delivered, OutboxMessage, Outcome, Rejected, RetryLater
+from .feed_sync import CursorRejected
 
 API_VERSION = "1"
 VERSION_HEADER = "X-Portal-API-Version"
@@ -35,10 +36,6 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol
 
 class PortalUnusable(Exception):
     """The portal cannot be used at all; `str()` says why, in words for the user."""
-
-
-class CursorRejected(Exception):
-    """The portal does not know the stored feed cursor (its database was replaced)."""
 
 
 @dataclass(frozen=True, slots=True)

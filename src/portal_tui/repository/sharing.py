@@ -6,16 +6,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from portal_tui.domain import rules, texts
-from portal_tui.domain.decision import NeedsConfirmation, Refused
+from portal_tui.domain.decision import NeedsConfirmation, NotFound, Refused
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import AuditRow, InvoiceLineRow, Share, ShareRecord
-from portal_tui.domain.states import InvoiceStatus, OutboxOp, ShareState
+from portal_tui.domain.states import InvoiceStatus, OutboxOp, OutboxState, ShareState
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import (
     AuditEntry,
@@ -28,12 +29,21 @@ from portal_tui.store.models import (
     Matter,
     Message,
     Note,
+    OutboxEntry,
     ShareMark,
     StaffUser,
     Task,
 )
 
 from .base import RepositoryBase, matter_portal_of
+
+# A bulk share's held rows go out after this even if the call that was to release them never
+# came (the app died mid-bulk): late, and with its email, but never lost.
+HOLD = timedelta(minutes=5)
+# Ids per IN (...): well under every backend's limit on bound parameters.
+_IN_CHUNK = 500
+# Session.info key of the share marks a bulk read up front (see `_load_for_bulk`).
+_MARKS = "portal_tui.bulk_marks"
 
 ItemModel = Invoice | CalendarEvent | Task | Note | Document | Message | IntakeForm
 
@@ -123,18 +133,31 @@ class SharingMixin(RepositoryBase):
             return self._unshare(s, kind, obj)
 
     def share_many(
-        self, items: Iterable[tuple[ItemKind, int]], *, share: bool, confirmed: bool = True
+        self,
+        items: Iterable[tuple[ItemKind, int]],
+        *,
+        share: bool,
+        confirmed: bool = True,
+        batch: str | None = None,
+        hold: bool = False,
     ) -> tuple[int, list[tuple[ItemKind, int, str]]]:
         """Bulk share or unshare in one transaction and one batch (one email per client).
 
         Returns how many changed, and each refused item with the reason. A Draft invoice in a
         bulk share is refused unless `confirmed` (the bulk confirmation covered finalising).
+
+        A bulk done in chunks (so a progress bar can move) passes the same `batch` to every
+        call (see `new_batch`) and `hold=True` to all but the last: the batch's rows then wait
+        until the last call releases them, so the batch's one email goes out after its last
+        item and lists them all. Rows held by a caller that died go out after HOLD anyway.
         """
-        batch = uuid.uuid4().hex
+        batch = batch or self.new_batch()
+        wanted = list(items)
         done = 0
         refused: list[tuple[ItemKind, int, str]] = []
-        with self.db.write() as s:
-            for kind, item_id in items:
+        with self.db.write() as s, s.no_autoflush:
+            loaded = self._load_for_bulk(s, wanted)  # kept referenced: the session finds them
+            for kind, item_id in wanted:
                 try:
                     obj = self._item(s, kind, item_id)
                     if share:
@@ -142,9 +165,75 @@ class SharingMixin(RepositoryBase):
                     else:
                         self._unshare(s, kind, obj, batch=batch)
                     done += 1
-                except (Refused, NeedsConfirmation) as exc:
+                except (Refused, NeedsConfirmation, NotFound) as exc:
                     refused.append((kind, item_id, str(exc)))
+            del loaded
+            s.flush()
+            now = utcnow()
+            waiting = (
+                update(OutboxEntry)
+                .where(OutboxEntry.batch == batch, OutboxEntry.state == OutboxState.PENDING)
+                .where(OutboxEntry.attempts == 0)
+            )
+            if hold:
+                s.execute(waiting.values(next_attempt_at=now + HOLD))
+            else:
+                s.execute(
+                    waiting.where(OutboxEntry.next_attempt_at > now).values(next_attempt_at=now)
+                )
         return done, refused
+
+    @staticmethod
+    def new_batch() -> str:
+        """A batch id for a bulk share done in several `share_many` calls."""
+        return uuid.uuid4().hex
+
+    def unfinal_invoices(self, invoice_ids: Iterable[int]) -> int:
+        """How many of these invoices are not Final: a bulk share's question says so (S1)."""
+        ids = list(invoice_ids)
+        count = 0
+        with self.db.read() as s:
+            for start in range(0, len(ids), _IN_CHUNK):
+                count += (
+                    s.scalar(
+                        select(func.count())
+                        .select_from(Invoice)
+                        .where(Invoice.id.in_(ids[start : start + _IN_CHUNK]))
+                        .where(Invoice.status != InvoiceStatus.FINAL)
+                    )
+                    or 0
+                )
+        return count
+
+    def _load_for_bulk(self, s: Session, items: list[tuple[ItemKind, int]]) -> list[object]:
+        """Read a bulk's items, their marks and matters and the firm in a few queries rather
+        than a few per item. The per-item code finds them in the session (and the marks in
+        `_mark`'s cache); the caller keeps the list so the session does not drop them."""
+        keep: list[object] = [self._firm_row(s)]
+        marks: dict[tuple[ItemKind, int], ShareMark | None] = {}
+        by_kind: dict[ItemKind, list[int]] = {}
+        for kind, item_id in items:
+            by_kind.setdefault(kind, []).append(item_id)
+            marks[(kind, item_id)] = None
+        matter_ids: set[int] = set()
+        for kind, ids in by_kind.items():
+            model = MODEL_OF[kind]
+            for start in range(0, len(ids), _IN_CHUNK):
+                part = ids[start : start + _IN_CHUNK]
+                objs: list[ItemModel] = list(s.scalars(select(model).where(model.id.in_(part))))
+                keep.extend(objs)
+                matter_ids.update(o.matter_id for o in objs if o.matter_id is not None)
+                for mark in s.scalars(
+                    select(ShareMark).where(ShareMark.kind == kind, ShareMark.item_id.in_(part))
+                ):
+                    marks[(kind, mark.item_id)] = mark
+                    keep.append(mark)
+        matters = list(matter_ids)
+        for start in range(0, len(matters), _IN_CHUNK):
+            part = matters[start : start + _IN_CHUNK]
+            keep.extend(s.scalars(select(Matter).where(Matter.id.in_(part))))
+        s.info[_MARKS] = marks
+        return keep
 
     def share_state(self, kind: ItemKind, item_id: int) -> Share:
         with self.db.read() as s:
@@ -217,6 +306,9 @@ class SharingMixin(RepositoryBase):
 
     @staticmethod
     def _mark(s: Session, kind: ItemKind, item_id: int) -> ShareMark | None:
+        known: dict[tuple[ItemKind, int], ShareMark | None] | None = s.info.get(_MARKS)
+        if known is not None and (kind, item_id) in known:
+            return known[(kind, item_id)]
         return s.scalar(
             select(ShareMark).where(ShareMark.kind == kind, ShareMark.item_id == item_id)
         )
@@ -277,6 +369,8 @@ class SharingMixin(RepositoryBase):
                 version=0,
             )
             s.add(mark)
+            if _MARKS in s.info:
+                s.info[_MARKS][(kind, obj.id)] = mark
         self._publish(s, kind, obj, mark, batch=batch, action="share")
         if kind is ItemKind.INVOICE:
             return texts.INVOICE_SHARED
@@ -302,7 +396,6 @@ class SharingMixin(RepositoryBase):
         mark.state = ShareState.PENDING
         mark.version += 1
         mark.last_error = None
-        s.flush()
         self._outbox(
             s,
             OutboxOp.PUBLISH,
@@ -351,7 +444,6 @@ class SharingMixin(RepositoryBase):
         mark.version += 1
         mark.last_error = None
         mark.unshared_by_id, mark.unshared_at = self.actor.staff_id, utcnow()
-        s.flush()
         self._outbox(
             s,
             OutboxOp.REVOKE,

@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 # Must name the newest file in migrations/versions; tests/store checks the two agree.
-HEAD_REVISION: str = "0003_outbox_batch_index"
+HEAD_REVISION: str = "0004_item_search"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Alembic's default name, which migrations/env.py leaves in place.

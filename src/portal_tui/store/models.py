@@ -68,6 +68,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def hand_made_table(name: str) -> bool:
+    """Tables a revision made by hand that no model describes: SQLite's trigram search
+    indexes (0004) and the shadow tables FTS5 keeps beside them."""
+    return name.startswith("search_")
+
+
 class FirmSettings(Base):
     """One row: the firm and its client portal settings (F2-F5)."""
 

@@ -20,7 +20,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.filter import LineFilter
 from textual.message import Message
-from textual.widgets import Footer, Header, Input, Static, TextArea
+from textual.widgets import Header, Input, Static, TextArea
 
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.states import StaffRole
@@ -28,6 +28,7 @@ from portal_tui.domain.states import StaffRole
 from .commands import PortalCommands
 from .glyphs import ASCII, UNICODE, AsciiFilter, Glyphs
 from .screens.keys import KeysScreen
+from .widgets.footer import footer
 
 if TYPE_CHECKING:
     from portal_tui.config import Settings
@@ -52,7 +53,7 @@ class DeliveryPassed(Message):
 class PortalApp(App[None]):
     TITLE = "portal-tui"
     CSS_PATH = str(styles_path())
-    COMMANDS = App.COMMANDS | {PortalCommands}
+    COMMANDS = {PortalCommands}  # the app's own commands only (Textual's are not for staff)
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "keys", "Keys", id="keys"),
@@ -83,6 +84,7 @@ class PortalApp(App[None]):
         self.delivery_problem: str | None = None
         self.location = ""
         self.ready = asyncio.Event()
+        self.failure: Exception | None = None
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         filters = super().get_line_filters()
@@ -102,15 +104,23 @@ class PortalApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text("Opening the firm database..."), id="loading")
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
         self.run_worker(self._start(), group="start", exclusive=True)
 
     async def _start(self) -> None:
-        self._repo = await asyncio.to_thread(self._open_repo)
-        staff = await asyncio.to_thread(self.repo.current_staff)
-        firm = await asyncio.to_thread(self.repo.firm_name)
+        # The first frame is already on screen: opening the database (importing SQLAlchemy,
+        # checking the schema) happens behind it. A database that cannot be used ends the app
+        # at once, and the command line says why in one line (`failure`).
+        try:
+            self._repo = await asyncio.to_thread(self._open_repo)
+            staff = await asyncio.to_thread(self.repo.current_staff)
+            firm = await asyncio.to_thread(self.repo.firm_name)
+        except Exception as exc:
+            self.failure = exc
+            self.exit(return_code=2)
+            return
         self.role = staff.role if staff is not None else StaffRole.ADMIN
         self.title = firm or "portal-tui"
         self.sub_title = f"{staff.name} ({staff.role.label})" if staff else "system"

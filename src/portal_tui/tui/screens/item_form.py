@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from portal_tui.domain import rules, texts
 from portal_tui.domain.decision import Invalid, NotFound, Refused
 from portal_tui.domain.kinds import ItemKind
 
+from ..widgets.footer import footer
 from ..widgets.modals import Notice
 from ..widgets.tick_box import TickBox
 
@@ -128,7 +129,7 @@ class ItemForm(Screen[int | None]):
             with Horizontal(classes="form-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", id="save", variant="primary")
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()

@@ -12,13 +12,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, ContentSwitcher, Footer, Header, Input, OptionList, Static
+from textual.widgets import Button, ContentSwitcher, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import Key, MatterRow, Page
 
 from ..columns import matter_columns
+from ..widgets.footer import footer
 from ..widgets.item_table import ItemTable
 from ..widgets.list_pane import FILTER_DELAY_S, ListPane
 from .setup import SetupPane
@@ -105,7 +106,8 @@ class MattersPane(Vertical):
     def on_item_table_moved(self, event: ItemTable.Moved) -> None:
         event.stop()
         row = event.row
-        if row is not None:
+        # A page that lands after the user moved on (pressed 2) must not take the status line.
+        if row is not None and self.has_focus_within:
             portal = "portal ON" if row.portal_enabled else "portal OFF"
             self.portal_app.set_location(f"Matters > {row.number} {row.name} ({portal})")
 
@@ -147,9 +149,9 @@ class ActivitiesPane(Horizontal):
 
 class MainScreen(Screen[None]):
     BINDINGS = [
-        Binding("1", "section('matters')", "Matters", id="go-matters"),
-        Binding("2", "section('activities')", "Activities", id="go-activities"),
-        Binding("3", "section('setup')", "Setup", id="go-setup"),
+        Binding("1", "section('matters')", "Matters", id="go-matters", show=False),
+        Binding("2", "section('activities')", "Activities", id="go-activities", show=False),
+        Binding("3", "section('setup')", "Setup", id="go-setup", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -163,7 +165,7 @@ class MainScreen(Screen[None]):
                 yield ActivitiesPane()
                 yield SetupPane()
         yield Static(id="status", classes="status")
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
         self.query_one("#matters ItemTable").focus()

@@ -16,11 +16,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Header, OptionList, Static
+from textual.widgets import ContentSwitcher, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from portal_tui.domain.kinds import ItemKind
 
+from ..widgets.footer import footer
 from ..widgets.list_pane import ListPane
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class MatterDetails(Screen[None]):
                         if key == "summary":
                             yield Static(id="summary", classes="summary")
         yield Static(id="status", classes="status")
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
         self.query_one("#matter-nav", OptionList).focus()

@@ -1,7 +1,8 @@
 """A list of firm items that never holds the whole list: a window of a few pages read by keyset,
 slid forward or back as the cursor nears its edge, so a list of a million invoices costs what a
 list of a hundred does. The far-left column is the shared icon (S0); the next marks rows for
-bulk actions (Space)."""
+bulk actions (Space). Marks are ids held by the table, not rows: they outlive the window sliding
+on or a reload, and marking thousands costs a set of ints."""
 
 from __future__ import annotations
 
@@ -73,6 +74,18 @@ class ItemTable(DataTable[Text], Generic[RowT]):
         def control(self) -> ItemTable[Any]:
             return self.table
 
+    class MarksChanged(Message):
+        """Rows were marked or unmarked (Space), or the marks were cleared."""
+
+        def __init__(self, table: ItemTable[Any], count: int) -> None:
+            super().__init__()
+            self.table = table
+            self.count = count
+
+        @property
+        def control(self) -> ItemTable[Any]:
+            return self.table
+
     class Moved(Message):
         """The highlighted row changed (None: the list is empty)."""
 
@@ -103,7 +116,7 @@ class ItemTable(DataTable[Text], Generic[RowT]):
         self._more_before = False
         self._more_after = False
         self._loading = False
-        self.marked: dict[int, RowT] = {}
+        self.marked: set[int] = set()  # ids of the rows marked for a bulk action
         self.loaded = asyncio.Event()
         self._started = False
 
@@ -180,7 +193,7 @@ class ItemTable(DataTable[Text], Generic[RowT]):
         cells: list[Text] = []
         if self._shares:
             cells.append(self._glyphs.share(getattr(row, "share", Share())))
-        cells.append(Text(self._glyphs.marked if row.id in self.marked else " "))
+        cells.append(self._mark_cell(row))
         for col in self._columns:
             value = col.cell(row)
             cells.append(value if isinstance(value, Text) else text(value))
@@ -242,22 +255,26 @@ class ItemTable(DataTable[Text], Generic[RowT]):
                     self.post_message(self.Moved(self, row))
                 return
 
+    # Marks -------------------------------------------------------------------------------------
+
+    def _mark_cell(self, row: RowT) -> Text:
+        return Text(self._glyphs.marked, style="bold") if row.id in self.marked else Text(" ")
+
     def action_toggle_mark(self) -> None:
         row = self.current
         if row is None:
             return
-        if row.id in self.marked:
-            del self.marked[row.id]
-        else:
-            self.marked[row.id] = row
+        self.marked ^= {row.id}
         column = 1 if self._shares else 0
-        self.update_cell_at(Coordinate(self.cursor_row, column), self._cells(row)[column])
+        self.update_cell_at(Coordinate(self.cursor_row, column), self._mark_cell(row))
+        self.post_message(self.MarksChanged(self, len(self.marked)))
         self.action_cursor_down()
 
     def clear_marks(self) -> None:
-        marked = set(self.marked)
+        if not self.marked:
+            return
         self.marked.clear()
         column = 1 if self._shares else 0
         for i, row in enumerate(self._rows):
-            if row.id in marked:
-                self.update_cell_at(Coordinate(i, column), Text(" "))
+            self.update_cell_at(Coordinate(i, column), self._mark_cell(row))
+        self.post_message(self.MarksChanged(self, 0))

@@ -1,0 +1,1 @@
+"""The benchmark suite of issue 7: `python -m bench` (see bench/README.md)."""
