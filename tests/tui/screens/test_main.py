@@ -17,6 +17,7 @@ from ..helpers import (
     activities,
     cell,
     ids,
+    loaded,
     matter_section,
     open_matter,
     row_index,
@@ -130,3 +131,23 @@ async def test_esc_clears_the_filter_first_then_goes_back(tui_firm: TuiFirm) -> 
         assert invoices.has_focus
         await pilot.press("escape")
         await screen_of(pilot, MainScreen)
+
+
+async def test_a_list_reloading_on_a_screen_beneath_leaves_the_status_line_alone(
+    tui_firm: TuiFirm,
+) -> None:
+    """Delivery and the portal switch re-read every list shown, the Matters list beneath
+    Matter Details among them: the status line must keep saying where the user is."""
+    app = tui_firm.app()
+    async with app.run_test(size=SIZE) as pilot:
+        matters = await started(app, pilot)
+        await open_matter(pilot, tui_firm.on_matter)
+        await matter_section(pilot, "notes")
+        where = app.location
+        assert where.startswith("Matter Details")
+        matters.loaded.clear()
+        matters.reload()
+        await loaded(matters, pilot)
+        status = app.screen.query_one("#status", Static)
+        assert str(status.content).startswith("Matter Details")
+        assert "Matters >" not in str(status.content)

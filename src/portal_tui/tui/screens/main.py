@@ -107,7 +107,7 @@ class MattersPane(Vertical):
         event.stop()
         row = event.row
         # A page that lands after the user moved on (pressed 2) must not take the status line.
-        if row is not None and self.has_focus_within:
+        if row is not None and self.app.screen is self.screen and self.has_focus_within:
             portal = "portal ON" if row.portal_enabled else "portal OFF"
             self.portal_app.set_location(f"Matters > {row.number} {row.name} ({portal})")
 

@@ -151,7 +151,7 @@ class ListPane(Vertical):
         if self.kind is ItemKind.DOCUMENT:
             label = share_action_label(self.kind, event.row) if event.row else "Share"
             self.query_one("#tb-share", Button).label = label
-        if self.table.has_focus:
+        if self.table.has_focus and self.app.screen is self.screen:  # not from a screen beneath
             self.show_status(event.row)
 
     def on_item_table_marks_changed(self, event: ItemTable.MarksChanged) -> None:
