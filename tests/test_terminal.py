@@ -74,7 +74,12 @@ def _joined(screen: str) -> str:
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Callable[[str], Terminal]]:
     socket = tmp_path / "tmux.sock"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_TUI_", "XDG_"))}
+    # COLUMNS and LINES would override the pane's size (Textual reads them first).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PORTAL_TUI_", "XDG_")) and k not in ("COLUMNS", "LINES")
+    }
     env.update(
         HOME=str(tmp_path),
         PORTAL_TUI_CONFIG=str(tmp_path / "config.toml"),
