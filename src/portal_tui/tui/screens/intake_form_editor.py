@@ -20,7 +20,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
 
 from portal_tui.domain import texts
@@ -32,7 +31,6 @@ from portal_tui.repository.items import FORM_TARGETS, check_form_fields
 from ..columns import matter_columns
 from ..widgets.footer import footer
 from ..widgets.item_table import ItemTable, text
-from ..widgets.list_pane import FILTER_DELAY_S
 from ..widgets.modals import Notice
 from ..widgets.tick_box import TickBox
 
@@ -309,7 +307,6 @@ class MatterPicker(ModalScreen["MatterRow | None"]):
     def __init__(self) -> None:
         super().__init__()
         self._filter = ""
-        self._debounce: Timer | None = None
 
     @property
     def portal_app(self) -> PortalApp:
@@ -336,9 +333,7 @@ class MatterPicker(ModalScreen["MatterRow | None"]):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self._filter = event.value
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(FILTER_DELAY_S, self.query_one(ItemTable).reload)
+        self.query_one(ItemTable).reload_soon()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

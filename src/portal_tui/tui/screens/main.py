@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Button, ContentSwitcher, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -21,7 +20,7 @@ from portal_tui.domain.records import Key, MatterRow, Page
 from ..columns import matter_columns
 from ..widgets.footer import footer
 from ..widgets.item_table import ItemTable
-from ..widgets.list_pane import FILTER_DELAY_S, ListPane
+from ..widgets.list_pane import ListPane
 from .setup import SetupPane
 
 if TYPE_CHECKING:
@@ -46,7 +45,6 @@ class MattersPane(Vertical):
     def __init__(self) -> None:
         super().__init__(id="matters", classes="list-pane")
         self._filter = ""
-        self._debounce: Timer | None = None
 
     @property
     def portal_app(self) -> PortalApp:
@@ -87,9 +85,7 @@ class MattersPane(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self._filter = event.value
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(FILTER_DELAY_S, self.query_one(ItemTable).reload)
+        self.query_one(ItemTable).reload_soon()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

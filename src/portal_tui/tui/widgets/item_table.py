@@ -16,11 +16,16 @@ from textual import events
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable
 
 from portal_tui.domain.records import Key, Page, Share
 
 from ..glyphs import Glyphs
+
+# Long enough to merge the keys of a fast typist, short enough to keep keystroke-to-screen under
+# 100 ms (issue 7): the query itself takes a few ms through the search indexes.
+FILTER_DELAY_S = 0.04
 
 
 class ListRow(Protocol):
@@ -116,6 +121,7 @@ class ItemTable(DataTable[Text], Generic[RowT]):
         self._more_before = False
         self._more_after = False
         self._loading = False
+        self._reload_timer: Timer | None = None
         self.marked: set[int] = set()  # ids of the rows marked for a bulk action
         self.loaded = asyncio.Event()
         self._started = False
@@ -154,6 +160,12 @@ class ItemTable(DataTable[Text], Generic[RowT]):
     def set_fetch(self, fetch: Fetch) -> None:
         self._fetch = fetch
         self.reload()
+
+    def reload_soon(self) -> None:
+        """Reload once typing pauses (filter as you type): each call restarts the wait."""
+        if self._reload_timer is not None:
+            self._reload_timer.stop()
+        self._reload_timer = self.set_timer(FILTER_DELAY_S, self.reload)
 
     def reload(self, keep_id: int | None = None) -> None:
         """Read the first page again (after a filter change, a share, a sync)."""

@@ -12,7 +12,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.timer import Timer
 from textual.widgets import Button, Input, Static
 
 from portal_tui.domain import rules, texts
@@ -28,9 +27,6 @@ if TYPE_CHECKING:
     from ..app import PortalApp
 
 EDITABLE = (ItemKind.EVENT, ItemKind.TASK, ItemKind.NOTE)
-# Long enough to merge the keys of a fast typist, short enough to keep keystroke-to-screen under
-# 100 ms (issue 7): the query itself takes a few ms through the search indexes.
-FILTER_DELAY_S = 0.04
 
 
 class ListPane(Vertical):
@@ -49,7 +45,6 @@ class ListPane(Vertical):
         self.kind = kind
         self.matter_id = matter_id
         self._filter = ""
-        self._debounce: Timer | None = None
 
     @property
     def portal_app(self) -> PortalApp:
@@ -114,9 +109,7 @@ class ListPane(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self._filter = event.value
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(FILTER_DELAY_S, lambda: self.table.reload())
+        self.table.reload_soon()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
