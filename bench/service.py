@@ -1,7 +1,7 @@
-"""The delivery and service benchmarks, against `portal-tui serve` for real: uvicorn in a
-process of its own on loopback, with its own SQLite database and data folder, a staff token
-made with `portal-tui token create`, and the firm's repository with the app's delivery worker
-(DeliveryWorker, the relay's run_pass) in this process.
+"""The delivery and service benchmarks, against `portal-tui serve --workers 2` for real:
+uvicorn in two processes of its own on loopback, with its own SQLite database and data
+folder, a staff token made with `portal-tui token create`, and the firm's repository with the
+app's delivery worker (DeliveryWorker, the relay's run_pass) in this process.
 
 They start from the primed copy of the firm (everything it shares already on the portal), so
 every matter the benchmarks share into is known to the service; each run works on fresh copies
@@ -58,7 +58,8 @@ FAKE_ITEM_BASE = 1_500_000_000  # ids of items published straight to the API, ne
 
 @dataclass
 class Service:
-    """`portal-tui serve --port 0` on `database` with its data folder under `root`."""
+    """`portal-tui serve --port 0 --workers 2` on `database` with its data folder under
+    `root`."""
 
     root: Path
     database: Path
@@ -106,6 +107,10 @@ class Service:
                     "0",
                     "--database",
                     self.url,
+                    # The service as a busy portal runs it: one process per core of the
+                    # 2-core reference machine, sharing the socket (only one sends mail).
+                    "--workers",
+                    "2",
                 ],
                 env=self.env,
                 stdin=subprocess.DEVNULL,

@@ -4,7 +4,9 @@
 - tui/ imports neither sqlalchemy nor httpx;
 - domain/ does no I/O and imports nothing of the project (nor sqlalchemy, httpx, textual);
 - service/ imports neither tui/ nor the firm store/;
-- `import portal_tui.cli` loads none of sqlalchemy, alembic, textual, httpx (start-up time).
+- `import portal_tui.cli` loads none of sqlalchemy, alembic, textual, httpx (start-up time);
+- the staff app's first matter rows (settings, the first page read with sqlite3, the main
+  screen) load neither sqlalchemy nor alembic: the repository opens behind them (issue 7).
 """
 
 from __future__ import annotations
@@ -240,3 +242,52 @@ def test_opening_the_firm_and_the_app_imports_no_http_client() -> None:
     Alembic to the delivery thread and to upgrades: they cost start-up time."""
     loaded = loaded_after("import portal_tui.repository, portal_tui.tui.app")
     assert [m for m in loaded if is_within(m, ("httpx", "alembic", "fastapi", "uvicorn"))] == []
+
+
+def test_the_first_matter_rows_load_no_sqlalchemy(tmp_path: Path) -> None:
+    """Cold start (issue 7): from the command line's settings to the first matter rows on
+    screen, nothing imports SQLAlchemy or Alembic; the repository is opened after them (here
+    it never is: its opening fails once the rows are seen, and the app ends)."""
+    from portal_tui.repository import Repository
+
+    url = f"sqlite:///{tmp_path / 'firm.db'}"
+    repo = Repository.open(url)
+    repo.setup_firm("Hale & Forde LLP")
+    repo.add_matter(repo.add_client("Ada Byrne"), number="2026-0001", name="Estate of Byrne")
+    repo.close()
+    code = f"""
+        import asyncio, threading
+        from portal_tui.config import load_settings
+        settings = load_settings(
+            {{"database_url": {url!r}}},
+            env={{"PORTAL_TUI_CONFIG": {str(tmp_path / "none.toml")!r},
+                  "PORTAL_TUI_DATA_DIR": {str(tmp_path / "data")!r}}},
+        )
+        from portal_tui.cli import _read_first_page_soon
+        from portal_tui.tui.app import PortalApp
+
+        seen = threading.Event()
+
+        def open_repo():
+            seen.wait(60)
+            raise RuntimeError("this test opens no repository")
+
+        first = _read_first_page_soon(settings.database_url, None)
+        app = PortalApp(open_repo, deliver=False, first_page=first)
+
+        async def run():
+            async with app.run_test(size=(120, 40)) as pilot:
+                for _ in range(1000):
+                    tables = app.screen.query("#matters ItemTable")
+                    if tables and tables.first().row_count:
+                        break
+                    await pilot.pause(0.01)
+                assert [r.number for r in tables.first().rows_shown] == ["2026-0001"]
+                seen.set()
+
+        asyncio.run(run())
+        assert app.failure is not None
+    """
+    loaded = loaded_after(code)
+    assert "portal_tui.tui.screens.main" in loaded
+    assert [m for m in loaded if is_within(m, ("sqlalchemy", "alembic"))] == []

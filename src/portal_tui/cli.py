@@ -28,8 +28,11 @@ from portal_tui.config import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from portal_tui.domain.records import MatterRow
     from portal_tui.repository import Repository
+    from portal_tui.repository.first_page import FirstPage
 
 PROG = "portal-tui"
 EXIT_OK = 0
@@ -157,6 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="where clients reach the portal; links in emails start with it "
         "(default: http://HOST:PORT)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="worker processes sharing the port (default 1; on a busy portal, one per CPU: "
+        "they share the database, SQLite's included, and only one sends mail)",
     )
 
     token = commands.add_parser(
@@ -401,7 +412,7 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         except BaseException:
             sock.close()
             raise
-        return server.run(config, sock, lambda line: print(line, flush=True))
+        return server.run(config, sock, lambda line: print(line, flush=True), workers=args.workers)
     except server.ServeError as exc:
         _error(str(exc))
         return EXIT_USER_ERROR
@@ -467,8 +478,15 @@ def _show_matters(settings: Settings, url: str, *, demo: bool) -> int:
 
 
 def _run_app(settings: Settings, url: str, *, demo: bool) -> int:
+    import gc
     from dataclasses import replace
 
+    # Start-up allocates a great deal and frees little: full collections on the way would
+    # only delay the first rows. The app turns collection back on once started (freeze_gc).
+    gc.disable()
+    # The first screen's rows, read with sqlite3 in a thread while Textual imports (issue 7:
+    # cold start); None tells the app to take its usual path.
+    first_page = _read_first_page_soon(url, settings.staff_user)
     from portal_tui.tui.app import PortalApp
 
     def open_repo() -> Repository:
@@ -486,12 +504,38 @@ def _run_app(settings: Settings, url: str, *, demo: bool) -> int:
 
     # The demo's embedded portal keeps its data beside the demo firm, apart from a real one.
     app_settings = replace(settings, data_dir=settings.demo_dir) if demo else settings
-    app = PortalApp(open_repo, settings=app_settings, ascii_only=settings.ascii)
+    app = PortalApp(
+        open_repo,
+        settings=app_settings,
+        ascii_only=settings.ascii,
+        first_page=first_page,
+        freeze_gc=True,
+    )
     app.run()
     if app.failure is not None:
         raise app.failure
     # Textual has already shown the traceback of a crash; the exit status must say so too.
     return app.return_code or EXIT_OK
+
+
+def _read_first_page_soon(url: str, staff_login: str | None) -> Future[FirstPage | None]:
+    from concurrent.futures import Future
+    from threading import Thread
+
+    from portal_tui.repository.first_page import FIRST_PAGE_ROWS, read_first_page
+
+    outcome: Future[FirstPage | None] = Future()
+
+    def read() -> None:
+        if not outcome.set_running_or_notify_cancel():
+            return
+        try:
+            outcome.set_result(read_first_page(url, staff_login, FIRST_PAGE_ROWS))
+        except BaseException as exc:  # the app takes its usual path, which reports it
+            outcome.set_exception(exc)
+
+    Thread(target=read, name="first-page", daemon=True).start()
+    return outcome
 
 
 def _print_matters(firm: str, rows: Sequence[MatterRow], *, ascii_only: bool) -> None:

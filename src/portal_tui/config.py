@@ -4,8 +4,9 @@ Loading only reads: it never creates the data folder or the database, so a broke
 be reported before anything is written. Every problem is a `ConfigError` whose text is one line
 naming where the setting came from (file, environment variable or flag) and the key.
 
-sqlalchemy is imported only inside the database URL check, and platformdirs only when a default
-folder is needed: `import portal_tui.config` has to stay cheap because the CLI imports it first.
+sqlalchemy is imported only inside the database URL check (not for a plain SQLite file), and
+platformdirs only when a default folder is needed: `import portal_tui.config` has to stay cheap
+because the CLI imports it first.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ DEMO_FOLDER_NAME: Final = "demo"
 MASK: Final = "********"
 
 _PASSWORD_PARAM: Final = re.compile(r"((?:^|[&;])(?:password|passwd|pwd)=)[^&;#]*", re.IGNORECASE)
+# `sqlite:///path` with nothing SQLAlchemy would read another way (a query, %-escapes).
+_PLAIN_SQLITE_URL: Final = re.compile(r"sqlite(?:\+pysqlite)?:///[^?%\x00-\x1f]*")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
 
@@ -227,6 +230,10 @@ def _parse_int(raw: object, *, text: bool) -> int:
 
 
 def _check_database_url(url: str) -> str:
+    if _PLAIN_SQLITE_URL.fullmatch(url):
+        # SQLAlchemy always parses these, and its SQLite driver is always there: no need to
+        # import it (0.15 s, on the way to the app's first frame; issue 7).
+        return url
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 

@@ -131,6 +131,7 @@ def publish(kind: ItemKind) -> ApiRow:
 
 
 NOTE = SHOWN[ItemKind.NOTE]
+NEW_NOTE = {"matter_id": MATTER_A, "version": 1, "data": DATA_OF[ItemKind.NOTE]("batched note")}
 DOCUMENT = SHOWN[ItemKind.DOCUMENT]
 INVOICE = SHOWN[ItemKind.INVOICE]
 
@@ -160,6 +161,19 @@ API_MATRIX: dict[tuple[str, str], ApiRow] = {
             "PUT", "/items/widget/5", json={"matter_id": MATTER_A, "version": 1, "data": {}}
         ),
         staff=422,
+    ),
+    # Many at once: a new note published and another one revoked.
+    ("POST", "/api/v1/items/batch"): ApiRow(
+        lambda b: b.api(
+            "POST",
+            "/items/batch",
+            json={
+                "operations": [
+                    {"op": "publish", "kind": "note", "item_id": NEW_ITEM + 50, **NEW_NOTE},
+                    {"op": "revoke", "kind": "note", "item_id": NOTE, "version": 3},
+                ]
+            },
+        )
     ),
     ("DELETE", "/api/v1/items/{kind}/{item_id}"): ApiRow(
         lambda b: b.api("DELETE", f"/items/note/{NOTE}", params={"version": 2})

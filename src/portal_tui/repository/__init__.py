@@ -1,49 +1,36 @@
 """The one door to firm data: queries that return domain types, and commands that enforce the
-rules of RULES.md, write the audit trail and the outbox."""
+rules of RULES.md, write the audit trail and the outbox.
+
+The names below load on first use (PEP 562), so that `portal_tui.repository.first_page` — the
+app's first screen, read with the standard library's sqlite3 — can be imported without
+SQLAlchemy and the models (issue 7, cold start).
+"""
 
 from __future__ import annotations
 
-from portal_tui.database import Database
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from .base import SYSTEM, Actor
-from .delivery import DeliveryMixin
-from .firm import FirmMixin
-from .forms import FormsMixin
-from .history import HistoryMixin
-from .items import CLIENT_PORTAL_FOLDER, ItemsMixin
-from .lists import ListsMixin
-from .preview import PreviewMixin
-from .resend import ResendMixin
+if TYPE_CHECKING:
+    from .base import SYSTEM, Actor
+    from .facade import Repository
+    from .items import CLIENT_PORTAL_FOLDER
+
+_HOMES = {
+    "CLIENT_PORTAL_FOLDER": ".items",
+    "SYSTEM": ".base",
+    "Actor": ".base",
+    "Repository": ".facade",
+}
 
 
-class Repository(
-    FirmMixin,
-    FormsMixin,
-    ItemsMixin,
-    ListsMixin,
-    ResendMixin,
-    DeliveryMixin,
-    HistoryMixin,
-    PreviewMixin,
-):
-    """Everything the app may read or change. `staff_login` is the acting staff user; None
-    acts as the built-in system actor (seeding, sync)."""
-
-    @classmethod
-    def open(cls, url: str, staff_login: str | None = None) -> Repository:
-        """Open the firm database at `url`, bringing its schema up to date first."""
-        from portal_tui.store.migrate import ensure_current
-
-        db = Database(url)
-        try:
-            ensure_current(db)
-        except BaseException:
-            db.dispose()
-            raise
-        return cls(db, staff_login)
-
-    def close(self) -> None:
-        self.db.dispose()
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = ["CLIENT_PORTAL_FOLDER", "SYSTEM", "Actor", "Repository"]

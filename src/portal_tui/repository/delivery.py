@@ -9,6 +9,12 @@ that cannot be used at all (wrong token, garbage, an unknown API version) stops 
 leaves a lasting problem message; nothing is lost, the rows stay pending. So does a portal that
 stops answering: a few requests in a row lost on the wire end the pass the same way, rather than
 each remaining row waiting out its own timeout.
+
+A transport that can (BatchTransport: the portal's POST /items/batch) gets consecutive rows it
+can batch — item publishes and revokes, up to BATCH_SIZE — in one request, each row with its
+own outcome, and the batch is settled in one transaction; a portal without batches gets one
+request per row as before. A batch whose answer was lost is sent again as the very same rows,
+so its key finds the portal's stored answer.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from __future__ import annotations
 import math
 import os
 import random
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -38,6 +45,11 @@ BACKOFF_CAP_S = 300.0
 PROBLEM_KEY = "delivery.problem"
 # Requests lost on the wire in a row (no answer, or none in time) before a pass gives up.
 MAX_LOST_IN_A_ROW = 3
+# Rows in one batch request: big enough that a bulk share is a few dozen requests, small
+# enough that one answers well within the client's timeout.
+BATCH_SIZE = 200
+# Lost batches a relay remembers, to send each again as the same rows.
+LOST_BATCHES_KEPT = 32
 
 
 def _lease() -> timedelta:
@@ -105,6 +117,30 @@ class Transport(Protocol):
     def deliver(self, message: OutboxMessage) -> Outcome: ...
 
 
+class BatchTransport(Transport, Protocol):
+    """A transport that can also deliver several rows in one request."""
+
+    def batchable(self, message: OutboxMessage) -> bool:
+        """Whether this row may go in a batch (now: a portal without batches says no)."""
+        ...
+
+    def deliver_many(self, messages: Sequence[OutboxMessage]) -> list[Outcome] | None:
+        """One outcome per message, in order; None when these should go one by one."""
+        ...
+
+
+def _batching(transport: Transport) -> BatchTransport | None:
+    if callable(getattr(transport, "deliver_many", None)) and callable(
+        getattr(transport, "batchable", None)
+    ):
+        return transport  # type: ignore[return-value]  # checked just above
+    return None
+
+
+def _lost(outcome: Outcome) -> bool:
+    return isinstance(outcome, RetryLater) and outcome.lost
+
+
 @dataclass
 class DeliveryReport:
     delivered: int = 0
@@ -136,6 +172,10 @@ def _message(row: OutboxEntry) -> OutboxMessage:
     )
 
 
+def _reason(outcome: Outcome) -> str:
+    return outcome.reason if not isinstance(outcome, Delivered) else "delivered"
+
+
 class DeliveryMixin(RepositoryBase):
     def deliver_pending(
         self, transport: Transport, *, limit: int = 500, now: datetime | None = None
@@ -143,30 +183,96 @@ class DeliveryMixin(RepositoryBase):
         """One pass over the due outbox rows, oldest first."""
         report = DeliveryReport()
         claimed = self._claim(limit, now or utcnow())
+        many = _batching(transport)
+        queue = deque(self._units(claimed, many))
+        sent: set[int] = set()
         lost = 0
-        for done, message in enumerate(claimed, 1):
-            try:
-                outcome = transport.deliver(message)
-            except Exception as exc:  # a transport bug must not lose the row: retry it
-                outcome = RetryLater(f"{type(exc).__name__}: {exc}")
-            self._settle(message, outcome, report)
-            if not (isinstance(outcome, RetryLater) and outcome.lost):
+        while queue:
+            unit = queue.popleft()
+            if len(unit) > 1 and many is not None:
+                try:
+                    answers = many.deliver_many(unit)
+                except Exception as exc:  # a transport bug must not lose the rows: retry them
+                    answers = [RetryLater(f"{type(exc).__name__}: {exc}")] * len(unit)
+                if answers is None:
+                    # Not as a batch (a portal without batches, say): one request each.
+                    queue.extendleft([message] for message in reversed(unit))
+                    continue
+                if len(answers) != len(unit):
+                    answers = [RetryLater("the transport lost count of a batch")] * len(unit)
+                outcomes = answers
+                self._settle_many(unit, outcomes, report)
+                self._remember_lost(unit, all(_lost(outcome) for outcome in outcomes))
+            else:
+                (message,) = unit
+                try:
+                    outcome = transport.deliver(message)
+                except Exception as exc:  # a transport bug must not lose the row: retry it
+                    outcome = RetryLater(f"{type(exc).__name__}: {exc}")
+                self._settle(message, outcome, report)
+                outcomes = [outcome]
+            sent.update(message.id for message in unit)
+            if not all(_lost(outcome) for outcome in outcomes):
                 lost = 0
             elif (lost := lost + 1) >= MAX_LOST_IN_A_ROW:
                 # A portal that has stopped answering would otherwise hold the pass for one
-                # timeout per remaining row, and their leases would run out meanwhile.
+                # timeout per remaining request, and their leases would run out meanwhile.
                 report.problem = (
-                    f"The portal service stopped answering ({outcome.reason}); shares stay "
-                    "pending and go out when it answers again."
+                    f"The portal service stopped answering ({_reason(outcomes[-1])}); shares "
+                    "stay pending and go out when it answers again."
                 )
                 self._set_problem(report.problem)
-            if isinstance(outcome, Broken) or report.problem is not None:
+            if any(isinstance(o, Broken) for o in outcomes) or report.problem is not None:
                 # The rest were not tried: hand them back at once, not after the lease.
-                self._release([m.id for m in claimed[done:]])
+                self._release([m.id for m in claimed if m.id not in sent])
                 break
         if report.problem is None and (report.delivered or report.failed):
             self._set_problem(None)
         return report
+
+    def _units(
+        self, claimed: list[OutboxMessage], many: BatchTransport | None
+    ) -> list[list[OutboxMessage]]:
+        """The requests of a pass, in order: runs of rows the transport can batch, in batches
+        (a lost one again as it was), and every other row on its own."""
+        units: list[list[OutboxMessage]] = []
+        run: list[OutboxMessage] = []
+        for message in claimed:
+            if many is not None and many.batchable(message):
+                run.append(message)
+                continue
+            units.extend(self._batches_of(run))
+            run = []
+            units.append([message])
+        units.extend(self._batches_of(run))
+        return units
+
+    def _batches_of(self, run: list[OutboxMessage]) -> list[list[OutboxMessage]]:
+        if len(run) < 2:
+            return [[message] for message in run]
+        waiting = {message.id: message for message in run}
+        batches: list[list[OutboxMessage]] = []
+        for ids in self._lost_batches():
+            if all(i in waiting for i in ids):
+                batches.append([waiting.pop(i) for i in ids])
+        rest = [message for message in run if message.id in waiting]
+        batches.extend(rest[i : i + BATCH_SIZE] for i in range(0, len(rest), BATCH_SIZE))
+        return batches
+
+    def _lost_batches(self) -> list[tuple[int, ...]]:
+        kept: list[tuple[int, ...]] = self.__dict__.setdefault("_relay_lost_batches", [])
+        return kept
+
+    def _remember_lost(self, unit: list[OutboxMessage], lost: bool) -> None:
+        """A batch whose answer was lost is sent again as the same rows, so as the same
+        request: the portal may have applied it, and then answers with what it answered."""
+        kept = self._lost_batches()
+        ids = tuple(message.id for message in unit)
+        if ids in kept:
+            kept.remove(ids)
+        if lost:
+            kept.append(ids)
+            del kept[:-LOST_BATCHES_KEPT]
 
     def _claim(self, limit: int, now: datetime) -> list[OutboxMessage]:
         """Take due rows under a lease; rows of a batch's notice wait for the batch."""
@@ -200,41 +306,100 @@ class DeliveryMixin(RepositoryBase):
             row = s.get(OutboxEntry, message.id)
             if row is None or row.state is not OutboxState.PENDING:
                 return
-            mark = self._mark_for(s, row)
-            if isinstance(outcome, Delivered):
-                row.state, row.delivered_at, row.last_error = OutboxState.DELIVERED, now, None
-                row.attempts += 1
-                if mark is not None and mark.version == row.version:
-                    mark.state = ShareState.SHARED if mark.wanted else ShareState.NOT_SHARED
-                    mark.last_error = None
-                if row.op is OutboxOp.PUBLISH:
-                    self._notify_when_batch_done(s, row)
-                report.delivered += 1
-            elif isinstance(outcome, Rejected):
-                row.state, row.last_error = OutboxState.FAILED, outcome.reason
-                row.attempts += 1
-                if mark is not None and mark.version == row.version:
-                    mark.state, mark.last_error = ShareState.FAILED, outcome.reason
-                if row.op is OutboxOp.PUBLISH:
-                    # The batch's other items still get their email when this one was its last.
-                    self._notify_when_batch_done(s, row)
-                report.failed += 1
-                report.failures.append((row.id, outcome.reason))
-            elif isinstance(outcome, Broken):
-                # Not this row's fault: it stays due; the worker backs off as a whole.
-                row.next_attempt_at = now
-                row.last_error = outcome.reason
-                report.retried += 1
-                report.problem = outcome.reason
-                self._store_problem(s, outcome.reason)
-            else:
-                row.attempts += 1
-                wait = backoff_seconds(row.attempts)
-                if outcome.after_seconds is not None:
-                    wait = min(max(outcome.after_seconds, 0.0), BACKOFF_CAP_S * 4)
-                row.next_attempt_at = now + timedelta(seconds=wait)
-                row.last_error = outcome.reason
-                report.retried += 1
+            self._record_outcome(s, row, self._mark_for(s, row), outcome, report, now)
+            if row.op is OutboxOp.PUBLISH and isinstance(outcome, Delivered | Rejected):
+                # A rejected item's batch still gets its email when this one was its last.
+                self._notify_when_batch_done(s, row)
+
+    def _settle_many(
+        self, messages: list[OutboxMessage], outcomes: list[Outcome], report: DeliveryReport
+    ) -> None:
+        """A batch's outcomes in one transaction; each bulk it finished gets its notice once."""
+        now = utcnow()
+        with self.db.write() as s:
+            ids = [message.id for message in messages]
+            rows = {r.id: r for r in s.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(ids)))}
+            marks = self._marks_for(s, list(rows.values()))
+            # Per bulk, the row that stands for it (a delivered one if there is one).
+            settled: dict[str, tuple[OutboxEntry, bool]] = {}
+            for message, outcome in zip(messages, outcomes, strict=True):
+                row = rows.get(message.id)
+                if row is None or row.state is not OutboxState.PENDING:
+                    continue
+                mark = None
+                if row.kind is not None and row.item_id is not None:
+                    mark = marks.get((row.kind, row.item_id))
+                self._record_outcome(s, row, mark, outcome, report, now)
+                if (
+                    row.op is OutboxOp.PUBLISH
+                    and isinstance(outcome, Delivered | Rejected)
+                    and row.payload.get("notify", True)
+                ):
+                    delivered = isinstance(outcome, Delivered)
+                    kept = settled.get(row.batch)
+                    if kept is None or (delivered and not kept[1]):
+                        settled[row.batch] = (row, delivered)
+            for row, _ in settled.values():
+                self._notify_when_batch_done(s, row)
+
+    def _record_outcome(
+        self,
+        s: Session,
+        row: OutboxEntry,
+        mark: ShareMark | None,
+        outcome: Outcome,
+        report: DeliveryReport,
+        now: datetime,
+    ) -> None:
+        if isinstance(outcome, Delivered):
+            row.state, row.delivered_at, row.last_error = OutboxState.DELIVERED, now, None
+            row.attempts += 1
+            if mark is not None and mark.version == row.version:
+                mark.state = ShareState.SHARED if mark.wanted else ShareState.NOT_SHARED
+                mark.last_error = None
+            report.delivered += 1
+        elif isinstance(outcome, Rejected):
+            row.state, row.last_error = OutboxState.FAILED, outcome.reason
+            row.attempts += 1
+            if mark is not None and mark.version == row.version:
+                mark.state, mark.last_error = ShareState.FAILED, outcome.reason
+            report.failed += 1
+            report.failures.append((row.id, outcome.reason))
+        elif isinstance(outcome, Broken):
+            # Not this row's fault: it stays due; the worker backs off as a whole.
+            row.next_attempt_at = now
+            row.last_error = outcome.reason
+            report.retried += 1
+            report.problem = outcome.reason
+            self._store_problem(s, outcome.reason)
+        else:
+            row.attempts += 1
+            wait = backoff_seconds(row.attempts)
+            if outcome.after_seconds is not None:
+                wait = min(max(outcome.after_seconds, 0.0), BACKOFF_CAP_S * 4)
+            row.next_attempt_at = now + timedelta(seconds=wait)
+            row.last_error = outcome.reason
+            report.retried += 1
+
+    @staticmethod
+    def _marks_for(s: Session, rows: list[OutboxEntry]) -> dict[tuple[str, int], ShareMark]:
+        """The share marks of these rows' items, in one query."""
+        wanted = {
+            (row.kind, row.item_id)
+            for row in rows
+            if row.op in (OutboxOp.PUBLISH, OutboxOp.REVOKE)
+            and row.kind is not None
+            and row.item_id is not None
+        }
+        if not wanted:
+            return {}
+        item_ids = sorted({item_id for _, item_id in wanted})
+        found = s.scalars(select(ShareMark).where(ShareMark.item_id.in_(item_ids)))
+        return {
+            (mark.kind.value, mark.item_id): mark
+            for mark in found
+            if (mark.kind.value, mark.item_id) in wanted
+        }
 
     @staticmethod
     def _mark_for(s: Session, row: OutboxEntry) -> ShareMark | None:

@@ -33,6 +33,7 @@ from portal_tui.store.models import (
 )
 
 from .base import RepositoryBase, matter_portal_of
+from .first_page import matter_row
 from .paging import AnyRow, keyset_page, like_pattern
 
 _CLIENT_FIELDS = ("name", "primary_email", "phone", "address", "date_of_birth")
@@ -44,15 +45,8 @@ def client_row(c: Client) -> ClientRow:
 
 
 def _matter_row(r: AnyRow) -> MatterRow:
-    return MatterRow(
-        id=r.id,
-        number=r.number,
-        name=r.name,
-        client_id=r.client_id,
-        client_name=r.client_name,
-        status=r.status,
-        portal_enabled=r.portal_enabled,
-        key=(r.number, r.id),
+    return matter_row(
+        r.id, r.number, r.name, r.client_id, r.client_name, r.status, r.portal_enabled
     )
 
 

@@ -6,12 +6,18 @@ no answer came in time — which its idempotency key makes safe to send again); 
 (any other 4xx, with the portal's reason); or broken — the portal cannot be used at all (it
 cannot be reached, a wrong token, garbage, an API version this app does not know, a proxy in
 front of it saying it is down), which stops the pass with a lasting message.
+
+Item publishes and revokes may go several at once (`deliver_many`: POST /items/batch), each
+answered on its own; a document's publish goes alone, its bytes right after it. A portal
+without the batch endpoint (404/405) is sent one request per row, and asked again later.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import json as jsonlib
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -32,6 +38,11 @@ _RETRY_STATUSES = frozenset({408, 409, 425, 429})
 _GATEWAY_DOWN = frozenset({502, 503, 504})
 # Failures before any of the request went out: the portal cannot be reached at all.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol, httpx.ProxyError)
+BATCH_PATH = "/items/batch"
+# The portal takes JSON bodies up to 5 MB; a bigger batch goes one row at a time.
+BATCH_BODY_LIMIT = 4 * 1024 * 1024
+# After a portal said it has no batch endpoint: one request per row until then.
+NO_BATCH_RECHECK_S = 600.0
 
 
 class PortalUnusable(Exception):
@@ -86,6 +97,7 @@ class PortalClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._document_content = document_content
+        self._no_batches_until = 0.0
         self._http = httpx.Client(
             base_url=self.base_url + "/api/v1",
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -107,11 +119,12 @@ class PortalClient:
         key: str | None = None,
         json: Any = None,
         content: bytes | None = None,
+        content_type: str = "application/octet-stream",
         params: dict[str, Any] | None = None,
     ) -> httpx.Response:
         headers = {"Idempotency-Key": key} if key else {}
         if content is not None:
-            headers["Content-Type"] = "application/octet-stream"
+            headers["Content-Type"] = content_type
         try:
             return self._http.request(
                 method, path, json=json, content=content, params=params, headers=headers
@@ -182,6 +195,69 @@ class PortalClient:
             return RetryLater(str(exc), lost=True)
         except PortalUnusable as exc:
             return Broken(str(exc))
+
+    def batchable(self, m: OutboxMessage) -> bool:
+        if time.monotonic() < self._no_batches_until:
+            return False
+        if m.op is OutboxOp.REVOKE:
+            return True
+        # A document's bytes follow its publish at once: it goes on its own.
+        return m.op is OutboxOp.PUBLISH and m.payload.get("kind") != "document"
+
+    def deliver_many(self, messages: Sequence[OutboxMessage]) -> list[Outcome] | None:
+        """Deliver item publishes and revokes in one request, an outcome for each; None when
+        they should go one by one (no batch endpoint, too big, or refused as a whole)."""
+        try:
+            return self._deliver_many(messages)
+        except _Transient as exc:
+            return [RetryLater(str(exc), lost=True)] * len(messages)
+        except PortalUnusable as exc:
+            return [Broken(str(exc))] * len(messages)
+
+    def _deliver_many(self, messages: Sequence[OutboxMessage]) -> list[Outcome] | None:
+        if time.monotonic() < self._no_batches_until:
+            return None
+        body = jsonlib.dumps(
+            {"operations": [_operation(m) for m in messages]},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode("utf-8")
+        if len(body) > BATCH_BODY_LIMIT:
+            return None
+        # The same rows make the same key: a batch sent again after its answer was lost gets
+        # the portal's stored answer.
+        rows = "\n".join(m.idempotency_key for m in messages)
+        key = "batch-" + hashlib.sha256(rows.encode()).hexdigest()[:48]
+        response = self._call(
+            "POST", BATCH_PATH, key=key, content=body, content_type="application/json"
+        )
+        if response.status_code in (404, 405):
+            # A portal service from before batches (or a proxy that does not pass them).
+            self._no_batches_until = time.monotonic() + NO_BATCH_RECHECK_S
+            return None
+        self._check(response)
+        status = response.status_code
+        if status in _RETRY_STATUSES or status >= 500:
+            later = RetryLater(f"{status}: {_detail(response)}", _retry_after(response))
+            return [later] * len(messages)
+        if not 200 <= status < 300:
+            return None  # refused as a whole: each row alone gets its own answer
+        return self._batch_outcomes(response, messages)
+
+    def _batch_outcomes(
+        self, response: httpx.Response, messages: Sequence[OutboxMessage]
+    ) -> list[Outcome]:
+        try:
+            results = response.json()["results"]
+            if not isinstance(results, list) or len(results) != len(messages):
+                raise TypeError("not one result per row")
+            outcomes = [_outcome_of(result) for result in results]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PortalUnusable(
+                f"The portal service at {self.base_url} answered garbage to a batch (HTTP "
+                f"{response.status_code}: {exc}); shares stay pending."
+            ) from exc
+        return outcomes
 
     def _deliver(self, m: OutboxMessage) -> Outcome:
         p = m.payload
@@ -274,6 +350,38 @@ class PortalClient:
         if response.status_code != 200:
             raise PortalUnusable(f"Upload {upload_id} could not be fetched: {_detail(response)}")
         return response.content
+
+
+def _operation(m: OutboxMessage) -> dict[str, Any]:
+    """A row as an operation of POST /items/batch: the single request's body, and what its
+    path said."""
+    p = m.payload
+    if m.op is OutboxOp.REVOKE:
+        return {
+            "op": "revoke",
+            "kind": p["kind"],
+            "item_id": p["item_id"],
+            "version": p["version"],
+            "matter_id": p["matter_id"],
+        }
+    return {**p, "batch": m.batch, "op": "publish"}
+
+
+def _outcome_of(result: Any) -> Outcome:
+    """One operation's result, sorted as the answer to its single request would be."""
+    status = result["status"]
+    if not isinstance(status, int) or isinstance(status, bool):
+        raise TypeError("a result without a status")
+    if 200 <= status < 300:
+        return Delivered()
+    detail = str(result.get("detail") or status)
+    if status in _RETRY_STATUSES or status >= 500:
+        after = result.get("retry_after")
+        wait = (
+            float(after) if isinstance(after, int | float) and not isinstance(after, bool) else None
+        )
+        return RetryLater(f"{status}: {detail}", wait)
+    return Rejected(f"The portal refused it ({status}): {detail}")
 
 
 class _Transient(Exception):

@@ -1,22 +1,21 @@
 """Share and unshare (S0-S6): one local transaction writes the share mark, the audit entry and
-the outbox row together, so a share is never half-done and never lost."""
+the outbox row together, so a share is never half-done and never lost. What a share decides and
+writes is in share_rows.py, shared with the set-based bulk of bulk_share.py."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal_tui.domain import rules, texts
-from portal_tui.domain.decision import NeedsConfirmation, NotFound, Refused
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import AuditRow, InvoiceLineRow, Share, ShareRecord
-from portal_tui.domain.states import InvoiceStatus, OutboxOp, OutboxState, ShareState
+from portal_tui.domain.states import InvoiceStatus, PartyAccess
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import (
     AuditEntry,
@@ -36,14 +35,24 @@ from portal_tui.store.models import (
 )
 
 from .base import RepositoryBase, matter_portal_of
+from .share_rows import (
+    NEW_MARK,
+    check_not_shared,
+    check_share_rules,
+    check_shared,
+    finalise_audit,
+    line_row,
+    must_finalise,
+    publish_rows,
+    revoke_rows,
+    snapshot_data,
+)
 
 # A bulk share's held rows go out after this even if the call that was to release them never
 # came (the app died mid-bulk): late, and with its email, but never lost.
 HOLD = timedelta(minutes=5)
 # Ids per IN (...): well under every backend's limit on bound parameters.
 _IN_CHUNK = 500
-# Session.info key of the share marks a bulk read up front (see `_load_for_bulk`).
-_MARKS = "portal_tui.bulk_marks"
 
 ItemModel = Invoice | CalendarEvent | Task | Note | Document | Message | IntakeForm
 
@@ -58,58 +67,23 @@ MODEL_OF: dict[ItemKind, type[ItemModel]] = {
 }
 
 
-def _quantity(milli: int) -> str:
-    whole, frac = divmod(milli, 1000)
-    return f"{whole}.{frac:03d}".rstrip("0").rstrip(".")
-
-
 def invoice_line_rows(s: Session, invoice_id: int) -> list[InvoiceLineRow]:
     lines = s.scalars(
         select(InvoiceLine)
         .where(InvoiceLine.invoice_id == invoice_id)
         .order_by(InvoiceLine.position)
     )
-    return [
-        InvoiceLineRow(ln.description, _quantity(ln.quantity_milli), ln.rate_cents, ln.amount_cents)
-        for ln in lines
-    ]
+    return [line_row(ln) for ln in lines]
 
 
 def snapshot(s: Session, kind: ItemKind, obj: ItemModel) -> dict[str, Any]:
-    """The copy of an item the portal receives: what a client may read, nothing more."""
+    """The copy of an item the portal receives (see `snapshot_data`), read through `s`."""
     if isinstance(obj, Invoice):
-        lines = [asdict(line) for line in invoice_line_rows(s, obj.id)]
-        return {**_fields(obj, kind), "lines": lines}
+        return snapshot_data(kind, obj, lines=invoice_line_rows(s, obj.id))
     if isinstance(obj, Document):
         folder = s.get(Folder, obj.folder_id)
-        # The bytes travel separately: the delivery worker reads them when it sends.
-        return {**_fields(obj, kind), "folder": folder.name if folder else ""}
-    return _fields(obj, kind)
-
-
-# What the portal's copy of each kind holds, beyond what snapshot() adds itself.
-_SNAPSHOT_FIELDS: dict[ItemKind, tuple[str, ...]] = {
-    ItemKind.INVOICE: (
-        "number",
-        "issued_on",
-        "due_on",
-        "status",
-        "total_cents",
-        "paid_cents",
-        "memo",
-    ),
-    ItemKind.EVENT: ("title", "starts_at", "ends_at", "location", "description"),
-    ItemKind.TASK: ("title", "due_on", "done", "description"),
-    ItemKind.NOTE: ("subject", "body", "created_at"),
-    ItemKind.DOCUMENT: ("name", "content_type", "size", "sha256", "created_at"),
-    ItemKind.MESSAGE: ("subject", "body", "author_name", "from_client", "sent_at"),
-    ItemKind.FORM: ("name", "description", "fields"),
-}
-
-
-def _fields(obj: ItemModel, kind: ItemKind) -> dict[str, Any]:
-    return {f: getattr(obj, f) for f in _SNAPSHOT_FIELDS[kind]}
-    return {"name": obj.name, "description": obj.description, "fields": obj.fields}
+        return snapshot_data(kind, obj, folder=folder.name if folder else "")
+    return snapshot_data(kind, obj)
 
 
 def share_of(mark: ShareMark | None) -> Share:
@@ -151,37 +125,13 @@ class SharingMixin(RepositoryBase):
         until the last call releases them, so the batch's one email goes out after its last
         item and lists them all. Rows held by a caller that died go out after HOLD anyway.
         """
-        batch = batch or self.new_batch()
-        wanted = list(items)
-        done = 0
-        refused: list[tuple[ItemKind, int, str]] = []
-        with self.db.write() as s, s.no_autoflush:
-            loaded = self._load_for_bulk(s, wanted)  # kept referenced: the session finds them
-            for kind, item_id in wanted:
-                try:
-                    obj = self._item(s, kind, item_id)
-                    if share:
-                        self._share(s, kind, obj, confirmed=confirmed, batch=batch)
-                    else:
-                        self._unshare(s, kind, obj, batch=batch)
-                    done += 1
-                except (Refused, NeedsConfirmation, NotFound) as exc:
-                    refused.append((kind, item_id, str(exc)))
-            del loaded
-            s.flush()
-            now = utcnow()
-            waiting = (
-                update(OutboxEntry)
-                .where(OutboxEntry.batch == batch, OutboxEntry.state == OutboxState.PENDING)
-                .where(OutboxEntry.attempts == 0)
-            )
-            if hold:
-                s.execute(waiting.values(next_attempt_at=now + HOLD))
-            else:
-                s.execute(
-                    waiting.where(OutboxEntry.next_attempt_at > now).values(next_attempt_at=now)
-                )
-        return done, refused
+        # Set-based, beside this module: 10,000 items must be enqueued within a second (issue 7),
+        # which the one-by-one path through the ORM cannot do.
+        from .bulk_share import share_many
+
+        return share_many(
+            self, list(items), share=share, confirmed=confirmed, batch=batch, hold=hold
+        )
 
     @staticmethod
     def new_batch() -> str:
@@ -204,36 +154,6 @@ class SharingMixin(RepositoryBase):
                     or 0
                 )
         return count
-
-    def _load_for_bulk(self, s: Session, items: list[tuple[ItemKind, int]]) -> list[object]:
-        """Read a bulk's items, their marks and matters and the firm in a few queries rather
-        than a few per item. The per-item code finds them in the session (and the marks in
-        `_mark`'s cache); the caller keeps the list so the session does not drop them."""
-        keep: list[object] = [self._firm_row(s)]
-        marks: dict[tuple[ItemKind, int], ShareMark | None] = {}
-        by_kind: dict[ItemKind, list[int]] = {}
-        for kind, item_id in items:
-            by_kind.setdefault(kind, []).append(item_id)
-            marks[(kind, item_id)] = None
-        matter_ids: set[int] = set()
-        for kind, ids in by_kind.items():
-            model = MODEL_OF[kind]
-            for start in range(0, len(ids), _IN_CHUNK):
-                part = ids[start : start + _IN_CHUNK]
-                objs: list[ItemModel] = list(s.scalars(select(model).where(model.id.in_(part))))
-                keep.extend(objs)
-                matter_ids.update(o.matter_id for o in objs if o.matter_id is not None)
-                for mark in s.scalars(
-                    select(ShareMark).where(ShareMark.kind == kind, ShareMark.item_id.in_(part))
-                ):
-                    marks[(kind, mark.item_id)] = mark
-                    keep.append(mark)
-        matters = list(matter_ids)
-        for start in range(0, len(matters), _IN_CHUNK):
-            part = matters[start : start + _IN_CHUNK]
-            keep.extend(s.scalars(select(Matter).where(Matter.id.in_(part))))
-        s.info[_MARKS] = marks
-        return keep
 
     def share_state(self, kind: ItemKind, item_id: int) -> Share:
         with self.db.read() as s:
@@ -306,9 +226,6 @@ class SharingMixin(RepositoryBase):
 
     @staticmethod
     def _mark(s: Session, kind: ItemKind, item_id: int) -> ShareMark | None:
-        known: dict[tuple[ItemKind, int], ShareMark | None] | None = s.info.get(_MARKS)
-        if known is not None and (kind, item_id) in known:
-            return known[(kind, item_id)]
         return s.scalar(
             select(ShareMark).where(ShareMark.kind == kind, ShareMark.item_id == item_id)
         )
@@ -317,20 +234,18 @@ class SharingMixin(RepositoryBase):
         """Every rule a share must pass; returns the item's matter id."""
         role = self.actor.role
         firm = self._firm_portal(s)
-        rules.r1_may_share(role, kind).check()
         if isinstance(obj, IntakeForm):
             matter = s.get(Matter, obj.matter_id) if obj.matter_id is not None else None
             portal = matter_portal_of(matter) if matter is not None else None
-            rules.s4_may_share_form(obj.rule, portal, firm).check()
+            check_share_rules(role, kind, firm, portal, form_rule=obj.rule)
             assert matter is not None
             return matter.id
+        rules.r1_may_share(role, kind).check()
         matter = self._get(s, Matter, obj.matter_id, "matter")
-        portal = matter_portal_of(matter)
+        access = PartyAccess.ALLOWED
         if isinstance(obj, Message):
-            staff_id = self.actor.staff_id
-            access = self._party_access(s, matter.id, staff_id)
-            rules.s5_may_message(firm, portal, access).check()
-        rules.may_share(role, kind, firm, portal).check()
+            access = self._party_access(s, matter.id, self.actor.staff_id)
+        check_share_rules(role, kind, firm, matter_portal_of(matter), access=access)
         return matter.id
 
     def _share(
@@ -344,33 +259,13 @@ class SharingMixin(RepositoryBase):
     ) -> str:
         matter_id = self._check_share(s, kind, obj)
         mark = self._mark(s, kind, obj.id)
-        if mark is not None and mark.wanted and mark.state is not ShareState.FAILED:
-            raise Refused("S0", texts.ALREADY_SHARED.format(label=kind.label))
-        if isinstance(obj, Invoice) and rules.s1_needs_finalising(obj.status):
-            if not confirmed:
-                raise NeedsConfirmation("S1", texts.UNFINAL_INVOICE_CONFIRM)
+        check_not_shared(kind, mark)
+        if isinstance(obj, Invoice) and must_finalise(obj.status, confirmed=confirmed):
             obj.status = InvoiceStatus.FINAL
-            self._audit(
-                s,
-                "invoice.finalise",
-                kind=kind.value,
-                item_id=obj.id,
-                matter_id=matter_id,
-                before={"status": InvoiceStatus.DRAFT},
-                after={"status": InvoiceStatus.FINAL},
-            )
+            s.add(AuditEntry(**finalise_audit(self.actor, obj.id, matter_id, utcnow())))
         if mark is None:
-            mark = ShareMark(
-                kind=kind,
-                item_id=obj.id,
-                matter_id=matter_id,
-                wanted=False,
-                state=ShareState.NOT_SHARED,
-                version=0,
-            )
+            mark = ShareMark(kind=kind, item_id=obj.id, matter_id=matter_id, **NEW_MARK)
             s.add(mark)
-            if _MARKS in s.info:
-                s.info[_MARKS][(kind, obj.id)] = mark
         self._publish(s, kind, obj, mark, batch=batch, action="share")
         if kind is ItemKind.INVOICE:
             return texts.INVOICE_SHARED
@@ -387,49 +282,26 @@ class SharingMixin(RepositoryBase):
         action: str,
     ) -> None:
         """Ask for (or refresh) the portal's copy: a new version, pending until delivered."""
-        firm = self._firm_portal(s)
-        before = {"state": mark.state, "wanted": mark.wanted}
-        now = utcnow()
-        if not mark.wanted:
-            mark.shared_by_id, mark.shared_at = self.actor.staff_id, now
-        mark.wanted = True
-        mark.state = ShareState.PENDING
-        mark.version += 1
-        mark.last_error = None
-        self._outbox(
-            s,
-            OutboxOp.PUBLISH,
-            {
-                "kind": kind,
-                "item_id": obj.id,
-                "matter_id": mark.matter_id,
-                "version": mark.version,
-                "notify": firm.notify_new_items,
-                "data": snapshot(s, kind, obj),
-            },
-            kind=kind.value,
-            item_id=obj.id,
-            matter_id=mark.matter_id,
-            version=mark.version,
+        outbox, audit = publish_rows(
+            self.actor,
+            kind,
+            obj.id,
+            mark,
+            notify=self._firm_portal(s).notify_new_items,
+            data=snapshot(s, kind, obj),
             batch=batch,
+            action=action,
+            now=utcnow(),
         )
-        self._audit(
-            s,
-            action,
-            kind=kind.value,
-            item_id=obj.id,
-            matter_id=mark.matter_id,
-            before=before,
-            after={"state": mark.state, "version": mark.version},
-        )
+        s.add(OutboxEntry(**outbox))
+        s.add(AuditEntry(**audit))
 
     def _unshare(
         self, s: Session, kind: ItemKind, obj: ItemModel, *, batch: str | None = None
     ) -> str:
-        rules.may_unshare(self.actor.role, kind).check()
         mark = self._mark(s, kind, obj.id)
-        if mark is None or not mark.wanted:
-            raise Refused("S0", texts.NOT_SHARED_YET.format(label=kind.label))
+        check_shared(self.actor.role, kind, mark)
+        assert mark is not None
         self._revoke(s, kind, obj, mark, batch=batch)
         if kind is ItemKind.INVOICE:
             return texts.INVOICE_UNSHARED
@@ -438,31 +310,9 @@ class SharingMixin(RepositoryBase):
     def _revoke(
         self, s: Session, kind: ItemKind, obj: ItemModel, mark: ShareMark, *, batch: str | None
     ) -> None:
-        before = {"state": mark.state, "wanted": mark.wanted}
-        mark.wanted = False
-        mark.state = ShareState.PENDING
-        mark.version += 1
-        mark.last_error = None
-        mark.unshared_by_id, mark.unshared_at = self.actor.staff_id, utcnow()
-        self._outbox(
-            s,
-            OutboxOp.REVOKE,
-            {"kind": kind, "item_id": obj.id, "matter_id": mark.matter_id, "version": mark.version},
-            kind=kind.value,
-            item_id=obj.id,
-            matter_id=mark.matter_id,
-            version=mark.version,
-            batch=batch,
-        )
-        self._audit(
-            s,
-            "unshare",
-            kind=kind.value,
-            item_id=obj.id,
-            matter_id=mark.matter_id,
-            before=before,
-            after={"state": mark.state, "version": mark.version},
-        )
+        outbox, audit = revoke_rows(self.actor, kind, obj.id, mark, batch=batch, now=utcnow())
+        s.add(OutboxEntry(**outbox))
+        s.add(AuditEntry(**audit))
 
     def _set_shared(
         self, s: Session, kind: ItemKind, obj: ItemModel, want: bool | None, changed: bool

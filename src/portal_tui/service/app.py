@@ -68,6 +68,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
             return await http_exception_handler(request, exc)
         return harden(error_page(request, NotFound()))
 
-    app.include_router(api_router)
+    # The client pages first: they take most requests, and they step aside for /api/ at once.
     app.include_router(pages_router)
+    app.include_router(api_router)
     return app

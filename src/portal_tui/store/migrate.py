@@ -10,7 +10,8 @@ New revisions: build a scratch database at head, then autogenerate against it::
     with db.writer.begin() as conn:
         command.revision(alembic_config(conn), "add x", autogenerate=True, rev_id="0002_add_x")
 
-Review the file by hand, then move HEAD_REVISION to the new id (a test holds them equal).
+Review the file by hand, then move HEAD_REVISION (in revision.py) to the new id (a test holds
+them equal).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from portal_tui.migrating import (
     describe_location,
 )
 
+from .revision import HEAD_REVISION, VERSION_TABLE
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -52,12 +55,7 @@ __all__ = [
     "ensure_current",
 ]
 
-# Must name the newest file in migrations/versions; tests/store checks the two agree.
-HEAD_REVISION: str = "0004_item_search"
-
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# Alembic's default name, which migrations/env.py leaves in place.
-VERSION_TABLE = "alembic_version"
 
 # Every portal-tui process must use the same key; the bytes spell "portaltu" so that another
 # application sharing the PostgreSQL server is unlikely to pick it.

@@ -4,20 +4,30 @@ their flows, a status line, and the footer with the main keys.
 Nothing here waits on the network or the database in the event loop: the firm database is
 opened in a thread, every query runs in a worker, and delivery to the portal runs in a thread
 of its own that reports back by message.
+
+Cold start (issue 7): given a first page read with sqlite3 alone (`repository.first_page`, read
+by the command line while Textual imports), the main screen shows it at once and the Repository
+(SQLAlchemy, the models) is opened only once those rows are painted, so its imports do not
+compete with the first screen for the interpreter. Until then a list read in a worker thread
+waits for it (`repo`), opening a matter waits for it, and Setup opens once it is there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.filter import LineFilter
 from textual.message import Message
 from textual.widgets import Header, Input, Static, TextArea
@@ -32,8 +42,19 @@ from .widgets.footer import footer
 
 if TYPE_CHECKING:
     from portal_tui.config import Settings
+    from portal_tui.domain.records import StaffRow
     from portal_tui.repository import Repository
+    from portal_tui.repository.first_page import FirstPage
     from portal_tui.repository.worker import DeliveryWorker, PassReport
+
+    from .screens.main import MainScreen
+
+
+_T = TypeVar("_T")
+
+OPENING = "Opening the firm database..."
+# How long the repository waits for the first rows to be painted before opening anyway.
+FIRST_ROWS_WAIT_S = 1.0
 
 
 def styles_path() -> Path:
@@ -42,6 +63,24 @@ def styles_path() -> Path:
     if packaged.is_file():
         return packaged
     return Path(__file__).resolve().parents[3] / "styles" / "app.tcss"
+
+
+def _in_own_thread(work: Callable[[], _T], name: str) -> asyncio.Future[_T]:
+    """`work()` started now in a thread of its own, to be awaited on the event loop. Not a
+    daemon: like the default pool's threads, it finishes its work (a schema upgrade) before
+    the process ends, even when the app has quit meanwhile."""
+    outcome: Future[_T] = Future()
+
+    def run() -> None:
+        if not outcome.set_running_or_notify_cancel():
+            return  # given up (the app has quit) before it began
+        try:
+            outcome.set_result(work())
+        except BaseException as exc:
+            outcome.set_exception(exc)
+
+    threading.Thread(target=run, name=name).start()
+    return asyncio.wrap_future(outcome)
 
 
 class DeliveryPassed(Message):
@@ -67,9 +106,13 @@ class PortalApp(App[None]):
         settings: Settings | None = None,
         ascii_only: bool = False,
         deliver: bool = True,
+        first_page: Future[FirstPage | None] | None = None,
+        freeze_gc: bool = False,
     ) -> None:
         super().__init__()
         self._open_repo = open_repo
+        self._first_page = first_page
+        self._freeze_gc = freeze_gc
         self._settings = settings
         self._deliver = deliver
         self.glyphs: Glyphs = ASCII if ascii_only else UNICODE
@@ -78,6 +121,10 @@ class PortalApp(App[None]):
         self._ascii_filter = AsciiFilter(enabled=ascii_only)
         self.set_class(ascii_only, "-ascii")
         self._repo: Repository | None = None
+        # Set once the repository is open, or will never be (a failure, the app closing):
+        # what a list's read in a worker thread waits on before then.
+        self._repo_settled = threading.Event()
+        self._loop_thread: int | None = None
         self.role = StaffRole.READ_ONLY
         self.delivery: DeliveryWorker | None = None
         self._portal: Any = None
@@ -98,38 +145,115 @@ class PortalApp(App[None]):
 
     @property
     def repo(self) -> Repository:
+        if self._repo is None and threading.get_ident() != self._loop_thread:
+            # A read in a worker thread, started while the first page (read with sqlite3)
+            # was on screen and the repository still opening: it waits, off the event loop.
+            self._repo_settled.wait()
+            if self._repo is None:
+                # The database could not be opened and the app is ending (`failure` says
+                # why): the worker is abandoned quietly, not reported as a crash.
+                raise asyncio.CancelledError
         assert self._repo is not None, "the firm database is not open yet"
         return self._repo
 
+    @property
+    def repo_open(self) -> bool:
+        return self._repo is not None
+
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(Text("Opening the firm database..."), id="loading")
+        yield Static(Text(OPENING), id="loading")
         yield footer()
 
     def on_mount(self) -> None:
+        self._loop_thread = threading.get_ident()
         self.run_worker(self._start(), group="start", exclusive=True)
 
     async def _start(self) -> None:
-        # The first frame is already on screen: opening the database (importing SQLAlchemy,
-        # checking the schema) happens behind it. A database that cannot be used ends the app
-        # at once, and the command line says why in one line (`failure`).
+        # Opening the database (importing SQLAlchemy, checking the schema) happens behind the
+        # first frame, or behind the first rows when they were read with sqlite3. A database
+        # that cannot be used ends the app at once, and the command line says why in one line
+        # (`failure`), as it does when the first rows are already on screen.
+        first = await self._first_page_read()
+        main = None
+        if first is not None:
+            main = await self._show_main(first.staff, first.firm_name, first)
+            await self._first_rows_painted(main)
+            if not main.is_attached:
+                return  # the user has quit already: nothing to open
+        # A thread of its own: lists waiting for the repository hold threads of the default
+        # pool, which must not keep it from being opened.
+        opening = _in_own_thread(self._open_repo, "open-firm-database")
+        if main is not None:
+            await main.build_rest()  # Activities and Setup, while the repository opens
         try:
-            self._repo = await asyncio.to_thread(self._open_repo)
-            staff = await asyncio.to_thread(self.repo.current_staff)
-            firm = await asyncio.to_thread(self.repo.firm_name)
+            self._repo = repo = await opening
+            if first is None:
+                staff = await asyncio.to_thread(repo.current_staff)
+                firm = await asyncio.to_thread(repo.firm_name)
         except Exception as exc:
             self.failure = exc
             self.exit(return_code=2)
             return
+        finally:
+            self._repo_settled.set()
+        if first is None:
+            await self._show_main(staff, firm, None)
+        self.ready.set()
+        self._settle_gc()
+        if self._deliver and self._settings is not None:
+            self.run_worker(self._start_delivery(), group="delivery")
+
+    def _settle_gc(self) -> None:
+        """With `freeze_gc` (the command line turns the collector off while the app starts):
+        what start-up built — SQLAlchemy, the models, the screens; the embedded portal on the
+        second call — is set aside from the collector for good, and collection resumes. Else
+        each full collection walks all of it: 100-150 ms pauses, now and then, on a keystroke
+        (issue 7)."""
+        if self._freeze_gc:
+            gc.freeze()
+            gc.enable()
+
+    async def _first_page_read(self) -> FirstPage | None:
+        """The first page read with sqlite3 (usually done while Textual was importing), or
+        None: no such read, or the usual path must open the database."""
+        if self._first_page is None:
+            return None
+        try:
+            return await asyncio.wrap_future(self._first_page)
+        except Exception:
+            return None  # the usual path meets the same problem and reports it
+
+    async def _show_main(
+        self, staff: StaffRow | None, firm: str, first: FirstPage | None
+    ) -> MainScreen:
         self.role = staff.role if staff is not None else StaffRole.ADMIN
         self.title = firm or "portal-tui"
         self.sub_title = f"{staff.name} ({staff.role.label})" if staff else "system"
         from .screens.main import MainScreen
 
-        await self.push_screen(MainScreen())
-        self.ready.set()
-        if self._deliver and self._settings is not None:
-            self.run_worker(self._start_delivery(), group="delivery")
+        main = MainScreen(first)
+        await self.push_screen(main)
+        return main
+
+    async def _first_rows_painted(self, main: MainScreen) -> None:
+        """Until the Matters list has painted its first rows, or a moment has passed: the
+        repository's imports would take the interpreter from the first screen."""
+        from .widgets.item_table import ItemTable
+
+        painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        try:
+            table = main.query_one("#matters ItemTable", ItemTable)
+            await asyncio.wait_for(table.loaded.wait(), FIRST_ROWS_WAIT_S)
+
+            def refreshed() -> None:
+                if not painted.done():
+                    painted.set_result(None)
+
+            self.call_after_refresh(refreshed)
+            await asyncio.wait_for(painted, FIRST_ROWS_WAIT_S)
+        except (TimeoutError, NoMatches):
+            pass
 
     async def _start_delivery(self) -> None:
         from portal_tui.embedded import EmbeddedPortalError, PortalConnection
@@ -146,6 +270,8 @@ class PortalApp(App[None]):
             self.delivery_problem = str(exc)
             self.set_status(str(exc))
             return
+        finally:
+            self._settle_gc()
 
         def passed(report: PassReport) -> None:
             self.post_message(DeliveryPassed(report))
@@ -179,6 +305,7 @@ class PortalApp(App[None]):
                         refresh()
 
     async def on_unmount(self) -> None:
+        self._repo_settled.set()  # no worker thread is left waiting for a repository
         if self.delivery is not None:
             await asyncio.to_thread(self.delivery.stop)
         if self._portal is not None:
@@ -191,7 +318,11 @@ class PortalApp(App[None]):
     def set_status(self, line: str) -> None:
         for status in self.screen.query("#status"):
             if isinstance(status, Static):
-                status.update(Text(line))
+                # A layout pass repaints every scrollbar on screen (1 KiB a cursor move over
+                # SSH): only when the line needs another number of rows than it has.
+                text = Text(line)
+                rows = len(text.wrap(self.console, max(status.content_size.width, 1)))
+                status.update(text, layout=min(rows, 3) != status.content_size.height)
 
     def set_location(self, where: str) -> None:
         """Where the user is, for the status line (Matters > …, Activities > Invoices …)."""

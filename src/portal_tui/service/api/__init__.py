@@ -17,6 +17,9 @@ now, retry with the same key" (e.g. an item whose matter has not arrived yet).
                                                version
     PUT    /matters/{id}/notify                {notify: [{login, name, email}], version}
     PUT    /items/{kind}/{id}                  {matter_id, version, data, batch?, notify}
+    POST   /items/batch                        {operations: [{op: publish|revoke, kind,
+                                               item_id, ...}]}: many in one transaction,
+                                               a result each (applied/stale/rejected/retry)
     DELETE /items/{kind}/{id}?version=N[&matter_id=M]    revoke; keeps a tombstone
     GET    /items/{kind}/{id}                  what the portal holds of it
     PUT    /items/document/{id}/content?version=N        the bytes (application/octet-stream)
@@ -29,8 +32,8 @@ now, retry with the same key" (e.g. an item whose matter has not arrived yet).
 
 from fastapi import APIRouter
 
-from . import contacts, feed, items, matters
+from . import batch, contacts, feed, items, matters
 
 router = APIRouter(prefix="/api/v1")
-for _module in (matters, items, contacts, feed):
+for _module in (matters, items, batch, contacts, feed):
     router.include_router(_module.router)

@@ -3,35 +3,45 @@
 A publish is the item's desired state with the firm's version; a revoke drops the copy and
 keeps a tombstone holding the version. Only a newer version changes anything, so a late retry
 of an old share never undoes a newer unshare, and a replayed revoke never hides a newer share.
+
+Each write is one transaction, its Idempotency-Key included (common.write_once). The same
+publish and revoke serve POST /items/batch (batch.py), many in one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Annotated, Any, NamedTuple, TypeVar
 
-from fastapi import Depends, HTTPException, Path, Query, Request
-from sqlalchemy import select
+from fastapi import Depends, HTTPException, Path, Query, Request, Response
+from pydantic import ValidationError
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from portal_tui.database import Database
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.sqltypes import utcnow
 
 from ..config import ServiceConfig
-from ..models import DocumentBlob, PortalItem
+from ..deps import db_of
+from ..models import DocumentBlob, PortalItem, PortalMatter
 from .auth import IdempotencyKey
 from .common import (
     DB,
     ERRORS,
     READ_ERRORS,
     known_matter,
+    matter_not_here,
     matter_or_placeholder,
     not_now,
     same_as_path,
     staff_router,
-    write,
+    write_once,
 )
-from .route import raw_body_limit
+from .idempotency import Pending
+from .route import FastHandler, fast_path, one_transaction, raw_body_limit
 from .schemas import (
     MAX_ID,
     MAX_VERSION,
@@ -59,10 +69,7 @@ VersionQuery = Annotated[
 def _state(s: Session, item: PortalItem) -> ItemState:
     has_content: bool | None = None
     if item.kind == ItemKind.DOCUMENT.value:
-        has_content = item.published and (
-            s.scalar(select(DocumentBlob.item_id).where(DocumentBlob.item_id == item.item_id))
-            is not None
-        )
+        has_content = item.published and _has_blob(s, item.item_id)
     return ItemState(
         kind=ItemKind(item.kind),
         item_id=item.item_id,
@@ -77,32 +84,234 @@ def _out(s: Session, item: PortalItem, *, applied: bool) -> ItemOut:
     return ItemOut(**_state(s, item).model_dump(), applied=applied)
 
 
-def publish(db: DB, kind: ItemKind, item_id: int, body: PublishBase, data: ApiModel) -> ItemOut:
+class Held(NamedTuple):
+    """What the portal holds of an item: a published copy or a tombstone."""
+
+    matter_id: int
+    published: bool
+    version: int
+    published_at: datetime | None
+
+
+_ITEMS = PortalItem.__table__
+_MATTERS = PortalMatter.__table__
+_HELD = select(
+    _ITEMS.c.kind,
+    _ITEMS.c.item_id,
+    _ITEMS.c.matter_id,
+    _ITEMS.c.published,
+    _ITEMS.c.version,
+    _ITEMS.c.published_at,
+)
+# Statements built once: building and keying one costs more than running it.
+_HELD_ONE = _HELD.where(
+    _ITEMS.c.kind == bindparam("kind"), _ITEMS.c.item_id == bindparam("item_id")
+).with_for_update()
+# Locked in key order, so two transactions locking several items cannot deadlock.
+_HELD_MANY = (
+    _HELD.where(
+        _ITEMS.c.kind.in_(bindparam("kinds", expanding=True)),
+        _ITEMS.c.item_id.in_(bindparam("item_ids", expanding=True)),
+    )
+    .order_by(_ITEMS.c.kind, _ITEMS.c.item_id)
+    .with_for_update()
+)
+_KNOWN_MATTERS = select(_MATTERS.c.id).where(_MATTERS.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_ITEMS = insert(PortalItem)
+_UPDATE_ITEMS = update(PortalItem).where(
+    _ITEMS.c.kind == bindparam("key_kind"), _ITEMS.c.item_id == bindparam("key_item_id")
+)
+
+Key = tuple[str, int]
+
+
+class ItemWriter:
+    """Publishes and revokes of items in one transaction: what the portal holds of them is
+    read once, locked for update, and the changes are written together by `flush`."""
+
+    def __init__(
+        self, s: Session, keys: Iterable[tuple[ItemKind, int]], matter_ids: Iterable[int]
+    ) -> None:
+        self.s = s
+        conn = s.connection()
+        wanted = {(kind.value, item_id) for kind, item_id in keys}
+        rows: Iterable[Any] = ()
+        if len(wanted) == 1:
+            ((kind, item_id),) = wanted
+            rows = conn.execute(_HELD_ONE, {"kind": kind, "item_id": item_id})
+        elif wanted:
+            kinds = sorted({kind for kind, _ in wanted})
+            item_ids = sorted({item_id for _, item_id in wanted})
+            rows = conn.execute(_HELD_MANY, {"kinds": kinds, "item_ids": item_ids})
+        self.held: dict[Key, Held] = {
+            (row.kind, row.item_id): Held(
+                row.matter_id, row.published, row.version, row.published_at
+            )
+            for row in rows
+            if (row.kind, row.item_id) in wanted
+        }
+        self._stored = set(self.held)
+        ids = sorted(set(matter_ids))
+        self.matters = set(conn.scalars(_KNOWN_MATTERS, {"ids": ids})) if ids else set()
+        self._missing: set[int] = set()
+        self._inserts: dict[Key, dict[str, Any]] = {}
+        self._updates: dict[Key, dict[str, Any]] = {}
+
+    def publish(
+        self, kind: ItemKind, item_id: int, body: PublishBase, stored: dict[str, Any]
+    ) -> ItemOut:
+        """Raises not_now while the matter has not arrived, before changing anything."""
+        key = (kind.value, item_id)
+        held = self.held.get(key)
+        if held is not None and body.version <= held.version:
+            return self._out(kind, item_id, held, applied=False)
+        if body.matter_id not in self.matters:
+            if body.matter_id in self._missing:
+                raise matter_not_here(body.matter_id)
+            try:
+                known_matter(self.s, body.matter_id)
+            except HTTPException:
+                self._missing.add(body.matter_id)
+                raise
+            self.matters.add(body.matter_id)
+        published_at = held.published_at if held is not None and held.published else utcnow()
+        now = Held(body.matter_id, True, body.version, published_at)
+        # Only items that should be announced join the batch's "new items" email.
+        self._write(key, now, data=stored, batch=body.batch if body.notify else None)
+        if kind is ItemKind.DOCUMENT:
+            _keep_blob_if_same(self.s, item_id, stored.get("sha256"))
+        return self._out(kind, item_id, now, applied=True)
+
+    def revoke(self, kind: ItemKind, item_id: int, version: int, matter_id: int | None) -> ItemOut:
+        key = (kind.value, item_id)
+        held = self.held.get(key)
+        if held is not None and version <= held.version:
+            return self._out(kind, item_id, held, applied=False)
+        if held is None:
+            if matter_id is None:
+                # Nothing to drop, and nowhere to keep a tombstone.
+                return ItemOut(
+                    kind=kind,
+                    item_id=item_id,
+                    matter_id=None,
+                    published=False,
+                    version=0,
+                    has_content=False if kind is ItemKind.DOCUMENT else None,
+                    applied=False,
+                )
+            if matter_id not in self.matters:
+                matter_or_placeholder(self.s, matter_id)
+                self.matters.add(matter_id)
+                self._missing.discard(matter_id)
+            now = Held(matter_id, False, version, None)
+        else:
+            now = Held(held.matter_id, False, version, held.published_at)
+        self._write(key, now, data=None, batch=None)
+        if kind is ItemKind.DOCUMENT:
+            blob = self.s.get(DocumentBlob, item_id, with_for_update=True)
+            if blob is not None:
+                self.s.delete(blob)
+        return self._out(kind, item_id, now, applied=True)
+
+    def flush(self) -> None:
+        """Write the changes (a first write of an item racing another one on PostgreSQL
+        raises IntegrityError here: the caller's transaction is retried)."""
+        self.s.flush()  # matters this needs are written first
+        conn = self.s.connection()
+        if self._inserts:
+            conn.execute(_INSERT_ITEMS, list(self._inserts.values()))
+        if self._updates:
+            conn.execute(_UPDATE_ITEMS, list(self._updates.values()))
+        self._stored.update(self._inserts)
+        self._inserts.clear()
+        self._updates.clear()
+
+    def _write(
+        self, key: Key, now: Held, *, data: dict[str, Any] | None, batch: str | None
+    ) -> None:
+        self.held[key] = now
+        values = {
+            "matter_id": now.matter_id,
+            "published": now.published,
+            "version": now.version,
+            "published_at": now.published_at,
+            "data": data,
+            "batch": batch,
+        }
+        if key in self._stored:
+            self._updates[key] = {"key_kind": key[0], "key_item_id": key[1], **values}
+        else:
+            self._inserts[key] = {"kind": key[0], "item_id": key[1], **values}
+
+    def _out(self, kind: ItemKind, item_id: int, held: Held, *, applied: bool) -> ItemOut:
+        has_content: bool | None = None
+        if kind is ItemKind.DOCUMENT:
+            has_content = held.published and _has_blob(self.s, item_id)
+        return ItemOut(
+            kind=kind,
+            item_id=item_id,
+            matter_id=held.matter_id,
+            published=held.published,
+            version=held.version,
+            has_content=has_content,
+            applied=applied,
+        )
+
+
+def _has_blob(s: Session, item_id: int) -> bool:
+    return s.scalar(select(DocumentBlob.item_id).where(DocumentBlob.item_id == item_id)) is not None
+
+
+def publish(
+    request: Request, db: DB, kind: ItemKind, item_id: int, body: PublishBase, data: ApiModel
+) -> Response:
     same_as_path("item_id", item_id, body.item_id)
     stored = data.model_dump(mode="json")
 
     def work(s: Session) -> ItemOut:
-        item = s.get(PortalItem, (kind.value, item_id), with_for_update=True)
-        if item is not None and body.version <= item.version:
-            return _out(s, item, applied=False)
-        known_matter(s, body.matter_id)
-        if item is None:
-            item = PortalItem(kind=kind.value, item_id=item_id, published=False)
-            s.add(item)
-        if not item.published:
-            item.published_at = utcnow()
-        item.matter_id = body.matter_id
-        item.published = True
-        item.version = body.version
-        item.data = stored
-        # Only items that should be announced join the batch's "new items" email.
-        item.batch = body.batch if body.notify else None
-        if kind is ItemKind.DOCUMENT:
-            _keep_blob_if_same(s, item_id, stored.get("sha256"))
-        s.flush()
-        return _out(s, item, applied=True)
+        writer = ItemWriter(s, [(kind, item_id)], [body.matter_id])
+        out = writer.publish(kind, item_id, body, stored)
+        writer.flush()
+        return out
 
-    return write(db, work, conflict=f"The {kind.label} {item_id} changed meanwhile; retry.")
+    return write_once(
+        request, db, work, conflict=f"The {kind.label} {item_id} changed meanwhile; retry."
+    )
+
+
+P = TypeVar("P", bound=PublishBase)
+PublishEndpoint = Callable[[Request, int, P, Database, str], Response]
+
+
+def fast_publish(model: type[P]) -> Callable[[PublishEndpoint[P]], PublishEndpoint[P]]:
+    """Mark a publish endpoint one-transaction, with its fast path."""
+
+    def mark(endpoint: PublishEndpoint[P]) -> PublishEndpoint[P]:
+        fast_path(_fast_publish(model, endpoint), endpoint)
+        return endpoint
+
+    return mark
+
+
+def _fast_publish(model: type[P], endpoint: PublishEndpoint[P]) -> FastHandler:
+    """The publish endpoint for a plain request: an id in range and a body the model takes.
+    Anything else goes through FastAPI, for its usual answer."""
+
+    def handle(request: Request, payload: Any) -> Response | None:
+        raw = request.path_params.get("item_id")
+        if not (isinstance(raw, str) and raw.isascii() and raw.isdigit()):
+            return None
+        item_id = int(raw)
+        if not 1 <= item_id <= MAX_ID:
+            return None
+        try:
+            body = model.model_validate(payload)
+        except ValidationError:
+            return None
+        pending: Pending = request.state.pending_key
+        return endpoint(request, item_id, body, db_of(request), pending.key)
+
+    return handle
 
 
 def _keep_blob_if_same(s: Session, item_id: int, sha256: object) -> None:
@@ -119,8 +328,11 @@ def _keep_blob_if_same(s: Session, item_id: int, sha256: object) -> None:
     responses=ERRORS,
     summary="Publish an invoice",
 )
-def publish_invoice(item_id: ItemId, body: PublishInvoice, db: DB, _key: IdempotencyKey) -> ItemOut:
-    return publish(db, ItemKind.INVOICE, item_id, body, body.data)
+@fast_publish(PublishInvoice)
+def publish_invoice(
+    request: Request, item_id: ItemId, body: PublishInvoice, db: DB, _key: IdempotencyKey
+) -> Response:
+    return publish(request, db, ItemKind.INVOICE, item_id, body, body.data)
 
 
 @router.put(
@@ -129,22 +341,31 @@ def publish_invoice(item_id: ItemId, body: PublishInvoice, db: DB, _key: Idempot
     responses=ERRORS,
     summary="Publish a calendar event",
 )
-def publish_event(item_id: ItemId, body: PublishEvent, db: DB, _key: IdempotencyKey) -> ItemOut:
-    return publish(db, ItemKind.EVENT, item_id, body, body.data)
+@fast_publish(PublishEvent)
+def publish_event(
+    request: Request, item_id: ItemId, body: PublishEvent, db: DB, _key: IdempotencyKey
+) -> Response:
+    return publish(request, db, ItemKind.EVENT, item_id, body, body.data)
 
 
 @router.put(
     "/items/task/{item_id}", response_model=ItemOut, responses=ERRORS, summary="Publish a task"
 )
-def publish_task(item_id: ItemId, body: PublishTask, db: DB, _key: IdempotencyKey) -> ItemOut:
-    return publish(db, ItemKind.TASK, item_id, body, body.data)
+@fast_publish(PublishTask)
+def publish_task(
+    request: Request, item_id: ItemId, body: PublishTask, db: DB, _key: IdempotencyKey
+) -> Response:
+    return publish(request, db, ItemKind.TASK, item_id, body, body.data)
 
 
 @router.put(
     "/items/note/{item_id}", response_model=ItemOut, responses=ERRORS, summary="Publish a note"
 )
-def publish_note(item_id: ItemId, body: PublishNote, db: DB, _key: IdempotencyKey) -> ItemOut:
-    return publish(db, ItemKind.NOTE, item_id, body, body.data)
+@fast_publish(PublishNote)
+def publish_note(
+    request: Request, item_id: ItemId, body: PublishNote, db: DB, _key: IdempotencyKey
+) -> Response:
+    return publish(request, db, ItemKind.NOTE, item_id, body, body.data)
 
 
 @router.put(
@@ -153,10 +374,11 @@ def publish_note(item_id: ItemId, body: PublishNote, db: DB, _key: IdempotencyKe
     responses=ERRORS,
     summary="Publish a document's details",
 )
+@fast_publish(PublishDocument)
 def publish_document(
-    item_id: ItemId, body: PublishDocument, db: DB, _key: IdempotencyKey
-) -> ItemOut:
-    return publish(db, ItemKind.DOCUMENT, item_id, body, body.data)
+    request: Request, item_id: ItemId, body: PublishDocument, db: DB, _key: IdempotencyKey
+) -> Response:
+    return publish(request, db, ItemKind.DOCUMENT, item_id, body, body.data)
 
 
 @router.put(
@@ -165,8 +387,11 @@ def publish_document(
     responses=ERRORS,
     summary="Publish a message",
 )
-def publish_message(item_id: ItemId, body: PublishMessage, db: DB, _key: IdempotencyKey) -> ItemOut:
-    return publish(db, ItemKind.MESSAGE, item_id, body, body.data)
+@fast_publish(PublishMessage)
+def publish_message(
+    request: Request, item_id: ItemId, body: PublishMessage, db: DB, _key: IdempotencyKey
+) -> Response:
+    return publish(request, db, ItemKind.MESSAGE, item_id, body, body.data)
 
 
 @router.put(
@@ -175,8 +400,11 @@ def publish_message(item_id: ItemId, body: PublishMessage, db: DB, _key: Idempot
     responses=ERRORS,
     summary="Publish an intake form",
 )
-def publish_form(item_id: ItemId, body: PublishForm, db: DB, _key: IdempotencyKey) -> ItemOut:
-    return publish(db, ItemKind.FORM, item_id, body, body.data)
+@fast_publish(PublishForm)
+def publish_form(
+    request: Request, item_id: ItemId, body: PublishForm, db: DB, _key: IdempotencyKey
+) -> Response:
+    return publish(request, db, ItemKind.FORM, item_id, body, body.data)
 
 
 @router.put("/items/{kind}/{item_id}", include_in_schema=False)
@@ -192,7 +420,9 @@ def publish_unknown_kind(kind: str, item_id: str) -> None:
     responses=ERRORS,
     summary="Revoke (unshare) an item",
 )
+@one_transaction
 def revoke(
+    request: Request,
     kind: ItemKind,
     item_id: ItemId,
     version: VersionQuery,
@@ -208,38 +438,16 @@ def revoke(
             "bring the item back.",
         ),
     ] = None,
-) -> ItemOut:
+) -> Response:
     def work(s: Session) -> ItemOut:
-        item = s.get(PortalItem, (kind.value, item_id), with_for_update=True)
-        if item is not None and version <= item.version:
-            return _out(s, item, applied=False)
-        if item is None:
-            if matter_id is None:
-                # Nothing to drop, and nowhere to keep a tombstone.
-                return ItemOut(
-                    kind=kind,
-                    item_id=item_id,
-                    matter_id=None,
-                    published=False,
-                    version=0,
-                    has_content=False if kind is ItemKind.DOCUMENT else None,
-                    applied=False,
-                )
-            matter_or_placeholder(s, matter_id)
-            item = PortalItem(kind=kind.value, item_id=item_id, matter_id=matter_id)
-            s.add(item)
-        item.published = False
-        item.version = version
-        item.data = None
-        item.batch = None
-        if kind is ItemKind.DOCUMENT:
-            blob = s.get(DocumentBlob, item_id, with_for_update=True)
-            if blob is not None:
-                s.delete(blob)
-        s.flush()
-        return _out(s, item, applied=True)
+        writer = ItemWriter(s, [(kind, item_id)], [matter_id] if matter_id else [])
+        out = writer.revoke(kind, item_id, version, matter_id)
+        writer.flush()
+        return out
 
-    return write(db, work, conflict=f"The {kind.label} {item_id} changed meanwhile; retry.")
+    return write_once(
+        request, db, work, conflict=f"The {kind.label} {item_id} changed meanwhile; retry."
+    )
 
 
 @router.get(
@@ -279,13 +487,15 @@ async def _raw_body(request: Request) -> bytes:
     },
 )
 @raw_body_limit(_upload_limit)
+@one_transaction
 def put_document_content(
+    request: Request,
     item_id: ItemId,
     version: VersionQuery,
     db: DB,
     _key: IdempotencyKey,
     content: Annotated[bytes, Depends(_raw_body)],
-) -> ItemOut:
+) -> Response:
     if not content:
         raise HTTPException(422, "The document content is empty.")
     digest = hashlib.sha256(content).hexdigest()
@@ -311,4 +521,4 @@ def put_document_content(
         s.flush()
         return _out(s, item, applied=True)
 
-    return write(db, work, conflict=f"Document {item_id} changed meanwhile; retry.")
+    return write_once(request, db, work, conflict=f"Document {item_id} changed meanwhile; retry.")

@@ -3,11 +3,21 @@ the Idempotency-Key of writes, errors as {"detail": "..."}, and the API version 
 
 It is a route class rather than middleware because the API is one router of an application
 it does not own (the clients' pages share it): everything here applies to /api/v1 only.
+
+A route marked `one_transaction` holds its Idempotency-Key in the handler's own transaction
+(common.write_once) instead of a claim committed before it: one commit per request. Its token
+is looked up here as for every route, but a token seen valid in the last IDENTITY_TTL_S is
+taken from memory, and write_once checks in its transaction that it is still live.
+
+Such a route may also have a fast path (`fast_path`) for its plain case, a valid JSON body:
+it skips FastAPI's dependency solving, which costs about as much as the work itself. Anything
+else it declines, and FastAPI handles the request as usual, with its usual answers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -21,9 +31,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
+from portal_tui.database import Database
+
 from ..config import ServiceConfig
 from ..deps import config_of, db_of
-from ..tokens import StaffIdentity, authenticate
+from ..tokens import StaffIdentity, authenticate, hash_token
 from . import idempotency
 
 API_VERSION = "1"
@@ -33,9 +45,20 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 JSON_BODY_LIMIT = 5 * 1024 * 1024
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PATH_COLUMN = 500  # IdempotencyRecord.path
+# How long a staff token seen valid is trusted from memory by one-transaction routes, which
+# check it again in their transaction anyway: it only spares them a read before the body.
+IDENTITY_TTL_S = 5.0
+_IDENTITIES_MAX = 1000
+UNAUTHORIZED = (
+    "A valid staff API token is needed: Authorization: Bearer <token> "
+    "(portal-tui token create --staff LOGIN)."
+)
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 BodyLimit = Callable[[ServiceConfig], int]
+# (request, its JSON body parsed) -> the answer, or None to leave the request to FastAPI.
+FastHandler = Callable[[Request, Any], Response | None]
 
 
 def raw_body_limit(limit: BodyLimit) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -48,6 +71,19 @@ def raw_body_limit(limit: BodyLimit) -> Callable[[Callable[..., Any]], Callable[
     return mark
 
 
+def one_transaction(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark an endpoint that settles its Idempotency-Key itself, in its one transaction
+    (through common.write_once)."""
+    endpoint.__dict__["portal_one_transaction"] = True
+    return endpoint
+
+
+def fast_path(handler: FastHandler, endpoint: Callable[..., Any]) -> None:
+    """Give a one-transaction endpoint a fast path (see the module's docstring)."""
+    endpoint.__dict__["portal_fast_path"] = handler
+    one_transaction(endpoint)
+
+
 def error(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
 
@@ -56,25 +92,28 @@ class StaffRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         inner = super().get_route_handler()
         limit: BodyLimit | None = getattr(self.endpoint, "portal_body_limit", None)
+        atomic: bool = getattr(self.endpoint, "portal_one_transaction", False)
+        fast: FastHandler | None = getattr(self.endpoint, "portal_fast_path", None)
 
         async def handler(request: Request) -> Response:
-            response = await _handle(request, inner, limit)
+            response = await _handle(request, inner, limit, atomic, fast)
             response.headers[VERSION_HEADER] = API_VERSION
             return response
 
         return handler
 
 
-async def _handle(request: Request, inner: Handler, limit: BodyLimit | None) -> Response:
+async def _handle(
+    request: Request,
+    inner: Handler,
+    limit: BodyLimit | None,
+    atomic: bool,
+    fast: FastHandler | None,
+) -> Response:
     db = db_of(request)
-    identity = await _authenticate(request)
+    identity = await _authenticate(request, remembered=atomic)
     if identity is None:
-        return error(
-            401,
-            "A valid staff API token is needed: Authorization: Bearer <token> "
-            "(portal-tui token create --staff LOGIN).",
-            {"WWW-Authenticate": "Bearer"},
-        )
+        return error(401, UNAUTHORIZED, UNAUTHORIZED_HEADERS)
     request.state.staff = identity
     if request.method not in WRITE_METHODS:
         return await _run(request, inner)
@@ -88,6 +127,32 @@ async def _handle(request: Request, inner: Handler, limit: BodyLimit | None) -> 
     if isinstance(body, Response):
         return body
     request = _replaying(request, body)
+    body_hash, payload = idempotency.fingerprint(body)
+
+    if atomic:
+        request.state.pending_key = idempotency.Pending(
+            identity.token_id, key, request.method, _target(request), body_hash
+        )
+        request.state.key_settled = False
+        # A bug (500) or a cancelled request rolls its transaction back, key and all.
+        response = None
+        if fast is not None and payload is not idempotency.NOT_JSON and _is_json(request):
+            try:
+                response = await run_in_threadpool(fast, request, payload)
+            except StarletteHTTPException as exc:
+                response = _from_http_exception(exc)
+        if response is None:
+            response = await _run(request, inner)
+        if (
+            request.state.key_settled
+            or response.status_code == 401
+            or not idempotency.storable(response.status_code)
+        ):
+            return response
+        # Answered before its transaction began (an invalid body, say): the answer is kept
+        # for replays, and a key already used for another request is refused, as for any
+        # other write.
+        return await _keep(request, db, identity, key, body_hash, response)
 
     try:
         outcome = await run_in_threadpool(
@@ -97,17 +162,12 @@ async def _handle(request: Request, inner: Handler, limit: BodyLimit | None) -> 
             key,
             request.method,
             _target(request),
-            idempotency.request_hash(body),
+            body_hash,
         )
     except HTTPException as exc:
         return _from_http_exception(exc)
     if isinstance(outcome, idempotency.Replay):
-        return Response(
-            outcome.body.encode("utf-8"),
-            status_code=outcome.status_code,
-            media_type=outcome.media_type,
-            headers={REPLAYED_HEADER: "true"},
-        )
+        return replay_response(outcome)
     try:
         response = await _run(request, inner)
     except BaseException:
@@ -117,23 +177,94 @@ async def _handle(request: Request, inner: Handler, limit: BodyLimit | None) -> 
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(idempotency.release, db, outcome)
         raise
+    await _finish(db, outcome, response)
+    return response
+
+
+async def _keep(
+    request: Request,
+    db: Database,
+    identity: StaffIdentity,
+    key: str,
+    body_hash: str,
+    response: Response,
+) -> Response:
+    try:
+        outcome = await run_in_threadpool(
+            idempotency.claim,
+            db,
+            identity.token_id,
+            key,
+            request.method,
+            _target(request),
+            body_hash,
+        )
+    except HTTPException as exc:
+        return _from_http_exception(exc)
+    if isinstance(outcome, idempotency.Replay):
+        return replay_response(outcome)
+    await _finish(db, outcome, response)
+    return response
+
+
+async def _finish(db: Database, claimed: idempotency.Claim, response: Response) -> None:
     body_bytes = bytes(response.body) if hasattr(response, "body") else b""
     await run_in_threadpool(
         idempotency.finish,
         db,
-        outcome,
+        claimed,
         response.status_code,
         response.media_type or "application/json",
         body_bytes,
     )
-    return response
 
 
-async def _authenticate(request: Request) -> StaffIdentity | None:
+def replay_response(replay: idempotency.Replay) -> Response:
+    return Response(
+        replay.body.encode("utf-8"),
+        status_code=replay.status_code,
+        media_type=replay.media_type,
+        headers={REPLAYED_HEADER: "true"},
+    )
+
+
+async def _authenticate(request: Request, *, remembered: bool) -> StaffIdentity | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return await run_in_threadpool(authenticate, db_of(request), token.strip())
+    token = token.strip()
+    if not remembered:
+        return await run_in_threadpool(authenticate, db_of(request), token)
+    known = _identities(request)
+    digest = hash_token(token)
+    hit = known.get(digest)
+    if hit is not None and hit[1] > time.monotonic():
+        return hit[0]
+    identity = await run_in_threadpool(authenticate, db_of(request), token)
+    if identity is None:
+        known.pop(digest, None)
+    else:
+        if len(known) >= _IDENTITIES_MAX:
+            known.clear()
+        known[digest] = (identity, time.monotonic() + IDENTITY_TTL_S)
+    return identity
+
+
+def _identities(request: Request) -> dict[str, tuple[StaffIdentity, float]]:
+    """Tokens seen valid lately, per application (so per database), by their hash."""
+    state = request.app.state
+    known: dict[str, tuple[StaffIdentity, float]] | None = getattr(
+        state, "portal_staff_identities", None
+    )
+    if known is None:
+        known = {}
+        state.portal_staff_identities = known
+    return known
+
+
+def forget_identities(request: Request) -> None:
+    """A remembered token turned out revoked: look every token up again."""
+    _identities(request).clear()
 
 
 async def _run(request: Request, inner: Handler) -> Response:
@@ -143,6 +274,11 @@ async def _run(request: Request, inner: Handler) -> Response:
         return _from_validation_error(exc)
     except StarletteHTTPException as exc:
         return _from_http_exception(exc)
+
+
+def _is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return media_type == "application/json"
 
 
 def _target(request: Request) -> str:

@@ -14,17 +14,24 @@ are, they must match the path.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from portal_tui.domain.kinds import Category, ItemKind
 from portal_tui.domain.states import ContactAction, ContactStatus, FieldType, InvoiceStatus
@@ -344,3 +351,209 @@ class ItemOut(ItemState):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+# Many publishes and revokes at once (POST /items/batch) ----------------------------------------
+
+MAX_OPERATIONS = 1000
+
+
+class BatchPublishInvoice(PublishInvoice):
+    """Publish an invoice: the body of PUT /items/invoice/{item_id}, with `op`, `kind` and
+    `item_id`."""
+
+    op: Literal["publish"]
+    kind: Literal[ItemKind.INVOICE]
+    item_id: Id
+
+
+class BatchPublishEvent(PublishEvent):
+    """Publish a calendar event, as PUT /items/event/{item_id} would."""
+
+    op: Literal["publish"]
+    kind: Literal[ItemKind.EVENT]
+    item_id: Id
+
+
+class BatchPublishTask(PublishTask):
+    """Publish a task, as PUT /items/task/{item_id} would."""
+
+    op: Literal["publish"]
+    kind: Literal[ItemKind.TASK]
+    item_id: Id
+
+
+class BatchPublishNote(PublishNote):
+    """Publish a note, as PUT /items/note/{item_id} would."""
+
+    op: Literal["publish"]
+    kind: Literal[ItemKind.NOTE]
+    item_id: Id
+
+
+class BatchPublishDocument(PublishDocument):
+    """Publish a document's details, as PUT /items/document/{item_id} would (its bytes still
+    go to PUT /items/document/{item_id}/content)."""
+
+    op: Literal["publish"]
+    kind: Literal[ItemKind.DOCUMENT]
+    item_id: Id
+
+
+class BatchPublishMessage(PublishMessage):
+    """Publish a message, as PUT /items/message/{item_id} would."""
+
+    op: Literal["publish"]
+    kind: Literal[ItemKind.MESSAGE]
+    item_id: Id
+
+
+class BatchPublishForm(PublishForm):
+    """Publish an intake form, as PUT /items/form/{item_id} would."""
+
+    op: Literal["publish"]
+    kind: Literal[ItemKind.FORM]
+    item_id: Id
+
+
+class BatchRevoke(ApiModel):
+    """Revoke (unshare) an item, as DELETE /items/{kind}/{item_id}?version=&matter_id= would."""
+
+    op: Literal["revoke"]
+    kind: ItemKind
+    item_id: Id
+    version: Version
+    matter_id: Id | None = Field(
+        default=None,
+        description="The item's matter: lets a tombstone be kept for an item the portal never "
+        "had, so a late publish of an older version cannot bring it back.",
+    )
+
+
+BatchPublish = (
+    BatchPublishInvoice
+    | BatchPublishEvent
+    | BatchPublishTask
+    | BatchPublishNote
+    | BatchPublishDocument
+    | BatchPublishMessage
+    | BatchPublishForm
+)
+
+
+def _operation_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        op, kind = value.get("op"), value.get("kind")
+    else:
+        op, kind = getattr(value, "op", None), getattr(value, "kind", None)
+    if op == "revoke":
+        return "revoke"
+    if op == "publish" and isinstance(kind, str):
+        return f"publish:{kind.value if isinstance(kind, ItemKind) else kind}"
+    return None
+
+
+BatchOperation = Annotated[
+    Annotated[BatchPublishInvoice, Tag("publish:invoice")]
+    | Annotated[BatchPublishEvent, Tag("publish:event")]
+    | Annotated[BatchPublishTask, Tag("publish:task")]
+    | Annotated[BatchPublishNote, Tag("publish:note")]
+    | Annotated[BatchPublishDocument, Tag("publish:document")]
+    | Annotated[BatchPublishMessage, Tag("publish:message")]
+    | Annotated[BatchPublishForm, Tag("publish:form")]
+    | Annotated[BatchRevoke, Tag("revoke")],
+    Discriminator(_operation_tag),
+]
+_OPERATION: TypeAdapter[BatchPublish | BatchRevoke] = TypeAdapter(BatchOperation)
+
+
+class InvalidOperation(ApiModel):
+    """An operation of a batch that is not valid: it is answered "rejected" with `reason`,
+    and the others of the batch still apply."""
+
+    reason: str
+    kind: str | None = None
+    item_id: int | None = None
+
+
+def _invalid(value: Any, exc: ValidationError) -> InvalidOperation:
+    raw = value if isinstance(value, dict) else {}
+    op, kind, item_id = raw.get("op"), raw.get("kind"), raw.get("item_id")
+    known = [k.value for k in ItemKind]
+    if op not in ("publish", "revoke"):
+        reason = 'Invalid request: op: Input should be "publish" or "revoke"'
+    elif op == "publish" and kind not in known:
+        reason = f"There is no item kind {kind!r}; the kinds are: {', '.join(known)}."
+    else:
+        errors = exc.errors()
+        shown = []
+        for err in errors[:5]:
+            # The first part of the place is the union's tag ("publish:invoice"): not a field.
+            where = ".".join(str(part) for part in err["loc"][1:])
+            shown.append(f"{where}: {err['msg']}" if where else str(err["msg"]))
+        if len(errors) > 5:
+            shown.append(f"and {len(errors) - 5} more")
+        reason = "Invalid request: " + "; ".join(shown)
+    return InvalidOperation(
+        reason=reason,
+        kind=kind if isinstance(kind, str) and kind in known else None,
+        item_id=item_id
+        if isinstance(item_id, int) and not isinstance(item_id, bool) and 1 <= item_id <= MAX_ID
+        else None,
+    )
+
+
+def _each_on_its_own(
+    value: Any, _handler: ValidatorFunctionWrapHandler
+) -> BatchPublish | BatchRevoke | InvalidOperation:
+    # Validated here rather than by the handler, so that one bad operation is rejected on
+    # its own instead of failing the whole batch.
+    try:
+        return _OPERATION.validate_python(value)
+    except ValidationError as exc:
+        return _invalid(value, exc)
+
+
+class ItemsBatchIn(ApiModel):
+    """Publishes and revokes, applied in order in one transaction. Each operation is checked
+    as the single request would be; one that is not valid is rejected on its own."""
+
+    operations: Annotated[
+        list[
+            Annotated[
+                BatchOperation | SkipJsonSchema[InvalidOperation],
+                WrapValidator(_each_on_its_own),
+            ]
+        ],
+        Field(min_length=1, max_length=MAX_OPERATIONS),
+    ]
+
+
+BatchResultKind = Literal["applied", "stale", "rejected", "retry"]
+
+
+class BatchItemResult(ApiModel):
+    """What became of one operation. `status` is what the single request would have been
+    answered: 200 (applied, or stale: a version not newer than the portal's, acknowledged and
+    changing nothing), 409 (retry: not now, e.g. its matter has not arrived) or 422
+    (rejected: retrying will not change it)."""
+
+    result: BatchResultKind
+    status: int
+    kind: ItemKind | None = Field(description="The operation's kind, when it had a valid one.")
+    item_id: int | None = Field(description="The operation's item id, when it had a valid one.")
+    detail: str | None = Field(default=None, description="Why it was rejected or must wait.")
+    retry_after: int | None = Field(default=None, description="Seconds to wait before a retry.")
+    item: ItemState | None = Field(
+        default=None, description="The portal's copy after the operation (applied or stale)."
+    )
+
+
+class ItemsBatchOut(ApiModel):
+    """One result per operation, in the order sent, and how many of each."""
+
+    results: list[BatchItemResult]
+    applied: int
+    stale: int
+    rejected: int
+    retry: int

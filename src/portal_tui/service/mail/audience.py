@@ -1,4 +1,10 @@
-"""Who may be told about which shared items: the same rule that decides what a client sees."""
+"""Who may be told about which shared items: the same rule that decides what a client sees.
+
+`readers_of` answers for every account at once (when a notice is queued); `reader_at` for one
+mailbox (when the sender composes that one email again just before it goes), loading only
+that recipient's contacts and items, so sending N emails of a big batch costs N times one
+email rather than N times all of them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal_tui.domain import ContactStatus, FirmPortal, ItemKind, MatterPortal, rules
@@ -65,14 +71,29 @@ def _item_sort_key(item: PortalItem) -> tuple[int, str, int]:
     return (_KIND_ORDER.get(item.kind, len(_KIND_ORDER)), item.kind, item.item_id)
 
 
-def readers_of(s: Session, firm: PortalFirm, items: Iterable[PortalItem]) -> list[Reader]:
+def mailbox(account_email: str | None, contact_email: str) -> str:
+    """Where a contact's notices go, as written: the account's address, else the contact's;
+    blank when neither has one."""
+    return (account_email or "") or contact_email
+
+
+def _address(email: str) -> str:
+    """A mailbox as notices are keyed by it (one email per address, see readers_of)."""
+    return email.strip().lower()
+
+
+def readers_of(
+    s: Session, firm: PortalFirm, items: Iterable[PortalItem], *, only: str | None = None
+) -> list[Reader]:
     """Every account that, right now, may see at least one of `items` (P3, S7): an active
-    contact of the item's matter, both switches ON, the category permitted."""
+    contact of the item's matter, both switches ON, the category permitted. With `only`, just
+    the reader whose mailbox is that address (the others are not composed)."""
     by_matter: dict[int, list[PortalItem]] = defaultdict(list)
     for item in items:
         by_matter[item.matter_id].append(item)
     if not by_matter:
         return []
+    wanted = None if only is None else _address(only)
     firm_rules = firm_portal(firm)
     matters = {
         m.id: m for m in s.scalars(select(PortalMatter).where(PortalMatter.id.in_(by_matter)))
@@ -98,6 +119,11 @@ def readers_of(s: Session, firm: PortalFirm, items: Iterable[PortalItem]) -> lis
         matter = matters.get(contact.matter_id)
         if matter is None:
             continue
+        account = accounts.get(contact.account_id)
+        email = mailbox(account.email if account is not None else None, contact.email)
+        address = _address(email)
+        if not address or (wanted is not None and address != wanted):
+            continue
         matter_rules = matter_portal(matter)
         visible = [
             item
@@ -113,11 +139,6 @@ def readers_of(s: Session, firm: PortalFirm, items: Iterable[PortalItem]) -> lis
         ]
         if not visible:
             continue
-        account = accounts.get(contact.account_id)
-        email = (account.email if account is not None else "") or contact.email
-        if not email.strip():
-            continue
-        address = email.strip().lower()
         reader = readers.get(address)
         if reader is None:
             name = (account.name if account is not None else "") or contact.name
@@ -135,3 +156,53 @@ def readers_of(s: Session, firm: PortalFirm, items: Iterable[PortalItem]) -> lis
     for reader in readers.values():
         reader.matters.sort(key=lambda m: (m.number, m.name))
     return sorted(readers.values(), key=lambda r: r.account_id)
+
+
+def _like_superset(address: str) -> str | None:
+    """A LIKE pattern that every stored email belonging to `address` (lower-cased ASCII) is
+    sure to match once the database lower-cases it, or None when no such pattern is safe.
+
+    The database's lower() is not Python's: SQLite's changes ASCII letters only, and Python
+    strips Unicode white space that TRIM keeps. So the pattern is a superset, checked exactly
+    in Python afterwards: any text around it (white space) is allowed, and each "k" may be
+    any one character (the Kelvin sign U+212A is the one non-ASCII character that Python
+    lower-cases to an ASCII letter). A non-ASCII address gets no pattern at all.
+    """
+    if not address.isascii():
+        return None
+    escaped = address.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return "%" + escaped.replace("k", "_") + "%"
+
+
+def reader_at(
+    s: Session, firm: PortalFirm, address: str, shown: Iterable[ColumnElement[bool]]
+) -> Reader | None:
+    """What `readers_of(s, firm, <the items matching shown>)` holds for the one mailbox
+    `address`, or None when it holds nothing for it; computed from that recipient's contacts
+    and the items of their matters only. `shown` must include "published"."""
+    wanted = _address(address)
+    if not wanted:
+        return None
+    candidates = (
+        select(PortalContact.matter_id, PortalContact.email, Account.email)
+        .outerjoin(Account, Account.id == PortalContact.account_id)
+        .where(PortalContact.status == ContactStatus.ACTIVE.value)
+    )
+    pattern = _like_superset(wanted)
+    if pattern is not None:
+        candidates = candidates.where(
+            or_(
+                func.lower(PortalContact.email).like(pattern, escape="\\"),
+                func.lower(Account.email).like(pattern, escape="\\"),
+            )
+        )
+    matter_ids = {
+        matter_id
+        for matter_id, contact_email, account_email in s.execute(candidates)
+        if _address(mailbox(account_email, contact_email)) == wanted
+    }
+    if not matter_ids:
+        return None
+    items = s.scalars(select(PortalItem).where(*shown, PortalItem.matter_id.in_(matter_ids)))
+    readers = readers_of(s, firm, items, only=wanted)
+    return readers[0] if readers else None

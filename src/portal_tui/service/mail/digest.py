@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from ..config import ServiceConfig
 from ..models import PortalFirm, PortalItem
-from .audience import readers_of
+from .audience import Reader, reader_at, readers_of
 from .compose import Mail, portal_link, render
 from .outbox import enqueue
 
@@ -22,36 +22,48 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+def _day_items(day: date) -> list[ColumnElement[bool]]:
+    start, end = day_bounds(day)
+    return [
+        PortalItem.published.is_(True),
+        PortalItem.published_at >= start,
+        PortalItem.published_at < end,
+    ]
+
+
+def _digest_mail(config: ServiceConfig, firm: PortalFirm, day: date, reader: Reader) -> Mail:
+    when = f"{day:%d %B %Y}".lstrip("0")
+    prefix = f"{firm.name}: " if firm.name else ""
+    return Mail(
+        reader.email,
+        f"{prefix}your client portal digest for {when}",
+        render(
+            "digest",
+            name=reader.name,
+            firm=firm.name,
+            day=when,
+            count=reader.count,
+            matters=reader.matters,
+            portal=portal_link(config),
+        ),
+    )
+
+
 def digest_mails(s: Session, config: ServiceConfig, firm: PortalFirm, day: date) -> list[Mail]:
     """The digest emails of `day` as they read right now: one per client account, listing the
     items published on `day` (UTC) that it may see now (P3, S7), across all its matters. The
     firm's daily_digest setting is the caller's to check."""
-    start, end = day_bounds(day)
-    items = s.scalars(
-        select(PortalItem).where(
-            PortalItem.published.is_(True),
-            PortalItem.published_at >= start,
-            PortalItem.published_at < end,
-        )
-    )
-    when = f"{day:%d %B %Y}".lstrip("0")
-    prefix = f"{firm.name}: " if firm.name else ""
-    return [
-        Mail(
-            reader.email,
-            f"{prefix}your client portal digest for {when}",
-            render(
-                "digest",
-                name=reader.name,
-                firm=firm.name,
-                day=when,
-                count=reader.count,
-                matters=reader.matters,
-                portal=portal_link(config),
-            ),
-        )
-        for reader in readers_of(s, firm, items)
-    ]
+    items = s.scalars(select(PortalItem).where(*_day_items(day)))
+    return [_digest_mail(config, firm, day, reader) for reader in readers_of(s, firm, items)]
+
+
+def digest_mail(
+    s: Session, config: ServiceConfig, firm: PortalFirm, day: date, to_addr: str
+) -> Mail | None:
+    """The one email of digest_mails(...) that goes to `to_addr`, composed alone; None when
+    that mailbox may see none of the day's items any more."""
+    reader = reader_at(s, firm, to_addr, _day_items(day))
+    return None if reader is None else _digest_mail(config, firm, day, reader)
 
 
 def queue_daily_digest(s: Session, config: ServiceConfig, day: date) -> int:

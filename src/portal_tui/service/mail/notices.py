@@ -4,8 +4,8 @@ Every notice becomes a row of the mail outbox in the session it is given, so it 
 rolls back with the change that caused it; the sender delivers it later. The Message-ID is
 derived from what the notice is about and who gets it, so queueing the same notice twice
 leaves one row and one email. Just before sending, the sender checks it again (recheck): a
-"new items" email is composed anew from what its recipient may see then, and an invitation
-goes only while its link can still be used.
+"new items" email is composed anew, for its one recipient, from what that recipient may see
+then, and an invitation goes only while its link can still be used.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from portal_tui.domain import ContactStatus, rules
@@ -21,13 +21,14 @@ from portal_tui.sqltypes import utcnow
 
 from ..config import ServiceConfig
 from ..models import ClientUpload, PortalContact, PortalFirm, PortalItem, PortalMatter
-from .audience import readers_of
+from .audience import Reader, reader_at, readers_of
 from .compose import Mail, portal_link, render
 from .digest import queue_daily_digest
 from .outbox import enqueue
 
 __all__ = [
     "invitation_gone",
+    "new_items_mail",
     "new_items_mails",
     "queue_daily_digest",
     "queue_invitation",
@@ -107,36 +108,49 @@ def invitation_gone(s: Session, key: str, now: datetime) -> str | None:
     return None
 
 
+def _batch_items(batch: str) -> list[ColumnElement[bool]]:
+    return [PortalItem.batch == batch, PortalItem.published.is_(True)]
+
+
+def _new_items_mail(config: ServiceConfig, firm: PortalFirm, reader: Reader) -> Mail:
+    count = reader.count
+    what = f"a new {reader.matters[0].items[0].label.lower()}" if count == 1 else "new items"
+    subject = (
+        f"{firm.name}: {what} in your client portal"
+        if firm.name
+        else (f"{what[0].upper()}{what[1:]} in your client portal")
+    )
+    content = render(
+        "new_items",
+        name=reader.name,
+        firm=firm.name,
+        count=count,
+        matters=reader.matters,
+        portal=portal_link(config),
+    )
+    return Mail(reader.email, subject, content)
+
+
 def new_items_mails(s: Session, config: ServiceConfig, firm: PortalFirm, batch: str) -> list[Mail]:
     """The "new items shared" emails of one batch as they read right now: one per client
     account that may see at least one published item of the batch (P3, S7), listing just
     those, grouped by matter. The firm's notify_new_items setting is the caller's to check.
 
-    Used when the batch is queued and again by the sender just before it sends, so an item
-    unshared (or a contact, matter or category switched off) meanwhile is not announced.
+    Used when the batch is queued; the sender composes each email again just before it
+    sends it with new_items_mail, so an item unshared (or a contact, matter or category
+    switched off) meanwhile is not announced.
     """
-    items = s.scalars(
-        select(PortalItem).where(PortalItem.batch == batch, PortalItem.published.is_(True))
-    )
-    mails = []
-    for reader in readers_of(s, firm, items):
-        count = reader.count
-        what = f"a new {reader.matters[0].items[0].label.lower()}" if count == 1 else "new items"
-        subject = (
-            f"{firm.name}: {what} in your client portal"
-            if firm.name
-            else (f"{what[0].upper()}{what[1:]} in your client portal")
-        )
-        content = render(
-            "new_items",
-            name=reader.name,
-            firm=firm.name,
-            count=count,
-            matters=reader.matters,
-            portal=portal_link(config),
-        )
-        mails.append(Mail(reader.email, subject, content))
-    return mails
+    items = s.scalars(select(PortalItem).where(*_batch_items(batch)))
+    return [_new_items_mail(config, firm, reader) for reader in readers_of(s, firm, items)]
+
+
+def new_items_mail(
+    s: Session, config: ServiceConfig, firm: PortalFirm, batch: str, to_addr: str
+) -> Mail | None:
+    """The one email of new_items_mails(...) that goes to `to_addr`, composed alone; None
+    when that mailbox may see no item of the batch any more."""
+    reader = reader_at(s, firm, to_addr, _batch_items(batch))
+    return None if reader is None else _new_items_mail(config, firm, reader)
 
 
 def queue_new_items(s: Session, config: ServiceConfig, batch: str) -> int:

@@ -8,67 +8,86 @@ all the same. So the sender composes a "new items" or digest email again, with t
 that queued it, from what its recipient may see at that moment, and drops it when nothing is
 left; an invitation goes only while its link can still be used. Upload notices go to the
 firm's own staff and are sent as stored.
+
+Only the one email being sent is composed (not every email of its batch), and nothing here
+writes: the sender reads in a read transaction and stores the verdict in a short write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from ..config import ServiceConfig
 from ..models import MailMessage, PortalFirm
 from .compose import Mail, message_id_for
-from .digest import KIND_DIGEST, digest_mails
-from .notices import KIND_INVITATION, KIND_NEW_ITEMS, invitation_gone, new_items_mails
+from .digest import KIND_DIGEST, digest_mail
+from .notices import KIND_INVITATION, KIND_NEW_ITEMS, invitation_gone, new_items_mail
 from .outbox import stored_content
 
 NOTHING_LEFT = "nothing left to announce"
 
 
-def recheck(s: Session, config: ServiceConfig, row: MailMessage, now: datetime) -> str | None:
-    """Bring the outbox row `row` (attached to `s`) up to date for sending.
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What to do with an outbox row now: drop it (`dropped` says why), or send it with
+    `changes` (the columns whose content differs from what it would say now) applied."""
 
-    Returns why it must not be sent at all, or None when it may go. A "new items" or digest
-    email is then what its recipient may see now: its subject, text and HTML are replaced by
-    freshly composed ones where they differ. The Message-ID and the Date stay, so a copy
-    resent after a crash is the same bytes as long as nothing changes meanwhile.
+    dropped: str | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def recheck(s: Session, config: ServiceConfig, row: MailMessage, now: datetime) -> Verdict:
+    """Whether the outbox row `row` may go now, and as what; reads only.
+
+    A "new items" or digest email is composed again for its own recipient from what that
+    recipient may see now: its subject, text and HTML change where they differ. The
+    Message-ID and the Date stay, so a copy resent after a crash is the same bytes as long as
+    nothing changes meanwhile.
     """
     about = row.about
     if about is None:
-        return None  # queued before the outbox kept what an email is about: sent as stored
+        return Verdict()  # queued before the outbox kept what an email is about: as stored
     if row.kind == KIND_NEW_ITEMS:
         firm = s.get(PortalFirm, 1)
         if firm is None:
-            return NOTHING_LEFT
+            return Verdict(NOTHING_LEFT)
         if not firm.notify_new_items:
-            return "new-item emails were turned off before it was sent"
-        return _refresh(row, about, new_items_mails(s, config, firm, about))
+            return Verdict("new-item emails were turned off before it was sent")
+        if not _own(row, about):
+            return Verdict(NOTHING_LEFT)
+        return _fresh(row, new_items_mail(s, config, firm, about, row.to_addr))
     if row.kind == KIND_DIGEST:
         firm = s.get(PortalFirm, 1)
         if firm is None:
-            return NOTHING_LEFT
+            return Verdict(NOTHING_LEFT)
         if not firm.daily_digest:
-            return "the daily digest was turned off before it was sent"
+            return Verdict("the daily digest was turned off before it was sent")
         try:
             day = date.fromisoformat(about)
         except ValueError:
-            return f"not a digest day: {about!r}"
-        return _refresh(row, about, digest_mails(s, config, firm, day))
+            return Verdict(f"not a digest day: {about!r}")
+        if not _own(row, about):
+            return Verdict(NOTHING_LEFT)
+        return _fresh(row, digest_mail(s, config, firm, day, row.to_addr))
     if row.kind == KIND_INVITATION:
-        return invitation_gone(s, about, now)
-    return None
+        return Verdict(invitation_gone(s, about, now))
+    return Verdict()
 
 
-def _refresh(row: MailMessage, about: str, mails: Iterable[Mail]) -> str | None:
-    """Put the current version of the row's email (the one of `mails` with its Message-ID,
-    that is, for the same notice and recipient) into the row; NOTHING_LEFT when there is none:
-    the recipient may see none of what the email would list."""
-    for mail in mails:
-        if message_id_for(row.kind, about, mail.to_addr) == row.message_id:
-            for column, value in stored_content(mail.subject, mail.content).items():
-                if getattr(row, column) != value:
-                    setattr(row, column, value)
-            return None
-    return NOTHING_LEFT
+def _own(row: MailMessage, about: str) -> bool:
+    """Whether the row is the notice `about` for its own address: the Message-ID is derived
+    from both, so a composed email can be matched to the row it replaces."""
+    return message_id_for(row.kind, about, row.to_addr) == row.message_id
+
+
+def _fresh(row: MailMessage, mail: Mail | None) -> Verdict:
+    """The row's email as `mail` says it now; NOTHING_LEFT when there is none: the
+    recipient may see none of what the email would list."""
+    if mail is None:
+        return Verdict(NOTHING_LEFT)
+    fields = stored_content(mail.subject, mail.content)
+    return Verdict(changes={k: v for k, v in fields.items() if getattr(row, k) != v})

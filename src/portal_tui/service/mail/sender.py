@@ -10,7 +10,9 @@ of them only.
 
 Between the claim and the send, each email is checked against what is true now (recheck): a
 "new items" or digest email is composed again from what its recipient may see, and one with
-nothing left to say (or an invitation whose link is dead) is dropped for good, unsent.
+nothing left to say (or an invitation whose link is dead) is dropped for good, unsent. Only
+that one email is composed, in a read transaction; write transactions stay a single UPDATE of
+the row (claim, fresh content, sent, failed or dropped) and SMTP runs outside any transaction.
 """
 
 from __future__ import annotations
@@ -114,19 +116,36 @@ def _recheck(
 ) -> MailMessage | None:
     """The claimed row as it must go out now, its content composed again from what its
     recipient may see (see recheck); None when it must not go: it is then marked dropped,
-    with the reason in last_error, and never tried again."""
-    with db.write() as s:
-        current = s.get(MailMessage, row.id, populate_existing=True)
-        if current is None:
-            return None
-        reason = recheck(s, config, current, now)
-        if reason is not None:
-            current.dropped_at = utcnow()
-            current.last_error = reason[:ERROR_MAX]
-            log.info("mail %s to %s dropped unsent: %s", row.message_id, row.to_addr, reason)
-            return None
+    with the reason in last_error, and never tried again.
+
+    Composing reads (a read transaction: on SQLite it never holds the write lock that the
+    staff API's publishes wait for); only the verdict is written, in a short transaction of
+    its own, and only when there is something to write.
+    """
+    with db.read() as s:
+        verdict = recheck(s, config, row, now)
+    if verdict.dropped is not None:
+        with db.write() as s:
+            s.execute(
+                update(MailMessage)
+                .where(MailMessage.id == row.id, MailMessage.sent_at.is_(None))
+                .values(dropped_at=utcnow(), last_error=verdict.dropped[:ERROR_MAX])
+                .execution_options(synchronize_session=False)
+            )
+        log.info("mail %s to %s dropped unsent: %s", row.message_id, row.to_addr, verdict.dropped)
+        return None
+    if verdict.changes:
         # Committed before sending: a resend after a crash is this very email.
-        return current
+        with db.write() as s:
+            s.execute(
+                update(MailMessage)
+                .where(MailMessage.id == row.id, MailMessage.sent_at.is_(None))
+                .values(**verdict.changes)
+                .execution_options(synchronize_session=False)
+            )
+        for column, value in verdict.changes.items():
+            setattr(row, column, value)
+    return row
 
 
 def _mark_sent(db: Database, row_id: int) -> None:

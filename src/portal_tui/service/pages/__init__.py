@@ -8,12 +8,14 @@ without a row, so a new page cannot slip in unchecked.
 from fastapi import Response
 
 from . import auth, portal
-from .common import page_router
+from .common import PageRouter
 from .render import STATIC_DIR
 
-router = page_router()
-router.include_router(auth.router)
-router.include_router(portal.router)
+router = PageRouter()
+# The pages' routes in one flat list, the busiest (the matter pages) first: FastAPI matches an
+# included router's routes again at each level of nesting, on every request.
+router.routes.extend(portal.router.routes)
+router.routes.extend(auth.router.routes)
 
 _STYLESHEET = (STATIC_DIR / "portal.css").read_bytes()
 

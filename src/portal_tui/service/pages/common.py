@@ -3,28 +3,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
+from starlette.types import Scope
 
 from portal_tui.database import Database
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.sqltypes import utcnow
 
 from .. import feed
-from ..models import FormSubmission, ItemView
-from . import visibility
+from ..config import ServiceConfig
+from ..deps import config_of, db_of
+from ..models import ItemView
+from . import sessions, visibility
 from .bodies import read_form
 from .errors import LoginRequired, NotFound
 from .security import PageRoute
 from .sessions import Visitor, visitor_of
-from .views import form_view
 from .visibility import MatterAccess
+
+T = TypeVar("T")
 
 FormFields = Annotated[dict[str, str], Depends(read_form)]
 
@@ -45,13 +52,31 @@ def page_router() -> APIRouter:
     return APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
+class PageRouter(APIRouter):
+    """The router of all client pages. No page lives under /api/, so a staff API request is
+    told "not here" at once rather than matched against every page in turn (the app asks
+    the pages first: they are the busy side)."""
+
+    def __init__(self) -> None:
+        super().__init__(route_class=PageRoute, include_in_schema=False)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if str(scope.get("path", "")).startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def _login_required(request: Request) -> LoginRequired:
+    path = request.url.path
+    if request.url.query:
+        path += "?" + request.url.query
+    return LoginRequired(path if request.method == "GET" else None)
+
+
 def require_visitor(request: Request) -> Visitor:
     visitor = visitor_of(request)
     if visitor is None:
-        path = request.url.path
-        if request.url.query:
-            path += "?" + request.url.query
-        raise LoginRequired(path if request.method == "GET" else None)
+        raise _login_required(request)
     return visitor
 
 
@@ -112,6 +137,21 @@ def matter_url(matter_id: int, path: str = "") -> str:
 def matter_chrome(
     s: Session, visitor: Visitor, access: MatterAccess, current: str, *, title: str | None = None
 ) -> Chrome:
+    return read_chrome(s.connection(), visitor, access, current, title=title)
+
+
+def read_chrome(
+    conn: Connection,
+    visitor: Visitor,
+    access: MatterAccess,
+    current: str,
+    *,
+    title: str | None = None,
+    several_matters: bool | None = None,
+    any_forms: bool = True,
+) -> Chrome:
+    """The chrome of a matter page, read in the page's transaction (`several_matters` when
+    the caller has it already; `any_forms` False when it knows no form is published)."""
     screens = access.screens
     nav = tuple(
         NavLink(name, matter_url(access.matter_id, SCREEN_PATHS[name]), name == current)
@@ -119,22 +159,13 @@ def matter_chrome(
         if name in SCREEN_PATHS
     )
     forms: tuple[FormMenuEntry, ...] = ()
-    if "Forms" in screens:
-        items = visibility.visible_items(s, access, [ItemKind.FORM])[ItemKind.FORM]
-        done = set(
-            s.scalars(
-                select(FormSubmission.form_id).where(
-                    FormSubmission.contact_id == access.contact_id,
-                    FormSubmission.form_id.in_([i.item_id for i in items]),
-                )
-            )
-        )
-        views = sorted((form_view(i) for i in items), key=lambda f: (f.name.lower(), f.id))
+    if "Forms" in screens and any_forms:
         forms = tuple(
-            FormMenuEntry(f.name, matter_url(access.matter_id, f"forms/{f.id}"), f.id in done)
-            for f in views
+            FormMenuEntry(name, matter_url(access.matter_id, f"forms/{form_id}"), done)
+            for form_id, name, done in visibility.form_menu(conn, access)
         )
-    several = len(visibility.portal_matters(s, visitor.account_id)) > 1
+    if several_matters is None:
+        several_matters = visibility.several_open_matters(conn, access)
     return Chrome(
         title=title or current,
         firm_name=access.firm_name,
@@ -143,8 +174,118 @@ def matter_chrome(
         nav=nav,
         forms=forms,
         forms_permitted="Forms" in screens,
-        several_matters=several,
+        several_matters=several_matters,
     )
+
+
+# The read-only matter pages' fast path ---------------------------------------------------------
+
+
+async def read_off_loop(db: Database, work: Callable[[], T]) -> T:
+    """Run a page's read. On SQLite it runs right here: a WAL read never waits for a lock, the
+    pages that come this way read a bounded number of rows (tens of microseconds), and a hop
+    to the thread pool costs several times that in CPU. Any other database is across a
+    network, so the read goes to the thread pool and the loop keeps serving meanwhile."""
+    if db.is_sqlite:
+        return work()
+    return await run_in_threadpool(work)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedPage:
+    """A matter page's request, as one read found it: who, their session, their access."""
+
+    visitor: Visitor
+    session_state: str  # sessions.FRESH, STALE or EXPIRED
+    access: MatterAccess | None  # None: the matter is not open to the account (404)
+    several_matters: bool
+    any_forms: bool  # any form published on the matter (else the Forms menu needs no read)
+    now: datetime
+
+
+_SESSIONS = sessions.SESSION_TABLE
+# Built once (building a statement costs more than running it).
+_OPEN_PAGE = (
+    select(
+        *sessions.SESSION_COLUMNS,
+        *visibility.ACCESS_COLUMNS,
+        visibility.open_matter_count(_SESSIONS.c.account_id).label("open_matters"),
+        visibility.published_forms_count(bindparam("matter_id")).label("forms"),
+    )
+    .select_from(
+        visibility.join_access(
+            sessions.SESSION_FROM, _SESSIONS.c.account_id, bindparam("matter_id")
+        )
+    )
+    .where(_SESSIONS.c.id_hash == bindparam("key"))
+)
+
+
+def open_page(
+    conn: Connection, key: str, matter_id: int, now: datetime, config: ServiceConfig
+) -> OpenedPage | None:
+    """The visitor, their session's state and their access to the matter, in one statement:
+    the session, its account, the account's contact row on the matter, the matter, the firm,
+    how many matters are open to the account and how many forms the matter has published.
+    None: no such session (log in)."""
+    row = conn.execute(_OPEN_PAGE, {"key": key, "matter_id": matter_id}).first()
+    if row is None:
+        return None
+    access = visibility.access_from_row(row.s_account_id, row)
+    return OpenedPage(
+        visitor=sessions.visitor_from_row(row),
+        session_state=sessions.session_state(row, config, now),
+        access=access,
+        several_matters=access is not None and access.firm.enabled and row.open_matters > 1,
+        any_forms=row.forms > 0,
+        now=now,
+    )
+
+
+async def matter_page(
+    request: Request,
+    matter_id: int,
+    screen: str,
+    build: Callable[[Connection, OpenedPage, MatterAccess], T],
+) -> tuple[OpenedPage, MatterAccess, T]:
+    """A read-only matter page's data in one read transaction: the visitor, their access
+    (decided afresh, S7) and what `build` reads for the screen. Not logged in (or the session
+    over) is the log-in page; a matter or screen not open to the client is a 404. A session
+    due its last-seen write gets it here, off the loop; nothing else is written."""
+    config = config_of(request)
+    db = db_of(request)
+    key = sessions.session_key(request.cookies.get(sessions.session_cookie_name(config)))
+    if key is None:
+        raise _login_required(request)
+
+    def work() -> tuple[OpenedPage | None, list[T]]:
+        with db.reader.connect() as conn, conn.begin():
+            opened = open_page(conn, key, matter_id, utcnow(), config)
+            if (
+                opened is None
+                or opened.session_state == sessions.EXPIRED
+                or opened.access is None
+                or screen not in opened.access.screens
+            ):
+                return opened, []
+            return opened, [build(conn, opened, opened.access)]
+
+    opened, built = await read_off_loop(db, work)
+    if opened is None:
+        raise _login_required(request)
+    if opened.session_state != sessions.FRESH:
+        await run_in_threadpool(sessions.settle_session, db, key, opened.session_state, opened.now)
+    if opened.session_state == sessions.EXPIRED:
+        raise _login_required(request)
+    if opened.access is None or not built:
+        raise NotFound()
+    return opened, opened.access, built[0]
+
+
+async def remember_matter_off_loop(request: Request, visitor: Visitor, matter_id: int) -> None:
+    """C4's "the matter the client is in", written only when it changes (off the loop)."""
+    if visitor.matter_id != matter_id:
+        await run_in_threadpool(sessions.remember_matter, db_of(request), visitor, matter_id)
 
 
 def plain_chrome(s: Session | None, title: str, visitor: Visitor | None = None) -> Chrome:

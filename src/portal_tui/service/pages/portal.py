@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -29,13 +29,18 @@ from ..models import ClientMessage, ClientUpload, FormSubmission
 from . import csrf, ics, visibility
 from .bodies import read_upload
 from .common import (
+    Chrome,
     CurrentVisitor,
     FormFields,
+    OpenedPage,
     matter_chrome,
+    matter_page,
     matter_url,
     open_matter,
     page_router,
+    read_chrome,
     record_seen,
+    remember_matter_off_loop,
     require_screen,
     require_visitor,
 )
@@ -56,7 +61,7 @@ from .views import (
     note_view,
     task_view,
 )
-from .visibility import MatterAccess
+from .visibility import InvoicePage, MatterAccess, PageCursor
 
 router = page_router()
 
@@ -129,21 +134,46 @@ def _upcoming(starts_at: datetime | None, ends_at: datetime | None, now: datetim
 
 
 @router.get("/m/{matter_id:int}/invoices")
-def invoices(request: Request, matter_id: int) -> Response:
-    visitor = require_visitor(request)
-    with db_of(request).read() as s:
-        access = open_matter(s, visitor, matter_id)
-        require_screen(access, "Invoices")
-        rows = visibility.visible_items(s, access, [ItemKind.INVOICE])[ItemKind.INVOICE]
-        views = sorted(
-            map(invoice_view, rows),
-            key=lambda v: (v.issued_on or date.min, v.number),
-            reverse=True,
+async def invoices(request: Request) -> Response:
+    """The invoices, newest first, a page at a time ("Older" and "Newer" follow a cursor:
+    ?before= and ?after=).
+
+    The busiest page of the portal, so the lean path: one statement for the session and the
+    access, one for the page's rows (and one for the Forms menu when a form is published), all
+    Core and in one read transaction; nothing written unless the session is due its
+    last-seen write or the client has just moved to this matter. Its parameters are read from
+    the request rather than declared (FastAPI's validation of the three costs more than the
+    page's Forms menu): the path's int convertor has checked the matter id, and PageCursor
+    parses the cursors, a malformed one meaning the first page."""
+    matter_id: int = request.path_params["matter_id"]
+    query = request.query_params
+    older_than = PageCursor.parse(query.get("before"))
+    newer_than = None if older_than is not None else PageCursor.parse(query.get("after"))
+
+    def read(
+        conn: Connection, opened: OpenedPage, access: MatterAccess
+    ) -> tuple[Chrome, InvoicePage]:
+        rows = visibility.invoice_page(conn, access, before=older_than, after=newer_than)
+        chrome = read_chrome(
+            conn,
+            opened.visitor,
+            access,
+            "Invoices",
+            several_matters=opened.several_matters,
+            any_forms=opened.any_forms,
         )
-        response = render(
-            "invoices.html", page=matter_chrome(s, visitor, access, "Invoices"), invoices=views
-        )
-    _visited(request, visitor, access)
+        return chrome, rows
+
+    opened, access, (chrome, rows) = await matter_page(request, matter_id, "Invoices", read)
+    response = render(
+        "invoices.html",
+        page=chrome,
+        base=matter_url(access.matter_id, "invoices"),
+        invoices=rows.rows,
+        newer=str(rows.newer) if rows.newer else "",
+        older=str(rows.older) if rows.older else "",
+    )
+    await remember_matter_off_loop(request, opened.visitor, access.matter_id)
     return response
 
 

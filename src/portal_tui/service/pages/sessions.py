@@ -13,9 +13,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from portal_tui.database import Database
@@ -50,12 +51,6 @@ class Visitor:
     email: str
     csrf_token: str
     matter_id: int | None
-
-
-def expired(row: ClientSession, config: ServiceConfig, now: datetime) -> bool:
-    return now - row.last_seen_at >= timedelta(
-        seconds=config.session_idle_seconds
-    ) or now - row.created_at >= timedelta(seconds=config.session_absolute_seconds)
 
 
 def start_session(
@@ -93,31 +88,92 @@ def end_session(s: Session, raw: str) -> None:
     s.execute(delete(ClientSession).where(ClientSession.id_hash == hash_id(raw)))
 
 
-def load_visitor(db: Database, config: ServiceConfig, raw: str | None) -> Visitor | None:
+# The columns a request needs of its session and account, read by one Core statement (no ORM
+# objects): load_visitor here, and the matter pages' own combined read (common.open_page).
+SESSION_TABLE = _SESSION = ClientSession.__table__
+_ACCOUNT = Account.__table__
+SESSION_COLUMNS = (
+    _SESSION.c.id_hash.label("s_hash"),
+    _SESSION.c.account_id.label("s_account_id"),
+    _SESSION.c.csrf_token.label("s_csrf"),
+    _SESSION.c.matter_id.label("s_matter_id"),
+    _SESSION.c.created_at.label("s_created_at"),
+    _SESSION.c.last_seen_at.label("s_last_seen_at"),
+    _ACCOUNT.c.name.label("a_name"),
+    _ACCOUNT.c.email.label("a_email"),
+)
+SESSION_FROM = _SESSION.join(_ACCOUNT, _ACCOUNT.c.id == _SESSION.c.account_id)
+_VISITOR = (
+    select(*SESSION_COLUMNS).select_from(SESSION_FROM).where(_SESSION.c.id_hash == bindparam("key"))
+)
+
+FRESH, STALE, EXPIRED = "fresh", "stale", "expired"
+
+
+def session_key(raw: str | None) -> str | None:
+    """The stored hash of a cookie's session id; None for no (or an absurd) cookie."""
     if not raw or len(raw) > 200:
         return None
-    key = hash_id(raw)
-    now = utcnow()
-    with db.read() as s:
-        row = s.get(ClientSession, key)
-        account = s.get(Account, row.account_id) if row is not None else None
-        if row is None or account is None:
-            return None
-        visitor = Visitor(
-            key, account.id, account.name, account.email, row.csrf_token, row.matter_id
-        )
-        is_expired = expired(row, config, now)
-        stale = now - row.last_seen_at >= TOUCH_AFTER
-    if is_expired:
+    return hash_id(raw)
+
+
+def visitor_from_row(row: Any) -> Visitor:
+    return Visitor(
+        row.s_hash, row.s_account_id, row.a_name, row.a_email, row.s_csrf, row.s_matter_id
+    )
+
+
+def session_state(row: Any, config: ServiceConfig, now: datetime) -> str:
+    """EXPIRED (the session ends), STALE (alive; last_seen_at is due a write) or FRESH."""
+    if now - row.s_last_seen_at >= timedelta(
+        seconds=config.session_idle_seconds
+    ) or now - row.s_created_at >= timedelta(seconds=config.session_absolute_seconds):
+        return EXPIRED
+    return STALE if now - row.s_last_seen_at >= TOUCH_AFTER else FRESH
+
+
+# The sessions whose last_seen_at this process has written lately: requests on one session
+# that find it stale at the same moment (a page and its stylesheet, a client's tabs) write it
+# once, not once each. Only a hint: another worker may write it too, which is harmless.
+_TOUCHED: dict[str, datetime] = {}
+_TOUCHED_MAX = 10_000
+
+
+def _claim_touch(key: str, now: datetime) -> bool:
+    last = _TOUCHED.get(key)
+    if last is not None and now - last < TOUCH_AFTER:
+        return False
+    if len(_TOUCHED) >= _TOUCHED_MAX:
+        _TOUCHED.clear()
+    _TOUCHED[key] = now
+    return True
+
+
+def settle_session(db: Database, key: str, state: str, now: datetime) -> None:
+    """The write a session's state asks for, if any: an expired session is deleted, a stale
+    one gets its last_seen_at (at most once per TOUCH_AFTER, so reads stay reads)."""
+    if state == EXPIRED:
         with db.write() as s:
             s.execute(delete(ClientSession).where(ClientSession.id_hash == key))
-        return None
-    if stale:
+    elif state == STALE and _claim_touch(key, now):
         with db.write() as s:
             s.execute(
                 update(ClientSession).where(ClientSession.id_hash == key).values(last_seen_at=now)
             )
-    return visitor
+
+
+def load_visitor(db: Database, config: ServiceConfig, raw: str | None) -> Visitor | None:
+    key = session_key(raw)
+    if key is None:
+        return None
+    now = utcnow()
+    with db.reader.connect() as conn:
+        row = conn.execute(_VISITOR, {"key": key}).first()
+    if row is None:
+        return None
+    state = session_state(row, config, now)
+    settle_session(db, key, state, now)
+    return None if state == EXPIRED else visitor_from_row(row)
 
 
 def visitor_of(request: Request) -> Visitor | None:

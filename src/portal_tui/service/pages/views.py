@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from portal_tui.domain.states import FieldType
 
@@ -71,6 +71,22 @@ class InvoiceView:
     paid_cents: int
     memo: str
     lines: tuple[InvoiceLine, ...]
+
+    @property
+    def balance_cents(self) -> int:
+        return self.total_cents - self.paid_cents
+
+
+class InvoiceListRow(NamedTuple):
+    """An invoice as its list shows it (no lines, no memo: those are on its own page). A
+    tuple rather than a frozen dataclass: a long list builds many, and this is cheaper."""
+
+    id: int
+    number: str
+    issued_on: date | None
+    due_on: date | None
+    total_cents: int
+    paid_cents: int
 
     @property
     def balance_cents(self) -> int:
@@ -180,6 +196,36 @@ def invoice_view(item: PortalItem) -> InvoiceView:
         paid_cents=_int(data, "paid_cents"),
         memo=_str(data, "memo"),
         lines=lines,
+    )
+
+
+def _int_text(value: object) -> int:
+    """An amount read out of the JSON by the database, which hands every field over as text."""
+    if value is None:
+        return 0
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+def invoice_list_row(
+    item_id: int,
+    number: str | None,
+    issued_on: str | None,
+    due_on: str | None,
+    total_cents: str | None,
+    paid_cents: str | None,
+) -> InvoiceListRow:
+    """A row of the invoice list from the fields the database extracted from `data` (each as
+    text or None), read as defensively as invoice_view reads the whole document."""
+    return InvoiceListRow(
+        int(item_id),
+        number or "",
+        parse_date(issued_on),
+        parse_date(due_on),
+        _int_text(total_cents),
+        _int_text(paid_cents),
     )
 
 

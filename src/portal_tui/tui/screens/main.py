@@ -1,9 +1,15 @@
 """The main screen: the left navigation panel — Matters, Activities, Setup — and what each
 shows. Matters lists every matter (the portal icon left of the client's name when its portal
-is ON, M3); Activities lists invoices, events, tasks, notes and messages across all matters."""
+is ON, M3); Activities lists invoices, events, tasks, notes and messages across all matters.
+
+At a cold start the screen may come before the repository (see app.py): the Matters list then
+shows the first page read with sqlite3, which is what the repository would give; anything
+further (the next page, a filter, another list) is read in a worker thread that waits for the
+repository. Opening a matter, and Setup, wait for it on the event loop's side."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -11,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Button, ContentSwitcher, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -20,10 +27,10 @@ from portal_tui.domain.records import Key, MatterRow, Page
 from ..columns import matter_columns
 from ..widgets.footer import footer
 from ..widgets.item_table import ItemTable
-from ..widgets.list_pane import ListPane
-from .setup import SetupPane
 
 if TYPE_CHECKING:
+    from portal_tui.repository.first_page import FirstPage
+
     from ..app import PortalApp
 
 SECTIONS = (("matters", "Matters"), ("activities", "Activities"), ("setup", "Setup"))
@@ -42,9 +49,10 @@ class MattersPane(Vertical):
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, first: FirstPage | None = None) -> None:
         super().__init__(id="matters", classes="list-pane")
         self._filter = ""
+        self._first = first
 
     @property
     def portal_app(self) -> PortalApp:
@@ -67,9 +75,25 @@ class MattersPane(Vertical):
         )
 
     def _fetch(self, after: Key | None, before: Key | None, limit: int) -> Page[MatterRow]:
+        first = self._first_page(after, before, limit)
+        if first is not None:
+            return first
         return self.portal_app.repo.list_matters(
             self._filter, after=after, before=before, limit=limit
         )
+
+    def _first_page(
+        self, after: Key | None, before: Key | None, limit: int
+    ) -> Page[MatterRow] | None:
+        """The page read with sqlite3, while the repository is not open yet and it is the very
+        page asked for: the top of the list, unfiltered, no longer than it."""
+        first = self._first
+        if first is None or self.portal_app.repo_open:
+            return None
+        if after is not None or before is not None or self._filter.strip() or limit > first.limit:
+            return None
+        page = first.matters
+        return Page(page.rows[:limit], False, page.more_after or len(page.rows) > limit)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -108,10 +132,25 @@ class MattersPane(Vertical):
             self.portal_app.set_location(f"Matters > {row.number} {row.name} ({portal})")
 
     def _open(self, row: MatterRow | None) -> None:
-        if row is not None:
-            from .matter_details import MatterDetails
+        if row is None:
+            return
+        if not self.portal_app.repo_open:
+            # Enter on a row of the first page, before the repository is open: the matter
+            # opens as soon as it is (a second Enter opens the row it is then on instead).
+            from ..app import OPENING
 
-            self.app.push_screen(MatterDetails(row.id))
+            self.portal_app.set_status(OPENING)
+            self.run_worker(self._open_when_ready(row.id), group="open", exclusive=True)
+            return
+        from .matter_details import MatterDetails
+
+        self.app.push_screen(MatterDetails(row.id))
+
+    async def _open_when_ready(self, matter_id: int) -> None:
+        await self.portal_app.ready.wait()
+        from .matter_details import MatterDetails
+
+        await self.app.push_screen(MatterDetails(matter_id))
 
 
 class ActivitiesPane(Horizontal):
@@ -119,6 +158,8 @@ class ActivitiesPane(Horizontal):
         super().__init__(id="activities")
 
     def compose(self) -> ComposeResult:
+        from ..widgets.list_pane import ListPane
+
         yield OptionList(
             *(Option(Text(label), id=kind.value) for kind, label in ACTIVITIES),
             id="activities-nav",
@@ -139,8 +180,18 @@ class ActivitiesPane(Horizontal):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
+        from ..widgets.list_pane import ListPane
+
         pane = self.query_one(f"#act-{event.option.id}", ListPane)
         pane.table.focus()
+
+
+def _rest_of_the_body() -> list[Widget]:
+    """Activities and Setup; imported here, as they are mounted only after the first rows at
+    a cold start."""
+    from .setup import SetupPane
+
+    return [ActivitiesPane(), SetupPane()]
 
 
 class MainScreen(Screen[None]):
@@ -150,6 +201,19 @@ class MainScreen(Screen[None]):
         Binding("3", "section('setup')", "Setup", id="go-setup", show=False),
     ]
 
+    def __init__(self, first: FirstPage | None = None) -> None:
+        super().__init__()
+        self._first = first
+        # At a cold start (a first page given) the Matters list is all that is built before
+        # its first rows show: Activities and Setup, most of the screen's widgets, are
+        # mounted right after (`build_rest`), or as soon as the user asks for one.
+        self._rest_deferred = first is not None
+        self._rest_mount: AwaitMount | None = None
+        self._rest_ready = not self._rest_deferred
+        # A section switch waiting (for those panes, or Setup for the repository); a later
+        # switch replaces it.
+        self._pending: object | None = None
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal():
@@ -157,29 +221,81 @@ class MainScreen(Screen[None]):
                 *(Option(Text(label), id=key) for key, label in SECTIONS), id="nav", classes="nav"
             )
             with ContentSwitcher(initial="matters", id="body"):
-                yield MattersPane()
-                yield ActivitiesPane()
-                yield SetupPane()
+                yield MattersPane(self._first)
+                if not self._rest_deferred:
+                    yield from _rest_of_the_body()
         yield Static(id="status", classes="status")
         yield footer()
 
     def on_mount(self) -> None:
         self.query_one("#matters ItemTable").focus()
 
+    async def build_rest(self) -> None:
+        """Activities and Setup mounted (once), if a cold start left them for later."""
+        if self._rest_ready:
+            return
+        if self._rest_mount is None:
+            body = self.query_one("#body", ContentSwitcher)
+            if not body.is_attached:
+                return  # the app is closing
+            panes = _rest_of_the_body()
+            for pane in panes:
+                pane.display = False  # as the switcher leaves every section but its current
+            self._rest_mount = body.mount(*panes)
+        await self._rest_mount
+        self._rest_ready = True
+
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_list.id == "nav" and event.option.id:
-            self.query_one("#body", ContentSwitcher).current = event.option.id
-            from ..app import PortalApp
+            section = event.option.id
+            if self._must_wait(section, lambda: self._show_highlighted(section)):
+                return
+            self._show_highlighted(section)
 
-            app = self.app
-            if isinstance(app, PortalApp):
-                app.set_location(dict(SECTIONS)[event.option.id])
+    def _show_highlighted(self, section: str) -> None:
+        self.query_one("#body", ContentSwitcher).current = section
+        from ..app import PortalApp
+
+        app = self.app
+        if isinstance(app, PortalApp):
+            app.set_location(dict(SECTIONS)[section])
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id == "nav" and event.option.id:
             self.action_section(event.option.id)
 
+    def _must_wait(self, section: str, then: Callable[[], None]) -> bool:
+        """Whether showing `section` must wait: for its pane to be mounted (see `build_rest`),
+        and for Setup, which reads the firm's settings on the event loop's side, for the
+        repository to be open. `then` runs once it can, unless another switch came first."""
+        from ..app import OPENING, PortalApp
+
+        app = self.app
+        needs_repo = section == "setup" and isinstance(app, PortalApp) and not app.repo_open
+        needs_rest = section != "matters" and not self._rest_ready
+        if not (needs_repo or needs_rest):
+            self._pending = None
+            return False
+        pending = self._pending = object()
+        if needs_repo and isinstance(app, PortalApp):
+            app.set_status(OPENING)
+
+        async def when_ready() -> None:
+            await self.build_rest()
+            if not self._rest_ready:
+                return  # the app is closing
+            if needs_repo and isinstance(app, PortalApp):
+                await app.ready.wait()
+            if self._pending is pending:
+                self._pending = None
+                then()
+
+        self.run_worker(when_ready(), group="section")
+        return True
+
     def action_section(self, section: str) -> None:
+        if self._must_wait(section, lambda: self.action_section(section)):
+            return
         self.query_one("#body", ContentSwitcher).current = section
         nav = self.query_one("#nav", OptionList)
         nav.highlighted = [key for key, _ in SECTIONS].index(section)
@@ -189,5 +305,7 @@ class MainScreen(Screen[None]):
         elif section == "activities":
             target = self.query_one("#activities-nav")
         else:
+            from .setup import SetupPane
+
             target = self.query_one(SetupPane).focus_target() or nav
         target.focus()

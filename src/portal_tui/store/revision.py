@@ -1,0 +1,11 @@
+"""Where the firm database's schema stands, as plain constants: the app's first page reads the
+version table with the standard library's sqlite3 before SQLAlchemy or Alembic is imported
+(issue 7, cold start), so these must not live beside the migration machinery."""
+
+from __future__ import annotations
+
+# Must name the newest file in migrations/versions; tests/store checks the two agree.
+HEAD_REVISION: str = "0004_item_search"
+
+# Alembic's default name, which migrations/env.py leaves in place.
+VERSION_TABLE = "alembic_version"
