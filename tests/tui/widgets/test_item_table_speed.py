@@ -189,3 +189,54 @@ async def test_filter_reads_first_key_at_once_and_a_burst_once() -> None:
         assert app.fetched[-1] == "ada", app.fetched
         assert len(app.fetched) <= 2, app.fetched
         assert [r.name for r in table.rows_shown] == ["Ada Byrne"]
+
+
+class LongHost(App[None]):
+    """A list of 2,000 rows read by keyset, 100 at a time, as the real lists are."""
+
+    CSS_PATH = str(styles_path())
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+        self.all = [
+            Row(i, f"Client {i:04}", Text("1.00", justify="right"), Share()) for i in range(1, 2001)
+        ]
+
+    def fetch(self, after: Key | None, before: Key | None, limit: int) -> Page[Row]:
+        self.reads += 1
+        if before is not None:
+            end = next(i for i, r in enumerate(self.all) if r.key == before)
+            start = max(end - limit, 0)
+        else:
+            start = (
+                0
+                if after is None
+                else next(i + 1 for i, r in enumerate(self.all) if r.key == after)
+            )
+            end = min(start + limit, len(self.all))
+        return Page(tuple(self.all[start:end]), start > 0, end < len(self.all))
+
+    def compose(self) -> ComposeResult:
+        yield ItemTable(COLUMNS, self.fetch, UNICODE)
+
+
+async def test_paging_down_reads_each_page_once_and_then_rests() -> None:
+    app = LongHost()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(ItemTable)
+        await table.loaded.wait()
+        table.focus()
+        for _ in range(40):
+            await pilot.press("pagedown")
+            await pilot.pause(0.02)
+        await pilot.pause(0.3)
+        settled = app.reads
+        current = table.current
+        await pilot.pause(0.5)
+        # No window sliding back and forth on its own once the keys stop.
+        assert app.reads == settled
+        assert table.current == current
+        assert current is not None and current.id > 1000
+        # 40 pages of ~35 rows: about 14 pages read forward, not hundreds.
+        assert settled < 30, settled

@@ -240,6 +240,11 @@ class ItemTable(QuickCells, Generic[RowT]):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         index = event.cursor_row
+        if index != self.cursor_row:
+            # Posted while a new window was put in (the cursor passes row 0 on the way): the
+            # window is not at its edge, and reading a page for it would slide the window
+            # back and forth for ever.
+            return
         if not self._loading and self._rows:
             if self._more_after and index >= len(self._rows) - EDGE:
                 self._loading = True
