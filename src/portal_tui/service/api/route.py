@@ -154,20 +154,9 @@ async def _handle(
         # other write.
         return await _keep(request, db, identity, key, body_hash, response)
 
-    try:
-        outcome = await run_in_threadpool(
-            idempotency.claim,
-            db,
-            identity.token_id,
-            key,
-            request.method,
-            _target(request),
-            body_hash,
-        )
-    except HTTPException as exc:
-        return _from_http_exception(exc)
-    if isinstance(outcome, idempotency.Replay):
-        return replay_response(outcome)
+    outcome = await _claim(request, db, identity, key, body_hash)
+    if isinstance(outcome, Response):
+        return outcome
     try:
         response = await _run(request, inner)
     except BaseException:
@@ -181,14 +170,10 @@ async def _handle(
     return response
 
 
-async def _keep(
-    request: Request,
-    db: Database,
-    identity: StaffIdentity,
-    key: str,
-    body_hash: str,
-    response: Response,
-) -> Response:
+async def _claim(
+    request: Request, db: Database, identity: StaffIdentity, key: str, body_hash: str
+) -> idempotency.Claim | Response:
+    """The key claimed for this request, or the answer instead: a replay, or a refusal."""
     try:
         outcome = await run_in_threadpool(
             idempotency.claim,
@@ -203,6 +188,20 @@ async def _keep(
         return _from_http_exception(exc)
     if isinstance(outcome, idempotency.Replay):
         return replay_response(outcome)
+    return outcome
+
+
+async def _keep(
+    request: Request,
+    db: Database,
+    identity: StaffIdentity,
+    key: str,
+    body_hash: str,
+    response: Response,
+) -> Response:
+    outcome = await _claim(request, db, identity, key, body_hash)
+    if isinstance(outcome, Response):
+        return outcome
     await _finish(db, outcome, response)
     return response
 
