@@ -11,11 +11,13 @@ end as one line on stderr and exit status 2, before anything is written where po
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
+import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from portal_tui import __version__
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from portal_tui.domain.records import MatterRow
+    from portal_tui.embedded import PortalConnection
     from portal_tui.repository import Repository
     from portal_tui.repository.first_page import FirstPage
 
@@ -38,6 +41,7 @@ PROG = "portal-tui"
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 DEMO_SEED = 1
 MATTERS_SHOWN = 100
 DEMO_READY_MARK = ".complete"
@@ -132,13 +136,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="open a demo firm kept in a database of its own (never the configured one)",
     )
 
-    commands.add_parser(
+    sync = commands.add_parser(
         "sync",
         parents=[common],
-        help="one delivery and sync pass with the portal, headless (for cron)",
-        description="Send every pending share, unshare and portal change to the portal service, "
-        "then bring back what clients did (uploads, form submissions, replies, first views). "
-        "With no portal_url, the embedded portal is used.",
+        help="one delivery and sync pass with the portal, headless (for cron); --watch: for ever",
+        description="Send every share, unshare and portal change pending when it starts to the "
+        "portal service, bring back what clients did (uploads, form submissions, replies, first "
+        "views), print what it did and exit. With --watch, keep doing so until stopped "
+        "(SIGTERM or Ctrl-C hand back at once whatever it was sending). With no portal_url, "
+        "the embedded portal is used.",
+    )
+    sync.add_argument(
+        "--watch",
+        action="store_true",
+        help="run until stopped, delivering as staff share (a relay of its own)",
     )
 
     serve = commands.add_parser(
@@ -263,7 +274,7 @@ def _main(argv: list[str]) -> int:
     if args.command == "token":
         return _cmd_token(settings, args)
     if args.command == "sync":
-        return _cmd_sync(settings)
+        return _cmd_sync(settings, watch=args.watch)
     return _cmd_open(settings)
 
 
@@ -364,11 +375,11 @@ def _create_demo(settings: Settings) -> None:
             raise
 
 
-def _cmd_sync(settings: Settings) -> int:
-    """One delivery and sync pass, headless (for cron); a portal problem ends with status 2."""
+def _cmd_sync(settings: Settings, *, watch: bool) -> int:
+    """A delivery and sync pass, headless (for cron), or passes until stopped (--watch); a
+    portal problem ends a single pass with status 2."""
     from portal_tui.embedded import EmbeddedPortalError, PortalConnection
     from portal_tui.repository import Repository
-    from portal_tui.repository.worker import run_pass
 
     repo = Repository.open(settings.database_url)
     try:
@@ -378,23 +389,108 @@ def _cmd_sync(settings: Settings) -> int:
             _error(str(exc))
             return EXIT_USER_ERROR
         try:
-            report = run_pass(repo, portal.client)
+            with _stopped_by_sigterm() as stop:
+                if watch:
+                    return _watch(repo, portal, stop)
+                return _one_pass(repo, portal, stop)
         finally:
             portal.close()
-        where = "the embedded portal" if portal.embedded else portal.url
-        print(
-            f"Delivered {report.delivered} to {where}; {report.retried} to retry, "
-            f"{report.failed} failed; {report.synced} change(s) from clients applied; "
-            f"{repo.pending_deliveries()} still pending."
-        )
-        for row_id, reason in report.failures:
-            print(f"  failed: outbox row {row_id}: {reason}")
-        if report.problem:
-            _error(report.problem)
-            return EXIT_USER_ERROR
-        return EXIT_OK
     finally:
         repo.close()
+
+
+class _Stopped(BaseException):
+    """SIGTERM: raised in the main thread, so the pass unwinds (handing back what it holds)."""
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm() -> Iterator[threading.Event]:
+    """SIGTERM stops a sync cleanly, as Ctrl-C does: set the event, and raise _Stopped once
+    in the main thread (a second signal meanwhile changes nothing)."""
+    import signal
+
+    stop = threading.Event()
+
+    def stopped(_signum: int, _frame: object) -> None:
+        if not stop.is_set():
+            stop.set()
+            raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stopped)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _one_pass(repo: Repository, portal: PortalConnection, stop: threading.Event) -> int:
+    from portal_tui.repository.worker import run_pass
+
+    try:
+        report = run_pass(repo, portal.client, bounded=True, stopping=stop.is_set)
+    except _Stopped:
+        _error("stopped before the pass was done; what it was sending goes out next time")
+        return EXIT_TERMINATED
+    where = "the embedded portal" if portal.embedded else portal.url
+    print(
+        f"Delivered {report.delivered} to {where}; {report.retried} to retry, "
+        f"{report.failed} failed; {report.synced} change(s) from clients applied; "
+        f"{repo.pending_deliveries()} still pending."
+    )
+    for row_id, reason in report.failures:
+        print(f"  failed: outbox row {row_id}: {reason}")
+    if report.problem:
+        _error(report.problem)
+        return EXIT_USER_ERROR
+    return EXIT_OK
+
+
+def _watched_pass(repo: Repository, portal: PortalConnection, stop: threading.Event) -> str | None:
+    """One pass of --watch, its figures printed when it did anything; returns the problem that
+    stopped it (the portal's, or the firm database's while it is away), if any."""
+    from portal_tui.repository.worker import run_pass
+
+    try:
+        report = run_pass(repo, portal.client, stopping=stop.is_set)
+    except Exception as exc:  # the database away: say so, and carry on once it is back
+        problem = _user_message(exc)
+        if problem is None:
+            raise
+        return problem
+    if report.delivered or report.failed or report.synced:
+        print(
+            f"Delivered {report.delivered}, {report.failed} failed, "
+            f"{report.synced} change(s) from clients applied.",
+            flush=True,
+        )
+    return report.problem
+
+
+def _watch(repo: Repository, portal: PortalConnection, stop: threading.Event) -> int:
+    """Passes until stopped: a relay beside the staff's own (any number may run at once).
+    Each pass's figures are printed when it did anything, a problem when it changes."""
+    from portal_tui.repository.delivery import BACKOFF_CAP_S, backoff_seconds
+    from portal_tui.repository.worker import POLL_S
+
+    where = "the embedded portal" if portal.embedded else portal.url
+    print(f"Watching the outbox for {where}; SIGTERM or Ctrl-C stops.", flush=True)
+    troubled = 0
+    shown: str | None = None
+    try:
+        while not stop.is_set():
+            problem = _watched_pass(repo, portal, stop)
+            troubled = troubled + 1 if problem else 0
+            if problem != shown:
+                if problem:
+                    _error(problem)
+                elif shown:
+                    print("The portal and the firm database answer again.", flush=True)
+                shown = problem
+            stop.wait(min(BACKOFF_CAP_S, backoff_seconds(troubled)) if troubled else POLL_S)
+    except _Stopped:
+        pass
+    print("Stopped.", flush=True)
+    return EXIT_OK
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,23 +4,49 @@ the portal service alike.
 SQLite: WAL so readers never wait for the writer, foreign keys on, a busy timeout, and every
 writing transaction begun IMMEDIATE so two writers queue at BEGIN instead of failing with
 "database is locked" half-way through. Reads use a second engine that begins deferred.
+
+PostgreSQL: a pool that checks each connection before use (so a server that restarted is
+reconnected to, not failed on), sized for an app's worker threads.
+
+What the outside world does to a transaction (the server gone or restarting, the file locked
+or the disk full, a deadlock or a lost race with another staff member) ends in the domain's
+`Unavailable` or `Conflict`, one sentence the user can act on, with the transaction rolled
+back; a unique-key clash stays the driver's IntegrityError, for the callers that expect one.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
+
+from portal_tui.domain import texts
+from portal_tui.domain.decision import Conflict, Unavailable
 
 BUSY_TIMEOUT_MS = 30_000
 CONNECT_TIMEOUT_S = 10
+# Connections an app keeps open to PostgreSQL: the screen's list readers, the delivery
+# worker and its lease heartbeat, with room for a burst; a checkout waits this long at most.
+POOL_SIZE = 5
+POOL_OVERFLOW = 10
+POOL_TIMEOUT_S = 10
+# PostgreSQL's SQLSTATEs for "another transaction crossed this one": deadlock, serialization
+# failure, a lock not had in time. Nothing was written; the same command may be tried again.
+_CROSSED = frozenset({"40P01", "40001", "55P03"})
+_DISK_FULL = frozenset({"53100"})
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -84,13 +110,65 @@ def _sqlite_engine(url: URL, *, immediate: bool, echo: bool) -> Engine:
     return engine
 
 
-class Database:
-    """The firm database: `read()` and `write()` sessions, each one transaction."""
+def sqlite_file(url: URL) -> Path | None:
+    """The file behind an SQLite URL, or None for an in-memory database."""
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):
+        parsed = urlparse(database)
+        if "mode=memory" in parsed.query or not parsed.path:
+            return None
+        database = parsed.path
+    return Path(os.path.abspath(database))
 
-    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+
+def describe_location(url: URL) -> str:
+    """Where the database is, for messages: a file path, or a URL without password or query."""
+    if url.get_backend_name() == "sqlite":
+        path = sqlite_file(url)
+        return str(path) if path is not None else ":memory:"
+    # The query may carry secrets too (password=, sslkey=), so it goes with the password.
+    # (URL.set treats None as "keep", so the password has to be left out by building anew.)
+    bare = URL.create(
+        url.get_backend_name(),
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+    )
+    return bare.render_as_string(hide_password=False)
+
+
+def driver_reason(exc: DBAPIError, url: URL) -> str:
+    """The driver's first line: the useful part, without SQL, traceback or password."""
+    lines = [line.strip() for line in str(exc.orig).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(exc.orig).__name__
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    return reason.rstrip(".")
+
+
+def is_lock_error(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        return getattr(orig, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED") or (
+            "database is locked" in str(orig)
+        )
+    # 55P03 lock_not_available: our lock_timeout ran out.
+    return getattr(orig, "sqlstate", None) == "55P03"
+
+
+class Database:
+    """A database: `read()` and `write()` sessions, each one transaction. `label` is what the
+    user calls it in messages ("firm database", "portal database")."""
+
+    def __init__(self, url: str | URL, *, echo: bool = False, label: str = "firm database") -> None:
         self.url = normalise_url(url)
+        self.label = label
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        if self.is_sqlite and _is_memory(self.url):
+        self.is_memory = self.is_sqlite and _is_memory(self.url)
+        if self.is_memory:
             # An in-memory database (tests, throwaway runs) lives in one connection, so reads
             # and writes share the one engine; its transactions still begin IMMEDIATE.
             self.writer = _sqlite_engine(self.url, immediate=True, echo=echo)
@@ -103,6 +181,9 @@ class Database:
                 self.url,
                 echo=echo,
                 pool_pre_ping=True,
+                pool_size=POOL_SIZE,
+                max_overflow=POOL_OVERFLOW,
+                pool_timeout=POOL_TIMEOUT_S,
                 # A host that drops packets should fail in seconds, not at the OS's TCP timeout.
                 connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
             )
@@ -113,13 +194,68 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One writing transaction: committed when the block ends, rolled back on error."""
-        with self._write_sessions() as session, session.begin():
+        with self._outside_errors(), self._write_sessions() as session, session.begin():
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._read_sessions() as session, session.begin():
+        with self._outside_errors(), self._read_sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def _outside_errors(self) -> Iterator[None]:
+        """The driver's errors that come from outside the program, as the domain's."""
+        try:
+            yield
+        except IntegrityError:
+            raise
+        except StaleDataError as exc:
+            # A versioned UPDATE found the row changed since it was read (SQLAlchemy's
+            # version counter): another transaction won.
+            raise Conflict(texts.CROSSED_CHANGE) from exc
+        except PoolTimeout as exc:
+            raise Unavailable(
+                texts.DATABASE_LOCKED.format(label=self.label, place=self.place)
+            ) from exc
+        except DBAPIError as exc:
+            translated = self.outside_error(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    @property
+    def place(self) -> str:
+        return describe_location(self.url)
+
+    def outside_error(self, exc: DBAPIError) -> Unavailable | Conflict | None:
+        """What a driver error means for the user, or None for a bug of ours (bad SQL ...)."""
+        orig = exc.orig
+        where = {"label": self.label, "place": self.place}
+        if isinstance(orig, sqlite3.Error):
+            name = getattr(orig, "sqlite_errorname", "")
+            if is_lock_error(exc):
+                return Unavailable(texts.DATABASE_LOCKED.format(**where))
+            if name == "SQLITE_FULL" or "disk is full" in str(orig):
+                return Unavailable(texts.DATABASE_FULL.format(**where))
+            if isinstance(orig, sqlite3.OperationalError):
+                reason = driver_reason(exc, self.url)
+                return Unavailable(texts.DATABASE_UNREACHABLE.format(reason=reason, **where))
+            return None
+        sqlstate = str(getattr(orig, "sqlstate", "") or "")
+        if sqlstate in _CROSSED:
+            return Conflict(texts.CROSSED_CHANGE)
+        if sqlstate in _DISK_FULL:
+            return Unavailable(texts.DATABASE_FULL.format(**where))
+        # Class 08 (connection), 57P0x (the server shutting down or starting), or a connection
+        # the pool found broken: the server went away.
+        if (
+            exc.connection_invalidated
+            or sqlstate.startswith(("08", "57P"))
+            or (not sqlstate and type(orig).__name__ in ("OperationalError", "InterfaceError"))
+        ):
+            reason = driver_reason(exc, self.url)
+            return Unavailable(texts.DATABASE_UNREACHABLE.format(reason=reason, **where))
+        return None
 
     def dispose(self) -> None:
         self.writer.dispose()

@@ -23,19 +23,25 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from portal_tui.database import BUSY_TIMEOUT_MS, Database
+from portal_tui.database import (
+    BUSY_TIMEOUT_MS,
+    Database,
+    describe_location,
+    driver_reason,
+    is_lock_error,
+    sqlite_file,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -71,6 +77,9 @@ class Schema:
     version_table: str  # must match the version_table its env.py gives Alembic
     pg_lock_key: int  # a signed 64-bit key for pg_advisory_xact_lock
     logger: str = __name__  # log records carry the owner's name, so its log settings apply
+    # The tables its models make (called only on the slow path: it imports them): an SQLite
+    # file holding none of them, nor the version table, is another program's.
+    tables: Callable[[], frozenset[str]] = frozenset
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -140,23 +149,6 @@ class DatabaseMigrationError(StoreError):
 # --- public functions -------------------------------------------------------------------------
 
 
-def describe_location(url: URL) -> str:
-    """Where the database is, for messages: a file path, or a URL without password or query."""
-    if url.get_backend_name() == "sqlite":
-        path = _sqlite_file(url)
-        return str(path) if path is not None else ":memory:"
-    # The query may carry secrets too (password=, sslkey=), so it goes with the password.
-    # (URL.set treats None as "keep", so the password has to be left out by building anew.)
-    bare = URL.create(
-        url.get_backend_name(),
-        username=url.username,
-        host=url.host,
-        port=url.port,
-        database=url.database,
-    )
-    return bare.render_as_string(hide_password=False)
-
-
 def alembic_config(schema: Schema, connection: Connection | None = None) -> Config:
     """An Alembic Config for the schema's packaged scripts, with no alembic.ini involved.
 
@@ -193,6 +185,13 @@ def ensure_current(db: Database, schema: Schema, *, lock_timeout: float = LOCK_T
     place = describe_location(db.url)
     _make_parent_folder(db.url, schema, place)
     try:
+        path = sqlite_file(db.url) if db.is_sqlite else None
+        # Connecting creates a file that is not there (and SQLite would take an empty one
+        # for a new database): a new file is made under the migration lock only, so one
+        # being made by another starter is never mistaken for one left empty.
+        if path is not None and _sqlite_file_state(path, schema, place) != "database":
+            _upgrade(db, schema, place, lock_timeout)
+            return
         with db.reader.connect() as conn:
             if _read_revisions(conn, schema) == (schema.head_revision,):
                 return
@@ -210,10 +209,11 @@ def _upgrade(db: Database, schema: Schema, place: str, lock_timeout: float) -> N
 
     cfg = alembic_config(schema)
     known = {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
-    path = _sqlite_file(db.url) if db.is_sqlite else None
+    path = sqlite_file(db.url) if db.is_sqlite else None
     label = schema.label
     with (
         _file_lock(path, schema, place, lock_timeout),
+        _sqlite_file_checked(path, schema, place),
         db.writer.connect() as conn,
         _sqlite_foreign_keys_off(conn) if db.is_sqlite else nullcontext(),
         conn.begin(),
@@ -243,10 +243,10 @@ def _upgrade(db: Database, schema: Schema, place: str, lock_timeout: float) -> N
             command.upgrade(cfg, "head")
             broken = _foreign_key_violations(conn) if db.is_sqlite else []
         except DBAPIError as exc:
-            if _is_lock_error(exc):
+            if is_lock_error(exc):
                 raise
             raise DatabaseMigrationError(
-                place, _reason(exc, db.url), backup, label=label, target=schema.head_revision
+                place, driver_reason(exc, db.url), backup, label=label, target=schema.head_revision
             ) from exc
         if broken:
             reason = f"rows in {', '.join(broken)} refer to rows that do not exist"
@@ -358,23 +358,72 @@ def _pg_lock(conn: Connection, schema: Schema, timeout: float) -> None:
     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": schema.pg_lock_key})
 
 
-def _sqlite_file(url: URL) -> Path | None:
-    """The file behind an SQLite URL, or None for an in-memory database."""
-    database = url.database or ""
-    if database in ("", ":memory:"):
-        return None
-    if database.startswith("file:"):
-        parsed = urlparse(database)
-        if "mode=memory" in parsed.query or not parsed.path:
-            return None
-        database = parsed.path
-    return Path(os.path.abspath(database))
+# The first 16 bytes of every SQLite database file.
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _sqlite_file_state(path: Path, schema: Schema, place: str) -> str:
+    """ "missing", "empty" or "database" (one of SQLite's, and this schema's or new); any other
+    file at the path is refused, untouched: only a path where nothing exists gets a new
+    database, and a database of another program is not one to add tables to."""
+    label = schema.label
+    if not os.path.lexists(path):
+        return "missing"
+    try:
+        with open(path, "rb") as file:
+            head = file.read(len(_SQLITE_MAGIC))
+    except IsADirectoryError:
+        raise DatabaseUnavailableError(place, "it is a folder, not a file", label=label) from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise DatabaseUnavailableError(place, f"cannot read it ({reason})", label=label) from exc
+    if not head:
+        return "empty"
+    if head != _SQLITE_MAGIC:
+        raise DatabaseUnavailableError(place, "file is not a database", label=label)
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            names = {
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    " AND name NOT LIKE 'sqlite_%'"
+                )
+            }
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return "database"  # locked, or damaged: the usual path meets it and says so itself
+    if names and schema.version_table not in names and not names & schema.tables():
+        raise DatabaseUnavailableError(
+            place,
+            "it is an SQLite database of another program (or another part of portal-tui), "
+            f"not a {label}; point to the right file",
+            label=label,
+        )
+    return "database"
+
+
+@contextmanager
+def _sqlite_file_checked(path: Path | None, schema: Schema, place: str) -> Iterator[None]:
+    """Under the migration lock, before connecting: the file is missing (ours to create), or
+    a database. An empty one now is no starter's half-made file (they make it under this
+    lock): it is refused, and left as it is."""
+    if path is not None and _sqlite_file_state(path, schema, place) == "empty":
+        raise DatabaseUnavailableError(
+            place,
+            f"the file is empty, not a {schema.label}; move it away to start a new one there, "
+            "or point to the right file",
+            label=schema.label,
+        )
+    yield
 
 
 def _make_parent_folder(url: URL, schema: Schema, place: str) -> None:
     if url.get_backend_name() != "sqlite":
         return
-    path = _sqlite_file(url)
+    path = sqlite_file(url)
     if path is None:
         return
     try:
@@ -386,30 +435,11 @@ def _make_parent_folder(url: URL, schema: Schema, place: str) -> None:
         ) from exc
 
 
-def _is_lock_error(exc: DBAPIError) -> bool:
-    orig = exc.orig
-    if isinstance(orig, sqlite3.Error):
-        return getattr(orig, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED") or (
-            "database is locked" in str(orig)
-        )
-    # 55P03 lock_not_available: our lock_timeout ran out.
-    return getattr(orig, "sqlstate", None) == "55P03"
-
-
-def _reason(exc: DBAPIError, url: URL) -> str:
-    """The driver's first line: the useful part, without SQL, traceback or password."""
-    lines = [line.strip() for line in str(exc.orig).splitlines() if line.strip()]
-    reason = lines[0] if lines else type(exc.orig).__name__
-    if url.password:
-        reason = reason.replace(str(url.password), "***")
-    return reason.rstrip(".")
-
-
 def _access_error(
     exc: DBAPIError, db: Database, schema: Schema, place: str, timeout: float
 ) -> StoreError:
-    if _is_lock_error(exc):
+    if is_lock_error(exc):
         # SQLite gives up after its own busy timeout; PostgreSQL after our lock_timeout.
         waited = BUSY_TIMEOUT_MS / 1000 if db.is_sqlite else timeout
         return DatabaseLockedError(place, waited, label=schema.label)
-    return DatabaseUnavailableError(place, _reason(exc, db.url), label=schema.label)
+    return DatabaseUnavailableError(place, driver_reason(exc, db.url), label=schema.label)

@@ -92,9 +92,9 @@ def test_s0_a_bulk_share_goes_in_batches_each_row_settled_by_its_own_outcome(
     calls: list[str] = []
     notify = delivery.DeliveryMixin._notify_when_batch_done
 
-    def counted(self: delivery.DeliveryMixin, s: Any, row: OutboxEntry) -> None:
-        calls.append(row.batch)
-        notify(self, s, row)
+    def counted(self: delivery.DeliveryMixin, s: Any, batch: str) -> int | None:
+        calls.append(batch)
+        return notify(self, s, batch)
 
     monkeypatch.setattr(delivery.DeliveryMixin, "_notify_when_batch_done", counted)
     portal = Batches()

@@ -320,7 +320,9 @@ def test_failed_upgrade_changes_nothing_and_points_to_the_backup(sqlite_db: Data
     path = _sqlite_path(sqlite_db)
     conn = sqlite3.connect(path)
     with conn:
-        # A table the first revision also creates: its CREATE TABLE fails half-way through.
+        # A firm database at base (its version table, empty) holding a table the first
+        # revision also creates: its CREATE TABLE fails half-way through.
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
         conn.execute("CREATE TABLE outbox (id INTEGER PRIMARY KEY)")
     conn.close()
 
@@ -334,7 +336,7 @@ def test_failed_upgrade_changes_nothing_and_points_to_the_backup(sqlite_db: Data
     assert caught.value.backup.is_file()
     assert str(caught.value.backup) in message
     # One transaction: tables the revision created before failing were rolled back too.
-    assert _tables(sqlite_db) == {"outbox"}
+    assert _tables(sqlite_db) == {"alembic_version", "outbox"}
 
 
 # --- locks ---------------------------------------------------------------------------------

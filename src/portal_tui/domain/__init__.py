@@ -1,7 +1,18 @@
 """Pure rules and types of the client portal. No I/O; imports nothing else of the project."""
 
 from . import rules, texts
-from .decision import Decision, Invalid, NeedsConfirmation, NotFound, Refused, allow, refuse
+from .decision import (
+    Conflict,
+    Decision,
+    EditConflict,
+    Invalid,
+    NeedsConfirmation,
+    NotFound,
+    Refused,
+    Unavailable,
+    allow,
+    refuse,
+)
 from .kinds import ALL_CATEGORIES, CATEGORY_OF, Category, ItemKind
 from .rules import FirmPortal, MatterPortal
 from .states import (
@@ -23,10 +34,12 @@ __all__ = [
     "ALL_CATEGORIES",
     "CATEGORY_OF",
     "Category",
+    "Conflict",
     "ContactAction",
     "ContactStatus",
     "Decision",
     "DocumentSource",
+    "EditConflict",
     "FieldType",
     "FirmPortal",
     "FormRule",
@@ -43,6 +56,7 @@ __all__ = [
     "Refused",
     "ShareState",
     "StaffRole",
+    "Unavailable",
     "allow",
     "refuse",
     "rules",

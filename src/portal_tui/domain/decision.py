@@ -52,3 +52,29 @@ class NotFound(Exception):
 
 class Invalid(ValueError):
     """Input that cannot be saved as given (a blank title, an unknown field type …)."""
+
+
+class Unavailable(Refused):
+    """The database could not be used just now (unreachable, restarting, locked, full): nothing
+    was changed, and the same command may well work a moment later. `message` says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("store", message)
+
+
+class Conflict(Refused):
+    """Another staff member's change crossed this one at the same moment: nothing was changed,
+    and the command may simply be tried again."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("concurrency", message)
+
+
+class EditConflict(Conflict):
+    """A Save refused because someone else saved the same row since this user read it: their
+    edit stands, and this one is not written. The screen offers to reload."""
+
+    def __init__(self, message: str, *, changed_by: str, changed_at: object) -> None:
+        super().__init__(message)
+        self.changed_by = changed_by
+        self.changed_at = changed_at

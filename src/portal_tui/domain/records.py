@@ -121,6 +121,7 @@ class InvoiceRow:
     share: Share
     key: Key
     kind: ItemKind = ItemKind.INVOICE
+    edit_version: int = 0  # as read: an Edit screen's Save is refused if it moved on
 
     @property
     def balance_cents(self) -> int:
@@ -140,6 +141,7 @@ class EventRow:
     share: Share
     key: Key
     kind: ItemKind = ItemKind.EVENT
+    edit_version: int = 0  # as read: an Edit screen's Save is refused if it moved on
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,7 @@ class TaskRow:
     share: Share
     key: Key
     kind: ItemKind = ItemKind.TASK
+    edit_version: int = 0  # as read: an Edit screen's Save is refused if it moved on
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +171,7 @@ class NoteRow:
     share: Share
     key: Key
     kind: ItemKind = ItemKind.NOTE
+    edit_version: int = 0  # as read: an Edit screen's Save is refused if it moved on
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +189,7 @@ class DocumentRow:
     share: Share
     key: Key
     kind: ItemKind = ItemKind.DOCUMENT
+    edit_version: int = 0  # as read: an Edit screen's Save is refused if it moved on
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +213,7 @@ class MessageRow:
     share: Share
     key: Key
     kind: ItemKind = ItemKind.MESSAGE
+    edit_version: int = 0  # as read: an Edit screen's Save is refused if it moved on
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +237,7 @@ class FormRow:
     share: Share
     key: Key
     kind: ItemKind = ItemKind.FORM
+    edit_version: int = 0  # as read: an Edit screen's Save is refused if it moved on
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +264,7 @@ class ContactRow:
     invitations_sent: int
     activated_at: datetime | None
     last_login_at: datetime | None
+    version: int = 0  # as read: an action chosen from a screen that is overtaken is refused
 
 
 @dataclass(frozen=True, slots=True)

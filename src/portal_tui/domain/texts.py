@@ -142,3 +142,28 @@ BULK_SHARED = "Shared {done} of {count} marked {items}."
 BULK_UNSHARED = "Unshared {done} of {count} marked {items}."
 BULK_REFUSED = "Not changed ({count}):"
 BULK_STOPPED = "The rest was not done: {error}"
+
+# Several staff at once, and a database that goes away.
+CROSSED_CHANGE = (
+    "Another staff member changed this at the same moment, so nothing was changed. Try again."
+)
+EDIT_CROSSED = (
+    "{who} changed this {what} at {when}, after you opened it, so your changes were not "
+    "saved. Reload to see their version, then make your changes again."
+)
+EDIT_CROSSED_UNKNOWN = (
+    "Someone changed this {what} after you opened it, so your changes were not saved. "
+    "Reload to see the new version, then make your changes again."
+)
+DATABASE_UNREACHABLE = (
+    "The {label} at {place} cannot be reached ({reason}); nothing was changed. "
+    "Try again once it is back."
+)
+DATABASE_LOCKED = (
+    "The {label} at {place} is busy (locked by another program); nothing was changed. "
+    "Try again in a moment."
+)
+DATABASE_FULL = (
+    "The {label} at {place} cannot be written: the disk is full; nothing was changed. "
+    "Free some space, then try again."
+)

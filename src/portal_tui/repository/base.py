@@ -9,11 +9,12 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal_tui.database import Database
 from portal_tui.domain import texts
-from portal_tui.domain.decision import NotFound, Refused
+from portal_tui.domain.decision import EditConflict, NotFound, Refused
 from portal_tui.domain.kinds import categories_from_names
 from portal_tui.domain.rules import FirmPortal, MatterPortal, f2_default_firm_portal
 from portal_tui.domain.states import OutboxOp, PartyAccess, StaffRole
@@ -80,6 +81,18 @@ def matter_portal_of(matter: Matter) -> MatterPortal:
     )
 
 
+def first_insert(s: Session, row: object) -> bool:
+    """Insert `row` in a savepoint: False, and nothing of it kept, when a row with the same
+    unique key is there already (on PostgreSQL, an insert of the same key by a transaction
+    still running waits for it to end, then fails here). The transaction goes on either way."""
+    try:
+        with s.begin_nested():
+            s.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
 class RepositoryBase:
     """Holds the database and the acting user; the command mixins build on it."""
 
@@ -120,8 +133,57 @@ class RepositoryBase:
         return row
 
     @staticmethod
-    def _firm_row(s: Session) -> FirmSettings | None:
-        return s.get(FirmSettings, 1)
+    def _locked(s: Session, model: type[_M], ident: int, what: str) -> _M:
+        """`_get`, with the row locked until this transaction ends (SELECT … FOR UPDATE; on
+        SQLite the writer's BEGIN IMMEDIATE holds the file already): a command that decides
+        from the row and writes it back must not let another staff member's do so between."""
+        row = s.get(model, ident, with_for_update=True, populate_existing=True)
+        if row is None:
+            raise NotFound(f"No {what} with id {ident}.")
+        return row
+
+    @staticmethod
+    def _check_unchanged(
+        s: Session,
+        version: int,
+        expected: int | None,
+        *,
+        what: str,
+        kind: str,
+        item_id: int,
+    ) -> None:
+        """A Save made from a screen that read the row at `expected` is refused if anyone has
+        changed the row since (its version moved on), naming who and when from the trail:
+        their change stands, and this one must be made again on the new version. Called on
+        the row locked, so no change can slip in after the check."""
+        if expected is None or version == expected:
+            return
+        last = s.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.kind == kind, AuditEntry.item_id == item_id)
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )
+        if last is None:
+            raise EditConflict(
+                texts.EDIT_CROSSED_UNKNOWN.format(what=what), changed_by="", changed_at=None
+            )
+        who = last.actor
+        if last.staff_id is not None:
+            staff = s.get(StaffUser, last.staff_id)
+            who = staff.name if staff is not None else who
+        elif who == SYSTEM_LOGIN:
+            who = "portal-tui"
+        when = last.at.astimezone().strftime("%Y-%m-%d %H:%M")
+        raise EditConflict(
+            texts.EDIT_CROSSED.format(who=who, what=what, when=when),
+            changed_by=who,
+            changed_at=last.at,
+        )
+
+    @staticmethod
+    def _firm_row(s: Session, *, lock: bool = False) -> FirmSettings | None:
+        return s.get(FirmSettings, 1, with_for_update=lock, populate_existing=lock)
 
     def _firm_portal(self, s: Session) -> FirmPortal:
         return firm_portal_of(self._firm_row(s))
@@ -215,8 +277,8 @@ class RepositoryBase:
         s.add(entry)
         return entry
 
-    def _require_firm(self, s: Session) -> FirmSettings:
-        row = self._firm_row(s)
+    def _require_firm(self, s: Session, *, lock: bool = False) -> FirmSettings:
+        row = self._firm_row(s, lock=lock)
         if row is None:
             raise Refused("F2", texts.NO_FIRM)
         return row

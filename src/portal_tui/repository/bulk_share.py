@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from portal_tui.domain import rules
-from portal_tui.domain.decision import NeedsConfirmation, NotFound, Refused
+from portal_tui.domain import rules, texts
+from portal_tui.domain.decision import Conflict, NeedsConfirmation, NotFound, Refused
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import InvoiceLineRow
 from portal_tui.domain.rules import FirmPortal, MatterPortal
@@ -66,7 +66,7 @@ _EXTRA_COLUMNS: dict[ItemKind, tuple[str, ...]] = {
     ItemKind.DOCUMENT: ("folder_id",),
     ItemKind.FORM: ("rule",),
 }
-_MARK_COLUMNS = tuple(f.name for f in fields(MarkValues))
+_MARK_COLUMNS = tuple(f.name for f in fields(MarkValues) if f.name != "read_version")
 # What a share or unshare changes on a mark already in the database.
 _MARK_CHANGES = (
     "wanted",
@@ -150,7 +150,9 @@ class _Bulk:
         except Refused as exc:
             self.actor = exc
         by_kind: dict[ItemKind, list[int]] = defaultdict(list)
-        for kind, item_id in dict.fromkeys(items):
+        # Locked in the one order every locker uses (kind, then id: SharingMixin._lock_many),
+        # so a bulk and another staff member's bulk or share cannot deadlock.
+        for kind, item_id in sorted(set(items), key=lambda key: (key[0].value, key[1])):
             by_kind[kind].append(item_id)
         self.items: dict[Key, SimpleNamespace] = {}
         self.marks: dict[Key, MarkValues] = {}
@@ -177,12 +179,15 @@ class _Bulk:
     # Reading --------------------------------------------------------------------------------
 
     def _read_items(self, s: Session, kind: ItemKind, ids: list[int], *, share: bool) -> None:
-        """An item's fields as plain values; an unshare needs only to know it exists."""
+        """An item's fields as plain values, its row locked as SharingMixin._lock locks one:
+        the marks read next are the latest, and stay so until this bulk commits. An unshare
+        needs only to know it exists."""
         table = _table(MODEL_OF[kind])
         names = ("id", "matter_id", *SNAPSHOT_FIELDS[kind], *_EXTRA_COLUMNS.get(kind, ()))
         columns = [table.c[n] for n in (names if share else ("id",))]
         for part in _chunks(ids):
-            for row in s.execute(select(*columns).where(table.c.id.in_(part))):
+            stmt = select(*columns).where(table.c.id.in_(part)).order_by(table.c.id)
+            for row in s.execute(stmt.with_for_update()):
                 self.items[(kind, row.id)] = SimpleNamespace(**row._mapping)
 
     def _read_marks(self, s: Session, kind: ItemKind, ids: list[int]) -> None:
@@ -325,29 +330,44 @@ class _Bulk:
     def write(self, conn: Connection) -> None:
         invoices = _table(Invoice)
         for part in _chunks(self.finalised):
+            # A versioned row, as the ORM writes it: an Edit screen open on it must learn.
             conn.execute(
-                update(invoices).where(invoices.c.id.in_(part)).values(status=InvoiceStatus.FINAL)
+                update(invoices)
+                .where(invoices.c.id.in_(part))
+                .values(status=InvoiceStatus.FINAL, edit_version=invoices.c.edit_version + 1)
             )
         marks = _table(ShareMark)
-        new = [m for m in self.changed.values() if m.id is None]
-        old = [m for m in self.changed.values() if m.id is not None]
+        order = sorted(self.changed.values(), key=lambda m: (m.kind.value, m.item_id))
+        new = [m for m in order if m.id is None]
+        old = [m for m in order if m.id is not None]
         if new:
             # Columns still None on every new mark are left to be NULL, as the ORM leaves them.
             columns = [c for c in _MARK_COLUMNS if any(getattr(m, c) is not None for m in new)]
             conn.execute(insert(marks), [{c: getattr(m, c) for c in columns} for m in new])
         if old:
+            # Only where each mark still has the version read: the items' row locks keep it
+            # so, and a path that forgot them would be refused here, not write a version twice.
             stmt = (
                 update(marks)
-                .where(marks.c.id == bindparam("mark_id"))
+                .where(
+                    marks.c.id == bindparam("mark_id"),
+                    marks.c.version == bindparam("read_version"),
+                )
                 .values({c: bindparam(f"new_{c}") for c in _MARK_CHANGES})
             )
-            conn.execute(
+            result = conn.execute(
                 stmt,
                 [
-                    {"mark_id": m.id, **{f"new_{c}": getattr(m, c) for c in _MARK_CHANGES}}
+                    {
+                        "mark_id": m.id,
+                        "read_version": m.read_version,
+                        **{f"new_{c}": getattr(m, c) for c in _MARK_CHANGES},
+                    }
                     for m in old
                 ],
             )
+            if result.rowcount != len(old) and conn.dialect.supports_sane_multi_rowcount:
+                raise Conflict(texts.CROSSED_CHANGE)
         if self.outbox:
             conn.execute(insert(_table(OutboxEntry)), self.outbox)
         if self.audit:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal_tui.domain import rules, texts
@@ -16,6 +16,25 @@ from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import Client, Matter, PortalContact
 
 from .base import RepositoryBase, matter_portal_of
+
+
+def next_contact_version(contact: PortalContact) -> int:
+    """The version a contact's change moves it to, for the portal to drop a late, stale
+    update. Worked out in Python because every caller holds the contact's row lock (and the
+    write is a compare-and-set on the version read: PortalContact's version counter)."""
+    return contact.version + 1
+
+
+def record_login(s: Session, which: ColumnElement[bool], at: datetime) -> None:
+    """The latest sign-in of the contacts `which` picks, in SQL: a later one already noted
+    by a relay running at the same time is never put back to an earlier one."""
+    s.execute(
+        update(PortalContact)
+        .where(which)
+        .where(or_(PortalContact.last_login_at.is_(None), PortalContact.last_login_at < at))
+        .values(last_login_at=at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def contact_row(c: PortalContact) -> ContactRow:
@@ -30,6 +49,7 @@ def contact_row(c: PortalContact) -> ContactRow:
         c.invitations_sent,
         c.activated_at,
         c.last_login_at,
+        c.version,
     )
 
 
@@ -58,10 +78,14 @@ class ContactsMixin(RepositoryBase):
             client = self._get(s, Client, client_id, "client")
             rules.m1_portal_on(self._firm_portal(s), matter_portal_of(matter)).check()
             rules.c1_check_email(name, email).check()
+            # The matter's row, locked, stands for its contacts: two staff inviting the same
+            # client at once cannot both insert one.
+            self._locked(s, Matter, matter_id, "matter")
             contact = s.scalar(
-                select(PortalContact).where(
-                    PortalContact.matter_id == matter_id, PortalContact.client_id == client_id
-                )
+                select(PortalContact)
+                .where(PortalContact.matter_id == matter_id, PortalContact.client_id == client_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
             )
             status = contact.status if contact is not None else None
             decision, target = rules.contact_transition(status, ContactAction.INVITE, name=name)
@@ -97,30 +121,51 @@ class ContactsMixin(RepositoryBase):
                 contact.invited_at = now
                 contact.activated_at = None
                 contact.invitations_sent += 1
-                contact.version += 1
+                contact.version = next_contact_version(contact)
             self._contact_changed(s, contact, ContactAction.INVITE, status)
             return contact.id
 
-    def disable_contact(self, contact_id: int) -> str:
+    # Each takes the contact's `version` as the screen read it (`expected_version`): an action
+    # chosen from a screen that someone else's change has overtaken is refused (EditConflict).
+
+    def disable_contact(self, contact_id: int, *, expected_version: int | None = None) -> str:
         """C2: temporary; the contact sees nothing until enabled again."""
-        return self._move(contact_id, ContactAction.DISABLE, confirmed=True)
+        return self._move(contact_id, ContactAction.DISABLE, True, expected_version)
 
-    def enable_contact(self, contact_id: int, *, confirmed: bool = False) -> str:
+    def enable_contact(
+        self, contact_id: int, *, confirmed: bool = False, expected_version: int | None = None
+    ) -> str:
         """C2: asks for confirmation first."""
-        return self._move(contact_id, ContactAction.ENABLE, confirmed=confirmed)
+        return self._move(contact_id, ContactAction.ENABLE, confirmed, expected_version)
 
-    def remove_contact(self, contact_id: int, *, confirmed: bool = False) -> str:
+    def remove_contact(
+        self, contact_id: int, *, confirmed: bool = False, expected_version: int | None = None
+    ) -> str:
         """C3: warns first; afterwards the contact can be invited again."""
-        return self._move(contact_id, ContactAction.REMOVE, confirmed=confirmed)
+        return self._move(contact_id, ContactAction.REMOVE, confirmed, expected_version)
 
-    def reinvite_contact(self, contact_id: int) -> str:
+    def reinvite_contact(self, contact_id: int, *, expected_version: int | None = None) -> str:
         """C3: sends the invitation again."""
-        return self._move(contact_id, ContactAction.REINVITE, confirmed=True)
+        return self._move(contact_id, ContactAction.REINVITE, True, expected_version)
 
-    def _move(self, contact_id: int, action: ContactAction, *, confirmed: bool) -> str:
+    def _move(
+        self,
+        contact_id: int,
+        action: ContactAction,
+        confirmed: bool,
+        expected_version: int | None,
+    ) -> str:
         rules.c1_may_invite(self.actor.role).check()
         with self.db.write() as s:
-            contact = self._get(s, PortalContact, contact_id, "portal contact")
+            contact = self._locked(s, PortalContact, contact_id, "portal contact")
+            self._check_unchanged(
+                s,
+                contact.version,
+                expected_version,
+                what="contact",
+                kind="contact",
+                item_id=contact_id,
+            )
             decision, target = rules.contact_transition(
                 contact.status,
                 action,
@@ -140,7 +185,7 @@ class ContactsMixin(RepositoryBase):
                 contact.invitations_sent += 1
             before = contact.status
             contact.status = target
-            contact.version += 1
+            contact.version = next_contact_version(contact)
             self._contact_changed(s, contact, action, before)
             return {
                 ContactAction.DISABLE: texts.CONTACT_DISABLED,
@@ -198,7 +243,7 @@ class ContactsMixin(RepositoryBase):
     def record_contact_activated(self, contact_id: int, at: datetime) -> None:
         """P1: the client set a password through the invitation link."""
         with self.db.write() as s:
-            contact = self._get(s, PortalContact, contact_id, "portal contact")
+            contact = self._locked(s, PortalContact, contact_id, "portal contact")
             if contact.activated_at is not None and contact.status is not ContactStatus.INVITED:
                 return
             before = contact.status
@@ -217,6 +262,5 @@ class ContactsMixin(RepositoryBase):
 
     def record_contact_login(self, contact_id: int, at: datetime) -> None:
         with self.db.write() as s:
-            contact = self._get(s, PortalContact, contact_id, "portal contact")
-            if contact.last_login_at is None or contact.last_login_at < at:
-                contact.last_login_at = at
+            self._get(s, PortalContact, contact_id, "portal contact")
+            record_login(s, PortalContact.id == contact_id, at)

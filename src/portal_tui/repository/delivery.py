@@ -1,14 +1,20 @@
 """The outbox relay: hands each outbox row to the portal, exactly once in effect.
 
-Rows are claimed with a short lease (so two relays, or a relay that died, never leave a row
-stuck), sent in id order with the idempotency key minted with the row, and settled by the
-answer: delivered (the share mark turns shared or not shared), retried later with exponential
-backoff and jitter (transport errors, 408, 429, 5xx; Retry-After honoured), or failed for good
-with the reason kept on the row and the share mark (a 4xx a retry will not change). A portal
-that cannot be used at all (wrong token, garbage, an unknown API version) stops the pass and
-leaves a lasting problem message; nothing is lost, the rows stay pending. So does a portal that
-stops answering: a few requests in a row lost on the wire end the pass the same way, rather than
-each remaining row waiting out its own timeout.
+Rows are claimed with a short lease under a claim of their own (`claimed_by`: on PostgreSQL
+with FOR UPDATE SKIP LOCKED, so any number of relays at once take disjoint rows), the lease
+renewed by a heartbeat while the claim's requests are in flight and handed back at once when
+the pass stops for any reason (a portal that cannot be used, SIGTERM, Ctrl-C); a relay killed
+outright leaves rows that the next relay takes once their lease has run out (within about
+LEASE). Only the claim that holds a row settles it: a relay whose lease ran out finds the row
+taken over and leaves it to the new holder, which sends the same idempotency key and so gets
+the portal's first answer. Rows are sent in id order with the idempotency key minted with the
+row, and settled by the answer: delivered (the share mark turns shared or not shared), retried
+later with exponential backoff and jitter (transport errors, 408, 429, 5xx; Retry-After
+honoured), or failed for good with the reason kept on the row and the share mark (a 4xx a
+retry will not change). A portal that cannot be used at all (wrong token, garbage, an unknown
+API version) stops the pass and leaves a lasting problem message; nothing is lost, the rows
+stay pending. So does a portal that stops answering: a few requests in a row lost on the wire
+end the pass the same way, rather than each remaining row waiting out its own timeout.
 
 A transport that can (BatchTransport: the portal's POST /items/batch) gets consecutive rows it
 can batch — item publishes and revokes, up to BATCH_SIZE — in one request, each row with its
@@ -22,13 +28,16 @@ from __future__ import annotations
 import math
 import os
 import random
+import threading
+import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import TracebackType
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from portal_tui.domain.kinds import ItemKind
@@ -36,10 +45,14 @@ from portal_tui.domain.states import OutboxOp, OutboxState, ShareState
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import OutboxEntry, ShareMark, SyncState
 
-from .base import RepositoryBase
+from .base import RepositoryBase, first_insert
 
 LEASE_ENV = "PORTAL_TUI_DELIVERY_LEASE_S"
-DEFAULT_LEASE_S = 60.0
+# A SIGKILLed relay's rows must be retried within 15 s: its lease runs out within this, and
+# another relay polls every couple of seconds. The heartbeat keeps a live claim's lease long.
+DEFAULT_LEASE_S = 10.0
+# Renewals per lease: two may be missed (a database hiccup) before the lease runs out.
+BEATS_PER_LEASE = 3
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 300.0
 PROBLEM_KEY = "delivery.problem"
@@ -53,9 +66,10 @@ LOST_BATCHES_KEPT = 32
 
 
 def _lease() -> timedelta:
-    """How long claimed rows are left alone: longer than a pass takes, so only a relay that died
-    gives them back. The environment may shorten it (tests that kill a relay mid-pass, say); a
-    value that is not a positive number of seconds is ignored."""
+    """How long claimed rows are left alone without a heartbeat: only a relay that died (or
+    cannot reach the database) gives them back this way. The environment may change it (tests
+    that kill a relay mid-pass, say); a value that is not a positive number of seconds is
+    ignored."""
     try:
         seconds = float(os.environ.get(LEASE_ENV) or DEFAULT_LEASE_S)
     except ValueError:
@@ -148,6 +162,43 @@ class DeliveryReport:
     failed: int = 0
     problem: str | None = None
     failures: list[tuple[int, str]] = field(default_factory=list)
+    # The batch notices this relay's settling queued (outbox ids): a pass bounded by a high-
+    # water mark still sends them, as they finish what it delivered.
+    notices: list[int] = field(default_factory=list)
+
+
+class _Heartbeat:
+    """Calls `beat` every `every` seconds in a thread of its own while the block runs."""
+
+    def __init__(self, beat: Callable[[], None], every: float, *, enabled: bool) -> None:
+        self._beat = beat
+        self._every = every
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        if enabled:
+            self._thread = threading.Thread(target=self._run, name="lease-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(self._every):
+            try:
+                self._beat()
+            except Exception:  # a database hiccup: the next beat tries again
+                continue
 
 
 def backoff_seconds(attempts: int, rnd: Callable[[], float] = random.random) -> float:
@@ -176,18 +227,183 @@ def _reason(outcome: Outcome) -> str:
     return outcome.reason if not isinstance(outcome, Delivered) else "delivered"
 
 
+# The key space of pg_advisory_xact_lock(int, int) for "a batch's notice is being decided".
+_NOTICE_LOCKS = 0x6E6F
+_OUTBOX: Table = OutboxEntry.__table__  # type: ignore[assignment]
+_MARKS: Table = ShareMark.__table__  # type: ignore[assignment]
+
+# What a settled request writes, as set-based statements: the outbox rows by outcome, and the
+# share marks of the items, each only where the mark is still at the row's version (a newer
+# share or unshare since then decides the mark's state, not this answer). Counters are added
+# to in SQL.
+_DELIVERED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("b_id"))
+    .values(
+        state=OutboxState.DELIVERED,
+        delivered_at=bindparam("b_at"),
+        last_error=None,
+        attempts=_OUTBOX.c.attempts + 1,
+    )
+)
+_FAILED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("b_id"))
+    .values(
+        state=OutboxState.FAILED,
+        last_error=bindparam("b_reason"),
+        attempts=_OUTBOX.c.attempts + 1,
+    )
+)
+_LATER = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("b_id"))
+    .values(
+        next_attempt_at=bindparam("b_at"),
+        last_error=bindparam("b_reason"),
+        attempts=_OUTBOX.c.attempts + bindparam("b_tried"),
+        claimed_by=None,
+    )
+)
+_MARK_AT_VERSION = (
+    _MARKS.c.kind == bindparam("b_kind"),
+    _MARKS.c.item_id == bindparam("b_item"),
+    _MARKS.c.version == bindparam("b_version"),
+)
+_MARK_SETTLED = (
+    update(_MARKS)
+    .where(*_MARK_AT_VERSION)
+    .values(
+        state=case(
+            (_MARKS.c.wanted.is_(True), ShareState.SHARED.value),
+            else_=ShareState.NOT_SHARED.value,
+        ),
+        last_error=None,
+    )
+)
+_MARK_FAILED = (
+    update(_MARKS)
+    .where(*_MARK_AT_VERSION)
+    .values(state=ShareState.FAILED, last_error=bindparam("b_reason"))
+)
+
+
+class _Settled:
+    """The rows one request settles, sorted by outcome, and written together."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        # One draw of jitter for the request's rows: a batch whose answer was lost comes due
+        # again whole, and goes again as the same request (so its key finds the first answer).
+        self._jitter = random.random()
+        self.delivered: list[dict[str, Any]] = []
+        self.failed: list[dict[str, Any]] = []
+        self.later: list[dict[str, Any]] = []
+        self.marks_settled: list[dict[str, Any]] = []
+        self.marks_failed: list[dict[str, Any]] = []
+        self.batches: set[str] = set()
+        self.problem: str | None = None
+
+    def add(self, row: Any, outcome: Outcome, report: DeliveryReport) -> None:
+        mark = None
+        if row.op in (OutboxOp.PUBLISH, OutboxOp.REVOKE) and row.kind and row.item_id:
+            mark = {"b_kind": ItemKind(row.kind), "b_item": row.item_id, "b_version": row.version}
+        announced = row.op is OutboxOp.PUBLISH and (row.payload or {}).get("notify", True)
+        if isinstance(outcome, Delivered):
+            self.delivered.append({"b_id": row.id, "b_at": self.now})
+            if mark is not None:
+                self.marks_settled.append(mark)
+            if announced:
+                self.batches.add(row.batch)
+            report.delivered += 1
+        elif isinstance(outcome, Rejected):
+            self.failed.append({"b_id": row.id, "b_reason": outcome.reason})
+            if mark is not None:
+                self.marks_failed.append({**mark, "b_reason": outcome.reason})
+            if announced:
+                # A rejected item's batch still gets its email when this one was its last.
+                self.batches.add(row.batch)
+            report.failed += 1
+            report.failures.append((row.id, outcome.reason))
+        elif isinstance(outcome, Broken):
+            # Not this row's fault: it stays due; the worker backs off as a whole.
+            self.later.append(
+                {"b_id": row.id, "b_at": self.now, "b_reason": outcome.reason, "b_tried": 0}
+            )
+            self.problem = report.problem = outcome.reason
+            report.retried += 1
+        else:
+            wait = backoff_seconds(row.attempts + 1, lambda: self._jitter)
+            if outcome.after_seconds is not None:
+                wait = min(max(outcome.after_seconds, 0.0), BACKOFF_CAP_S * 4)
+            at = self.now + timedelta(seconds=wait)
+            self.later.append(
+                {"b_id": row.id, "b_at": at, "b_reason": outcome.reason, "b_tried": 1}
+            )
+            report.retried += 1
+
+    def write(self, s: Session) -> None:
+        # Marks in one order for every writer (kind, then item), as sharing locks them.
+        def order(marks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return sorted(marks, key=lambda m: (m["b_kind"].value, m["b_item"]))
+
+        for statement, params in (
+            (_DELIVERED, self.delivered),
+            (_FAILED, self.failed),
+            (_LATER, self.later),
+            (_MARK_SETTLED, order(self.marks_settled)),
+            (_MARK_FAILED, order(self.marks_failed)),
+        ):
+            if params:
+                s.execute(statement, params, execution_options={"synchronize_session": False})
+
+
 class DeliveryMixin(RepositoryBase):
     def deliver_pending(
-        self, transport: Transport, *, limit: int = 500, now: datetime | None = None
+        self,
+        transport: Transport,
+        *,
+        limit: int = 500,
+        now: datetime | None = None,
+        up_to: int | None = None,
+        also: Collection[int] = (),
+        stopping: Callable[[], bool] = lambda: False,
     ) -> DeliveryReport:
-        """One pass over the due outbox rows, oldest first."""
+        """One pass over the due outbox rows, oldest first. `up_to` bounds it to rows that
+        existed when a sync began (`outbox_high_water`), plus the rows named in `also`;
+        `stopping` is asked between requests, and a pass told to stop hands back the rest."""
         report = DeliveryReport()
-        claimed = self._claim(limit, now or utcnow())
+        claim = uuid.uuid4().hex
+        claimed = self._claim(claim, limit, now or utcnow(), up_to, also)
+        if not claimed:
+            return report
+        unsettled = {message.id for message in claimed}
+        beat = LEASE.total_seconds() / BEATS_PER_LEASE
+        try:
+            # In-memory databases have a single connection, and no other relay to yield to.
+            with _Heartbeat(lambda: self._renew(claim), beat, enabled=not self.db.is_memory):
+                self._send(transport, claim, claimed, report, unsettled, stopping)
+        finally:
+            if unsettled:
+                # The rest were not tried: hand them back at once, not after the lease.
+                self._release(claim)
+        if report.problem is None and (report.delivered or report.failed):
+            self._set_problem(None)
+        return report
+
+    def _send(
+        self,
+        transport: Transport,
+        claim: str,
+        claimed: list[OutboxMessage],
+        report: DeliveryReport,
+        unsettled: set[int],
+        stopping: Callable[[], bool],
+    ) -> None:
         many = _batching(transport)
         queue = deque(self._units(claimed, many))
-        sent: set[int] = set()
         lost = 0
-        while queue:
+        while queue and not stopping():
             unit = queue.popleft()
             if len(unit) > 1 and many is not None:
                 try:
@@ -201,7 +417,6 @@ class DeliveryMixin(RepositoryBase):
                 if len(answers) != len(unit):
                     answers = [RetryLater("the transport lost count of a batch")] * len(unit)
                 outcomes = answers
-                self._settle_many(unit, outcomes, report)
                 self._remember_lost(unit, all(_lost(outcome) for outcome in outcomes))
             else:
                 (message,) = unit
@@ -209,9 +424,9 @@ class DeliveryMixin(RepositoryBase):
                     outcome = transport.deliver(message)
                 except Exception as exc:  # a transport bug must not lose the row: retry it
                     outcome = RetryLater(f"{type(exc).__name__}: {exc}")
-                self._settle(message, outcome, report)
                 outcomes = [outcome]
-            sent.update(message.id for message in unit)
+            self._settle(claim, unit, outcomes, report)
+            unsettled.difference_update(message.id for message in unit)
             if not all(_lost(outcome) for outcome in outcomes):
                 lost = 0
             elif (lost := lost + 1) >= MAX_LOST_IN_A_ROW:
@@ -223,28 +438,31 @@ class DeliveryMixin(RepositoryBase):
                 )
                 self._set_problem(report.problem)
             if any(isinstance(o, Broken) for o in outcomes) or report.problem is not None:
-                # The rest were not tried: hand them back at once, not after the lease.
-                self._release([m.id for m in claimed if m.id not in sent])
                 break
-        if report.problem is None and (report.delivered or report.failed):
-            self._set_problem(None)
-        return report
 
     def _units(
         self, claimed: list[OutboxMessage], many: BatchTransport | None
     ) -> list[list[OutboxMessage]]:
         """The requests of a pass, in order: runs of rows the transport can batch, in batches
-        (a lost one again as it was), and every other row on its own."""
+        (a lost one again as it was), and every other row on its own. A batch's notice does
+        not end a run: it goes after the run (its batch is delivered already), so that shares
+        by many staff, each a batch with its notice, still go 200 to a request."""
         units: list[list[OutboxMessage]] = []
         run: list[OutboxMessage] = []
+        notices: list[list[OutboxMessage]] = []
         for message in claimed:
             if many is not None and many.batchable(message):
                 run.append(message)
                 continue
+            if message.op is OutboxOp.NOTIFY:
+                notices.append([message])
+                continue
             units.extend(self._batches_of(run))
-            run = []
+            units.extend(notices)
+            run, notices = [], []
             units.append([message])
         units.extend(self._batches_of(run))
+        units.extend(notices)
         return units
 
     def _batches_of(self, run: list[OutboxMessage]) -> list[list[OutboxMessage]]:
@@ -274,179 +492,130 @@ class DeliveryMixin(RepositoryBase):
             kept.append(ids)
             del kept[:-LOST_BATCHES_KEPT]
 
-    def _claim(self, limit: int, now: datetime) -> list[OutboxMessage]:
-        """Take due rows under a lease; rows of a batch's notice wait for the batch."""
+    # Claims and leases ------------------------------------------------------------------------
+
+    def outbox_high_water(self) -> int:
+        """The newest outbox row now: a sync delivers what was pending when it began."""
+        with self.db.read() as s:
+            return int(s.scalar(select(func.max(OutboxEntry.id))) or 0)
+
+    def _claim(
+        self, claim: str, limit: int, now: datetime, up_to: int | None, also: Collection[int]
+    ) -> list[OutboxMessage]:
+        """Take due rows under a lease for `claim`. On PostgreSQL rows another relay is taking
+        at this moment are skipped, not waited for (FOR UPDATE SKIP LOCKED); SQLite has one
+        writer at a time."""
         with self.db.write() as s:
-            stmt = (
-                select(OutboxEntry)
-                .where(OutboxEntry.state == OutboxState.PENDING, OutboxEntry.next_attempt_at <= now)
-                .order_by(OutboxEntry.id)
-                .limit(limit)
+            stmt = select(OutboxEntry).where(
+                OutboxEntry.state == OutboxState.PENDING, OutboxEntry.next_attempt_at <= now
             )
+            if up_to is not None:
+                bound = OutboxEntry.id <= up_to
+                if also:
+                    bound = or_(bound, OutboxEntry.id.in_(sorted(also)))
+                stmt = stmt.where(bound)
+            stmt = stmt.order_by(OutboxEntry.id).limit(limit)
             if not self.db.is_sqlite:
                 stmt = stmt.with_for_update(skip_locked=True)
-            rows = list(s.scalars(stmt))
             claimed = []
-            for row in rows:
+            for row in s.scalars(stmt):
                 row.next_attempt_at = now + LEASE
+                row.claimed_by = claim
                 claimed.append(_message(row))
             return claimed
 
-    def _release(self, ids: list[int]) -> None:
-        if not ids:
-            return
+    def _renew(self, claim: str) -> None:
+        """The heartbeat: the claim's rows still waiting on their requests keep their lease."""
         with self.db.write() as s:
-            for row in s.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(ids))):
-                if row.state is OutboxState.PENDING:
-                    row.next_attempt_at = utcnow()
+            s.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.claimed_by == claim, OutboxEntry.state == OutboxState.PENDING)
+                .values(next_attempt_at=utcnow() + LEASE)
+            )
 
-    def _settle(self, message: OutboxMessage, outcome: Outcome, report: DeliveryReport) -> None:
-        now = utcnow()
+    def _release(self, claim: str) -> None:
+        """Hand the claim's unsettled rows back, due at once."""
         with self.db.write() as s:
-            row = s.get(OutboxEntry, message.id)
-            if row is None or row.state is not OutboxState.PENDING:
-                return
-            self._record_outcome(s, row, self._mark_for(s, row), outcome, report, now)
-            if row.op is OutboxOp.PUBLISH and isinstance(outcome, Delivered | Rejected):
-                # A rejected item's batch still gets its email when this one was its last.
-                self._notify_when_batch_done(s, row)
+            s.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.claimed_by == claim, OutboxEntry.state == OutboxState.PENDING)
+                .values(next_attempt_at=utcnow(), claimed_by=None)
+            )
 
-    def _settle_many(
-        self, messages: list[OutboxMessage], outcomes: list[Outcome], report: DeliveryReport
-    ) -> None:
-        """A batch's outcomes in one transaction; each bulk it finished gets its notice once."""
-        now = utcnow()
-        with self.db.write() as s:
-            ids = [message.id for message in messages]
-            rows = {r.id: r for r in s.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(ids)))}
-            marks = self._marks_for(s, list(rows.values()))
-            # Per bulk, the row that stands for it (a delivered one if there is one).
-            settled: dict[str, tuple[OutboxEntry, bool]] = {}
-            for message, outcome in zip(messages, outcomes, strict=True):
-                row = rows.get(message.id)
-                if row is None or row.state is not OutboxState.PENDING:
-                    continue
-                mark = None
-                if row.kind is not None and row.item_id is not None:
-                    mark = marks.get((row.kind, row.item_id))
-                self._record_outcome(s, row, mark, outcome, report, now)
-                if (
-                    row.op is OutboxOp.PUBLISH
-                    and isinstance(outcome, Delivered | Rejected)
-                    and row.payload.get("notify", True)
-                ):
-                    delivered = isinstance(outcome, Delivered)
-                    kept = settled.get(row.batch)
-                    if kept is None or (delivered and not kept[1]):
-                        settled[row.batch] = (row, delivered)
-            for row, _ in settled.values():
-                self._notify_when_batch_done(s, row)
+    # Settling ---------------------------------------------------------------------------------
 
-    def _record_outcome(
+    def _settle(
         self,
-        s: Session,
-        row: OutboxEntry,
-        mark: ShareMark | None,
-        outcome: Outcome,
+        claim: str,
+        messages: list[OutboxMessage],
+        outcomes: list[Outcome],
         report: DeliveryReport,
-        now: datetime,
     ) -> None:
-        if isinstance(outcome, Delivered):
-            row.state, row.delivered_at, row.last_error = OutboxState.DELIVERED, now, None
-            row.attempts += 1
-            if mark is not None and mark.version == row.version:
-                mark.state = ShareState.SHARED if mark.wanted else ShareState.NOT_SHARED
-                mark.last_error = None
-            report.delivered += 1
-        elif isinstance(outcome, Rejected):
-            row.state, row.last_error = OutboxState.FAILED, outcome.reason
-            row.attempts += 1
-            if mark is not None and mark.version == row.version:
-                mark.state, mark.last_error = ShareState.FAILED, outcome.reason
-            report.failed += 1
-            report.failures.append((row.id, outcome.reason))
-        elif isinstance(outcome, Broken):
-            # Not this row's fault: it stays due; the worker backs off as a whole.
-            row.next_attempt_at = now
-            row.last_error = outcome.reason
-            report.retried += 1
-            report.problem = outcome.reason
-            self._store_problem(s, outcome.reason)
-        else:
-            row.attempts += 1
-            wait = backoff_seconds(row.attempts)
-            if outcome.after_seconds is not None:
-                wait = min(max(outcome.after_seconds, 0.0), BACKOFF_CAP_S * 4)
-            row.next_attempt_at = now + timedelta(seconds=wait)
-            row.last_error = outcome.reason
-            report.retried += 1
-
-    @staticmethod
-    def _marks_for(s: Session, rows: list[OutboxEntry]) -> dict[tuple[str, int], ShareMark]:
-        """The share marks of these rows' items, in one query."""
-        wanted = {
-            (row.kind, row.item_id)
-            for row in rows
-            if row.op in (OutboxOp.PUBLISH, OutboxOp.REVOKE)
-            and row.kind is not None
-            and row.item_id is not None
-        }
-        if not wanted:
-            return {}
-        item_ids = sorted({item_id for _, item_id in wanted})
-        found = s.scalars(select(ShareMark).where(ShareMark.item_id.in_(item_ids)))
-        return {
-            (mark.kind.value, mark.item_id): mark
-            for mark in found
-            if (mark.kind.value, mark.item_id) in wanted
-        }
-
-    @staticmethod
-    def _mark_for(s: Session, row: OutboxEntry) -> ShareMark | None:
-        if row.op not in (OutboxOp.PUBLISH, OutboxOp.REVOKE) or row.kind is None:
-            return None
-        kind = ItemKind(row.kind)
-        return s.scalar(
-            select(ShareMark).where(ShareMark.kind == kind, ShareMark.item_id == row.item_id)
-        )
-
-    def _notify_when_batch_done(self, s: Session, row: OutboxEntry) -> None:
-        """When the last item of a batch is settled, queue the batch's one email per client
-        (if any of its items reached the portal)."""
-        if not row.payload.get("notify", True):
-            return
-        delivered = row.state is OutboxState.DELIVERED or s.scalar(
-            select(OutboxEntry.id).where(
-                OutboxEntry.batch == row.batch,
-                OutboxEntry.op == OutboxOp.PUBLISH,
-                OutboxEntry.state == OutboxState.DELIVERED,
-            )
-        )
-        if not delivered:
-            return
-        pending = s.scalar(
-            select(OutboxEntry.id).where(
-                OutboxEntry.batch == row.batch,
-                OutboxEntry.op == OutboxOp.PUBLISH,
+        """The outcomes of one request, in one transaction, for the rows the claim still holds
+        (read locked); each batch they finished gets its notice, once."""
+        now = utcnow()
+        with self.db.write() as s:
+            found = select(
+                OutboxEntry.id,
+                OutboxEntry.op,
+                OutboxEntry.kind,
+                OutboxEntry.item_id,
+                OutboxEntry.version,
+                OutboxEntry.batch,
+                OutboxEntry.payload,
+                OutboxEntry.attempts,
+            ).where(
+                OutboxEntry.id.in_([message.id for message in messages]),
+                OutboxEntry.claimed_by == claim,
                 OutboxEntry.state == OutboxState.PENDING,
-                OutboxEntry.id != row.id,
             )
-        )
-        key = f"notify-{row.batch}"
-        if pending is not None or s.scalar(
-            select(OutboxEntry.id).where(OutboxEntry.idempotency_key == key)
-        ):
-            return
-        s.add(
-            OutboxEntry(
-                op=OutboxOp.NOTIFY,
-                payload={"batch": row.batch},
-                idempotency_key=key,
-                batch=row.batch,
-                created_at=utcnow(),
-                next_attempt_at=utcnow(),
+            if not self.db.is_sqlite:
+                found = found.with_for_update()
+            ours = {row.id: row for row in s.execute(found.order_by(OutboxEntry.id))}
+            rows = _Settled(now)
+            for message, outcome in zip(messages, outcomes, strict=True):
+                row = ours.get(message.id)
+                if row is not None:  # else another relay's lease holds it, and it settles it
+                    rows.add(row, outcome, report)
+            rows.write(s)
+            if rows.problem is not None:
+                self._store_problem(s, rows.problem)
+            for batch in sorted(rows.batches):
+                notice = self._notify_when_batch_done(s, batch)
+                if notice is not None:
+                    report.notices.append(notice)
+
+    def _notify_when_batch_done(self, s: Session, batch: str) -> int | None:
+        """When the last item of a batch is settled, queue the batch's one email per client
+        (if any of its items reached the portal); returns the notice's outbox id.
+
+        Relays settling a batch's last rows at the same moment take their turn here (a lock
+        per batch on PostgreSQL; SQLite has one writer at a time), so each sees the other's
+        rows settled, and exactly one of them queues the notice."""
+        if not self.db.is_sqlite:
+            s.execute(
+                text("SELECT pg_advisory_xact_lock(:space, hashtext(:batch))"),
+                {"space": _NOTICE_LOCKS, "batch": batch},
             )
+        of_batch = select(OutboxEntry.id).where(
+            OutboxEntry.batch == batch, OutboxEntry.op == OutboxOp.PUBLISH
         )
+        delivered = of_batch.where(OutboxEntry.state == OutboxState.DELIVERED).limit(1)
+        pending = of_batch.where(OutboxEntry.state == OutboxState.PENDING).limit(1)
+        if s.scalar(delivered) is None or s.scalar(pending) is not None:
+            return None
+        key = f"notify-{batch}"
+        if s.scalar(select(OutboxEntry.id).where(OutboxEntry.idempotency_key == key)):
+            return None
+        notice = OutboxEntry(
+            op=OutboxOp.NOTIFY,
+            payload={"batch": batch},
+            idempotency_key=key,
+            batch=batch,
+            created_at=utcnow(),
+            next_attempt_at=utcnow(),
+        )
+        return notice.id if first_insert(s, notice) else None
 
     # The lasting problem message ------------------------------------------------------------
 

@@ -15,7 +15,8 @@ from portal_tui.domain.kinds import ItemKind
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import Document, PortalContact, SyncState
 
-from .contacts import ContactsMixin
+from .base import first_insert
+from .contacts import ContactsMixin, record_login
 from .sync import SyncMixin
 
 
@@ -58,18 +59,20 @@ class FeedSyncMixin(SyncMixin, ContactsMixin):
             row = s.get(SyncState, CURSOR_KEY)
             return row.value if row is not None else None
 
-    def _save_cursor(self, cursor: str) -> None:
+    def _save_cursor(self, cursor: str, *, read: str | None) -> None:
+        """Keep the cursor after a page applied from `read`; if another relay has moved the
+        stored one on meanwhile, theirs stays (it is as far on as ours, or further)."""
         with self.db.write() as s:
-            row = s.get(SyncState, CURSOR_KEY)
+            row = s.get(SyncState, CURSOR_KEY, with_for_update=True, populate_existing=True)
             if row is None:
-                s.add(SyncState(key=CURSOR_KEY, value=cursor))
-            else:
+                first_insert(s, SyncState(key=CURSOR_KEY, value=cursor))
+            elif row.value == read:
                 row.value = cursor
 
     def sync_changes(self, source: FeedSource, *, max_pages: int = 50) -> SyncReport:
         """Apply what clients did since the stored cursor (raises PortalUnusable untouched)."""
         report = SyncReport()
-        cursor = self.feed_cursor()
+        stored = cursor = self.feed_cursor()
         for _ in range(max_pages):
             try:
                 page = source.changes(cursor)
@@ -86,8 +89,8 @@ class FeedSyncMixin(SyncMixin, ContactsMixin):
                 except (Invalid, NotFound, KeyError, TypeError, ValueError) as exc:
                     # One bad change must not hold the whole feed back: note it and go on.
                     report.skipped.append(f"{change.get('type')} #{change.get('seq')}: {exc}")
-            cursor = page.cursor
-            self._save_cursor(cursor)
+            self._save_cursor(page.cursor, read=stored)
+            stored = cursor = page.cursor
             if not page.more:
                 break
         return report
@@ -148,8 +151,4 @@ class FeedSyncMixin(SyncMixin, ContactsMixin):
 
     def _record_client_login(self, client_id: int, at: datetime) -> None:
         with self.db.write() as s:
-            for contact in s.scalars(
-                select(PortalContact).where(PortalContact.client_id == client_id)
-            ):
-                if contact.last_login_at is None or contact.last_login_at < at:
-                    contact.last_login_at = at
+            record_login(s, PortalContact.client_id == client_id, at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from portal_tui.domain.states import OutboxOp, StaffRole
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import FirmSettings, StaffUser
 
-from .base import RepositoryBase, firm_portal_of
+from .base import RepositoryBase, firm_portal_of, first_insert
 
 
 def _staff_row(u: StaffUser) -> StaffRow:
@@ -38,7 +39,8 @@ class FirmMixin(RepositoryBase):
         """Create the firm (with the defaults of F2, F3, F5) or rename it."""
         rules.f1_may_change_firm_settings(self.actor.role).check()
         with self.db.write() as s:
-            row = self._firm_row(s)
+            row = self._firm_row(s, lock=True)
+            created = False
             if row is None:
                 firm = rules.f2_default_firm_portal()
                 row = FirmSettings(
@@ -49,8 +51,14 @@ class FirmMixin(RepositoryBase):
                     notify_new_items=firm.notify_new_items,
                     daily_digest=firm.daily_digest,
                     notify_staff_on_upload=firm.notify_staff_on_upload,
+                    # Who the firm is to its portal, for good: one portal serves one firm.
+                    firm_uuid=str(uuid.uuid4()),
                 )
-                s.add(row)
+                created = first_insert(s, row)
+                if not created:  # set up at the same moment by someone else: theirs stands
+                    row = self._firm_row(s, lock=True)
+                    assert row is not None
+            if created:
                 self._audit(s, "firm.create", kind="firm", after={"name": name})
             elif row.name != name:
                 self._audit(
@@ -84,7 +92,9 @@ class FirmMixin(RepositoryBase):
         """Change the firm's portal settings. Turning the switch OFF must be confirmed (F6)."""
         rules.f1_may_change_firm_settings(self.actor.role).check()
         with self.db.write() as s:
-            row = self._require_firm(s)
+            # Locked: the outbox row carries the whole settings as they commit, so two staff
+            # changing two boxes at once cannot leave the portal with one of them undone.
+            row = self._require_firm(s, lock=True)
             before = firm_portal_of(row)
             if enabled is not None:
                 question = rules.f6_turning_firm_off_needs_confirmation(before.enabled, enabled)
@@ -119,11 +129,12 @@ class FirmMixin(RepositoryBase):
         if self.actor.role is not StaffRole.ADMIN:
             raise Refused("R1", "Only Admin staff users may add staff users.")
         with self.db.write() as s:
+            taken = Refused("R1", f"A staff user with login {login!r} already exists.")
             if s.scalar(select(StaffUser.id).where(StaffUser.login == login)) is not None:
-                raise Refused("R1", f"A staff user with login {login!r} already exists.")
+                raise taken
             user = StaffUser(login=login, name=name, email=email, role=role, active=True)
-            s.add(user)
-            s.flush()
+            if not first_insert(s, user):
+                raise taken
             self._audit(
                 s,
                 "staff.add",

@@ -42,6 +42,7 @@ class IntakeFormRow:
     share: Share
     key: Key
     kind: ItemKind = ItemKind.FORM
+    edit_version: int = 0  # as read: the editor's Save is refused if it moved on
 
 
 def form_fields(stored: Sequence[dict[str, Any]] | None) -> tuple[FormField, ...]:
@@ -75,6 +76,7 @@ def _row(r: AnyRow) -> IntakeFormRow:
         submissions=int(r.submissions or 0),
         share=share,
         key=(r.name, r.id),
+        edit_version=r.edit_version,
     )
 
 
@@ -101,6 +103,7 @@ class FormsMixin(SharingMixin):
                 IntakeForm.rule,
                 IntakeForm.matter_id,
                 IntakeForm.fields,
+                IntakeForm.edit_version,
                 Matter.number.label("matter_number"),
                 Matter.name.label("matter_name"),
                 Client.name.label("client_name"),
@@ -167,11 +170,13 @@ class FormsMixin(SharingMixin):
         rule: FormRule,
         matter_id: int | None = None,
         description: str | None = None,
+        expected_version: int | None = None,
     ) -> str | None:
         """Save the Edit screen of an intake form: everything checked as add_form checks it.
 
         A shared form keeps its matter and its associate rule (unshare it first): the portal
-        holds it under that matter. A shared form that changed is published again.
+        holds it under that matter. A shared form that changed is published again. With
+        `expected_version`, a Save after someone else's is refused (EditConflict).
         """
         if rule is FormRule.ASSOCIATE and matter_id is None:
             raise Invalid(ASSOCIATE_NEEDS_MATTER)
@@ -179,7 +184,15 @@ class FormsMixin(SharingMixin):
         clean_fields = check_form_fields(fields)
         new_matter = matter_id if rule is FormRule.ASSOCIATE else None
         with self.db.write() as s:
-            form = self._get(s, IntakeForm, form_id, "intake form")
+            form = self._locked(s, IntakeForm, form_id, "intake form")
+            self._check_unchanged(
+                s,
+                form.edit_version,
+                expected_version,
+                what="intake form",
+                kind=ItemKind.FORM.value,
+                item_id=form_id,
+            )
             if new_matter is not None:
                 self._get(s, Matter, new_matter, "matter")
             mark = self._mark(s, ItemKind.FORM, form_id)

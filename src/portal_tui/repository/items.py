@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal_tui.domain import rules
@@ -33,6 +34,7 @@ from portal_tui.store.models import (
     Task,
 )
 
+from .base import first_insert
 from .sharing import ItemModel, SharingMixin
 
 CLIENT_PORTAL_FOLDER = "Client Portal Documents"
@@ -131,10 +133,11 @@ class ItemsMixin(SharingMixin):
     ) -> int:
         """An invoice with its lines (description, quantity, rate in cents)."""
         number = _required(number, "Invoice number")
+        taken = Invalid(f"An invoice numbered {number!r} already exists.")
         with self.db.write() as s:
             self._get(s, Matter, matter_id, "matter")
             if s.scalar(select(Invoice.id).where(Invoice.number == number)) is not None:
-                raise Invalid(f"An invoice numbered {number!r} already exists.")
+                raise taken
             inv = Invoice(
                 matter_id=matter_id,
                 number=number,
@@ -159,8 +162,8 @@ class ItemsMixin(SharingMixin):
                     )
                 )
             inv.total_cents = total
-            s.add(inv)
-            s.flush()
+            if not first_insert(s, inv):  # numbered so by someone else at the same moment
+                raise taken
             self._audit(
                 s,
                 "add",
@@ -277,12 +280,20 @@ class ItemsMixin(SharingMixin):
             return obj.id
 
     def edit_item(
-        self, kind: ItemKind, item_id: int, *, share: bool | None = None, **changes: Any
+        self,
+        kind: ItemKind,
+        item_id: int,
+        *,
+        share: bool | None = None,
+        expected_version: int | None = None,
+        **changes: Any,
     ) -> str | None:
         """Save an Edit screen: the field changes and the Share box in one transaction (S2).
 
         Returns the share message when the box changed the item's share, else None. A shared
-        item that changed is published again so the client sees the new version.
+        item that changed is published again so the client sees the new version. With
+        `expected_version` (the item's `edit_version` when the screen read it), a Save after
+        someone else's is refused with EditConflict, and nothing is written.
         """
         unknown = set(changes) - set(_EDITABLE[kind])
         if unknown:
@@ -293,7 +304,15 @@ class ItemsMixin(SharingMixin):
         if kind is ItemKind.FORM and "fields" in changes:
             changes["fields"] = check_form_fields(changes["fields"])
         with self.db.write() as s:
-            obj = self._item(s, kind, item_id)
+            obj = self._lock(s, kind, item_id)
+            self._check_unchanged(
+                s,
+                obj.edit_version,
+                expected_version,
+                what=kind.label,
+                kind=kind.value,
+                item_id=item_id,
+            )
             matter_id = getattr(obj, "matter_id", None)
             if isinstance(obj, Message):
                 rules.m5_may_use_messages(
@@ -305,7 +324,7 @@ class ItemsMixin(SharingMixin):
     def delete_item(self, kind: ItemKind, item_id: int) -> None:
         """Delete an item; a shared one is first taken off the portal (same transaction)."""
         with self.db.write() as s:
-            obj = self._item(s, kind, item_id)
+            obj = self._lock(s, kind, item_id)
             matter_id = getattr(obj, "matter_id", None)
             mark = self._mark(s, kind, item_id)
             if mark is not None:
@@ -345,14 +364,20 @@ class ItemsMixin(SharingMixin):
             return folder.id
 
     def client_portal_folder(self, matter_id: int) -> int:
-        """The matter's "Client Portal Documents" folder, made on first need."""
+        """The matter's "Client Portal Documents" folder, made on first need (once, however
+        many staff and relays need it at the same moment)."""
         with self.db.read() as s:
             found = s.scalar(
                 select(Folder.id).where(
                     Folder.matter_id == matter_id, Folder.name == CLIENT_PORTAL_FOLDER
                 )
             )
-        return found if found is not None else self.add_folder(matter_id, CLIENT_PORTAL_FOLDER)
+            if found is not None:
+                return found
+        try:
+            return self.add_folder(matter_id, CLIENT_PORTAL_FOLDER)
+        except IntegrityError:
+            return self.client_portal_folder(matter_id)
 
     def folders(self, matter_id: int) -> list[FolderRow]:
         with self.db.read() as s:

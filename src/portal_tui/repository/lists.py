@@ -92,7 +92,15 @@ def _form(r: AnyRow) -> FormRow:
         for f in r.fields or ()
     )
     return FormRow(
-        r.id, r.name, r.description, r.rule, r.matter_id, fields, _share(r), (r.name, r.id)
+        r.id,
+        r.name,
+        r.description,
+        r.rule,
+        r.matter_id,
+        fields,
+        _share(r),
+        (r.name, r.id),
+        edit_version=r.edit_version,
     )
 
 
@@ -221,6 +229,7 @@ class ListsMixin(SharingMixin):
         mark = and_(ShareMark.kind == kind, ShareMark.item_id == model.id)
         stmt = select(
             *spec.columns(),
+            model.edit_version,
             ShareMark.state.label("share_state"),
             ShareMark.wanted.label("share_wanted"),
             ShareMark.last_error.label("share_error"),

@@ -32,7 +32,7 @@ from portal_tui.store.models import (
     StaffUser,
 )
 
-from .base import RepositoryBase, matter_portal_of
+from .base import RepositoryBase, first_insert, matter_portal_of
 from .first_page import matter_row
 from .paging import AnyRow, keyset_page, like_pattern
 
@@ -91,12 +91,24 @@ class MattersMixin(RepositoryBase):
             )
             return client.id
 
-    def edit_client(self, client_id: int, **changes: Any) -> None:
+    def edit_client(
+        self, client_id: int, *, expected_version: int | None = None, **changes: Any
+    ) -> None:
+        """Save a client's fields; with `expected_version` (its `edit_version` when read), a
+        Save after someone else's is refused (EditConflict)."""
         unknown = set(changes) - set(_CLIENT_FIELDS)
         if unknown:
             raise Invalid(f"A client has no field(s) {sorted(unknown)}.")
         with self.db.write() as s:
-            client = self._get(s, Client, client_id, "client")
+            client = self._locked(s, Client, client_id, "client")
+            self._check_unchanged(
+                s,
+                client.edit_version,
+                expected_version,
+                what="client",
+                kind="client",
+                item_id=client_id,
+            )
             self._apply(s, client, changes, "client.edit", "client", client.id, None)
 
     def client(self, client_id: int) -> ClientRow:
@@ -116,10 +128,11 @@ class MattersMixin(RepositoryBase):
         opened_on: date | None = None,
         status: MatterStatus = MatterStatus.OPEN,
     ) -> int:
+        taken = Invalid(f"A matter numbered {number!r} already exists.")
         with self.db.write() as s:
             self._get(s, Client, client_id, "client")
             if s.scalar(select(Matter.id).where(Matter.number == number)) is not None:
-                raise Invalid(f"A matter numbered {number!r} already exists.")
+                raise taken
             matter = Matter(
                 client_id=client_id,
                 number=number,
@@ -130,8 +143,8 @@ class MattersMixin(RepositoryBase):
                 opened_on=opened_on,
                 portal_enabled=False,
             )
-            s.add(matter)
-            s.flush()
+            if not first_insert(s, matter):  # numbered so by someone else at the same moment
+                raise taken
             self._audit(
                 s,
                 "matter.add",
@@ -142,12 +155,24 @@ class MattersMixin(RepositoryBase):
             )
             return matter.id
 
-    def edit_matter(self, matter_id: int, **changes: Any) -> None:
+    def edit_matter(
+        self, matter_id: int, *, expected_version: int | None = None, **changes: Any
+    ) -> None:
+        """Save a matter's fields; with `expected_version`, a Save after someone else's is
+        refused (EditConflict)."""
         unknown = set(changes) - set(_MATTER_FIELDS)
         if unknown:
             raise Invalid(f"A matter has no field(s) {sorted(unknown)}.")
         with self.db.write() as s:
-            matter = self._get(s, Matter, matter_id, "matter")
+            matter = self._locked(s, Matter, matter_id, "matter")
+            self._check_unchanged(
+                s,
+                matter.edit_version,
+                expected_version,
+                what="matter",
+                kind="matter",
+                item_id=matter_id,
+            )
             self._apply(s, matter, changes, "matter.edit", "matter", matter.id, matter.id)
 
     def matter(self, matter_id: int) -> MatterDetail:
@@ -247,7 +272,9 @@ class MattersMixin(RepositoryBase):
         first time; OFF must be confirmed; ON again offers to publish what is still shared."""
         rules.r1_may_manage_portal(self.actor.role).check()
         with self.db.write() as s:
-            matter = self._get(s, Matter, matter_id, "matter")
+            # Locked: the outbox row's payload and version (its id) must be the matter's
+            # state as it commits, not as it was read before another staff member's change.
+            matter = self._locked(s, Matter, matter_id, "matter")
             firm = self._firm_portal(s)
             before = matter_portal_of(matter)
             if before.enabled == enabled:
@@ -286,7 +313,7 @@ class MattersMixin(RepositoryBase):
         rules.r1_may_manage_portal(self.actor.role).check()
         wanted = frozenset(categories)
         with self.db.write() as s:
-            matter = self._get(s, Matter, matter_id, "matter")
+            matter = self._locked(s, Matter, matter_id, "matter")
             firm = self._firm_portal(s)
             rules.m2_check_permissions(firm, wanted).check()
             before = matter_portal_of(matter)
@@ -315,7 +342,9 @@ class MattersMixin(RepositoryBase):
     def set_party_access(self, matter_id: int, staff_id: int, access: PartyAccess) -> None:
         rules.r1_may_manage_portal(self.actor.role).check()
         with self.db.write() as s:
-            self._get(s, Matter, matter_id, "matter")
+            # The matter's row stands for its parties: locked, two staff changing two parties
+            # at once cannot each send a list without the other's change.
+            self._locked(s, Matter, matter_id, "matter")
             self._get(s, StaffUser, staff_id, "staff user")
             party = s.scalar(
                 select(MatterParty).where(

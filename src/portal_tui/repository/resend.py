@@ -15,6 +15,7 @@ from portal_tui.store.models import Matter, PortalContact, ShareMark
 
 from .base import firm_portal_of, matter_portal_of
 from .contacts import _payload as contact_payload
+from .contacts import next_contact_version
 from .feed_sync import FeedSyncMixin
 from .firm import firm_payload
 from .matters import MattersMixin, matter_payload
@@ -39,10 +40,14 @@ class ResendMixin(MattersMixin, FeedSyncMixin):
                 )
                 count += 2
             contacts = s.scalars(
-                select(PortalContact).where(PortalContact.status != ContactStatus.REMOVED)
+                select(PortalContact)
+                .where(PortalContact.status != ContactStatus.REMOVED)
+                .order_by(PortalContact.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
             )
             for contact in contacts:
-                contact.version += 1
+                contact.version = next_contact_version(contact)
                 # A portal that never heard of the contact has no password for them either: an
                 # invited or active one is invited afresh (a new email), a disabled one stays so.
                 disabled = contact.status is ContactStatus.DISABLED
@@ -59,10 +64,13 @@ class ResendMixin(MattersMixin, FeedSyncMixin):
                     version=contact.version,
                 )
                 count += 1
-            marks = list(s.scalars(select(ShareMark).where(ShareMark.wanted.is_(True))))
-            for mark in marks:
-                obj = self._item(s, mark.kind, mark.item_id)
-                self._publish(s, mark.kind, obj, mark, batch=batch, action="republish")
+            wanted = select(ShareMark.kind, ShareMark.item_id).where(ShareMark.wanted.is_(True))
+            keys = [(kind, item_id) for kind, item_id in s.execute(wanted)]
+            for kind, obj in self._lock_many(s, keys):
+                mark = self._mark(s, kind, obj.id)
+                if mark is None or not mark.wanted:
+                    continue  # unshared meanwhile: the unshare's own row says so
+                self._publish(s, kind, obj, mark, batch=batch, action="republish")
                 count += 1
             self._audit(s, "portal.resend", kind="firm", after={"rows": count})
         return count

@@ -96,12 +96,28 @@ class MarkValues:
     unshared_by_id: int | None = None
     unshared_at: datetime | None = None
     last_error: str | None = None
+    # The version the mark had when it was read; None for a new mark. Its UPDATE applies
+    # only where the mark still has it.
+    read_version: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.id is not None and self.read_version is None:
+            self.read_version = self.version
 
 
 AnyMark = ShareMark | MarkValues
 
 # A mark before its first share, which `publish_rows` then moves on.
 NEW_MARK: dict[str, Any] = {"wanted": False, "state": ShareState.NOT_SHARED, "version": 0}
+
+
+def next_version(mark: AnyMark) -> int:
+    """The version a share or unshare moves `mark` to. Worked out here, in Python, because
+    every caller holds the item's row lock (SharingMixin._lock, or the bulk's items read FOR
+    UPDATE), so no one else moves the mark meanwhile; and its UPDATE is a compare-and-set on
+    the version read (ShareMark's version counter, the bulk's WHERE version = read_version),
+    so a path that forgot the lock fails loudly instead of writing a version twice."""
+    return mark.version + 1
 
 
 # The rules, in the order the one-by-one path has always checked them ------------------------
@@ -256,7 +272,7 @@ def publish_rows(
         mark.shared_by_id, mark.shared_at = actor.staff_id, now
     mark.wanted = True
     mark.state = ShareState.PENDING
-    mark.version += 1
+    mark.version = next_version(mark)
     mark.last_error = None
     matter_id, version = mark.matter_id, mark.version
     payload = {
@@ -299,7 +315,7 @@ def revoke_rows(
     before = {"state": mark.state, "wanted": mark.wanted}
     mark.wanted = False
     mark.state = ShareState.PENDING
-    mark.version += 1
+    mark.version = next_version(mark)
     mark.last_error = None
     mark.unshared_by_id, mark.unshared_at = actor.staff_id, now
     matter_id, version = mark.matter_id, mark.version

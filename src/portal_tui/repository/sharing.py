@@ -1,6 +1,12 @@
 """Share and unshare (S0-S6): one local transaction writes the share mark, the audit entry and
 the outbox row together, so a share is never half-done and never lost. What a share decides and
-writes is in share_rows.py, shared with the set-based bulk of bulk_share.py."""
+writes is in share_rows.py, shared with the set-based bulk of bulk_share.py.
+
+Several staff share the same items at once (PostgreSQL at READ COMMITTED): every command that
+decides from an item's share mark first locks the item's row (`_lock`), so the mark it then
+reads is the latest, and no other share, unshare or edit of that item runs until it commits.
+A first share cannot insert a second mark, and no two versions of one item are ever the same.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal_tui.domain import rules, texts
+from portal_tui.domain.decision import NotFound
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import AuditRow, InvoiceLineRow, Share, ShareRecord
 from portal_tui.domain.states import InvoiceStatus, PartyAccess
@@ -98,12 +105,12 @@ class SharingMixin(RepositoryBase):
     def share(self, kind: ItemKind, item_id: int, *, confirmed: bool = False) -> str:
         """Share one item (S1-S6). A Draft invoice raises NeedsConfirmation first (S1)."""
         with self.db.write() as s:
-            obj = self._item(s, kind, item_id)
+            obj = self._lock(s, kind, item_id)
             return self._share(s, kind, obj, confirmed=confirmed)
 
     def unshare(self, kind: ItemKind, item_id: int) -> str:
         with self.db.write() as s:
-            obj = self._item(s, kind, item_id)
+            obj = self._lock(s, kind, item_id)
             return self._unshare(s, kind, obj)
 
     def share_many(
@@ -204,25 +211,61 @@ class SharingMixin(RepositoryBase):
         rules.r1_may_manage_portal(self.actor.role).check()
         batch = uuid.uuid4().hex
         with self.db.write() as s:
-            marks = list(
-                s.scalars(
-                    select(ShareMark).where(
-                        ShareMark.matter_id == matter_id, ShareMark.wanted.is_(True)
-                    )
-                )
+            wanted = select(ShareMark.kind, ShareMark.item_id).where(
+                ShareMark.matter_id == matter_id, ShareMark.wanted.is_(True)
             )
-            for mark in marks:
-                obj = self._item(s, mark.kind, mark.item_id)
+            done = 0
+            keys = [(kind, item_id) for kind, item_id in s.execute(wanted)]
+            for kind, obj in self._lock_many(s, keys):
+                mark = self._mark(s, kind, obj.id)
+                if mark is None or not mark.wanted:
+                    continue  # unshared meanwhile, by someone whose commit we waited for
                 if publish:
-                    self._publish(s, mark.kind, obj, mark, batch=batch, action="republish")
+                    self._publish(s, kind, obj, mark, batch=batch, action="republish")
                 else:
-                    self._revoke(s, mark.kind, obj, mark, batch=batch)
-            return len(marks)
+                    self._revoke(s, kind, obj, mark, batch=batch)
+                done += 1
+            return done
 
     # Within a transaction ---------------------------------------------------------------------
 
     def _item(self, s: Session, kind: ItemKind, item_id: int) -> ItemModel:
         return self._get(s, MODEL_OF[kind], item_id, kind.label)
+
+    def _lock(self, s: Session, kind: ItemKind, item_id: int) -> ItemModel:
+        """The item, its row locked until this transaction ends (SELECT … FOR UPDATE; SQLite's
+        BEGIN IMMEDIATE already holds the whole file): what follows reads its share mark and
+        writes on it, and no other staff member's share, unshare or edit of it runs between."""
+        model: Any = MODEL_OF[kind]
+        obj: ItemModel | None = s.get(model, item_id, with_for_update=True, populate_existing=True)
+        if obj is None:
+            raise NotFound(f"No {kind.label} with id {item_id}.")
+        return obj
+
+    def _lock_many(
+        self, s: Session, keys: Iterable[tuple[ItemKind, int]]
+    ) -> list[tuple[ItemKind, ItemModel]]:
+        """`_lock` for several items, in one order for every caller (kind, then id), so two
+        transactions that lock some of the same items cannot each wait for the other. Items
+        deleted meanwhile are left out."""
+        by_kind: dict[ItemKind, list[int]] = {}
+        for kind, item_id in sorted(set(keys), key=lambda key: (key[0].value, key[1])):
+            by_kind.setdefault(kind, []).append(item_id)
+        locked: list[tuple[ItemKind, ItemModel]] = []
+        for kind, ids in by_kind.items():
+            model = MODEL_OF[kind]
+            for start in range(0, len(ids), _IN_CHUNK):
+                part = ids[start : start + _IN_CHUNK]
+                stmt = (
+                    select(model)
+                    .where(model.id.in_(part))
+                    .order_by(model.id)
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
+                )
+                found: Iterable[ItemModel] = s.scalars(stmt)
+                locked.extend((kind, obj) for obj in found)
+        return locked
 
     @staticmethod
     def _mark(s: Session, kind: ItemKind, item_id: int) -> ShareMark | None:

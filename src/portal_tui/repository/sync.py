@@ -1,13 +1,15 @@
 """What the portal sends back, applied to the firm: client replies, uploads, form submissions,
 first views and downloads. Each is keyed by the portal's own id, so applying the same change
-twice (a sync run again after a crash) changes nothing the second time."""
+twice (a sync run again after a crash, or two relays reading the feed at once) changes nothing
+the second time: the row that records it is inserted first, and a second insert of the same
+key waits for the first and then finds it (the unique key, in a savepoint)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal_tui.domain.decision import Invalid, NotFound
@@ -23,8 +25,10 @@ from portal_tui.store.models import (
     IntakeForm,
     Matter,
     Message,
+    ShareMark,
 )
 
+from .base import first_insert
 from .items import CLIENT_PORTAL_FOLDER, stored_document
 from .sharing import SharingMixin
 
@@ -63,8 +67,8 @@ class SyncMixin(SharingMixin):
                 sent_at=sent_at,
                 portal_ref=portal_ref,
             )
-            s.add(msg)
-            s.flush()
+            if not first_insert(s, msg):
+                return None
             self._audit(
                 s,
                 "client.reply",
@@ -102,8 +106,8 @@ class SyncMixin(SharingMixin):
                 created_at=uploaded_at,
                 portal_ref=portal_ref,
             )
-            s.add(doc)
-            s.flush()
+            if not first_insert(s, doc):
+                return None
             self._audit(
                 s,
                 "client.upload",
@@ -115,17 +119,20 @@ class SyncMixin(SharingMixin):
             return doc.id
 
     def _portal_folder(self, s: Session, matter_id: int) -> int:
-        found = s.scalar(
-            select(Folder.id).where(
-                Folder.matter_id == matter_id, Folder.name == CLIENT_PORTAL_FOLDER
-            )
+        """The matter's "Client Portal Documents" folder, made in this transaction if need be
+        (by whichever of two relays gets there first)."""
+        find = select(Folder.id).where(
+            Folder.matter_id == matter_id, Folder.name == CLIENT_PORTAL_FOLDER
         )
+        found = s.scalar(find)
         if found is not None:
             return found
         folder = Folder(matter_id=matter_id, name=CLIENT_PORTAL_FOLDER)
-        s.add(folder)
-        s.flush()
-        return folder.id
+        if first_insert(s, folder):
+            return folder.id
+        found = s.scalar(find)
+        assert found is not None  # the insert that beat ours has committed
+        return found
 
     def record_item_seen(
         self,
@@ -135,19 +142,23 @@ class SyncMixin(SharingMixin):
         viewed_at: datetime | None = None,
         downloaded_at: datetime | None = None,
     ) -> None:
-        """The first time a client viewed or downloaded a shared item lands on its mark."""
+        """The first time a client viewed or downloaded a shared item lands on its mark: the
+        earliest wins, compared in SQL, so two relays noting views at once keep the first. (A
+        mark deleted with its item meanwhile is simply not there to note it on.)"""
+        this = (ShareMark.kind == kind, ShareMark.item_id == item_id)
         with self.db.write() as s:
-            mark = self._mark(s, kind, item_id)
-            if mark is None:
-                return  # the item was deleted meanwhile: nothing to note it on
-            if viewed_at is not None and (
-                mark.first_viewed_at is None or viewed_at < mark.first_viewed_at
+            for column, at in (
+                (ShareMark.first_viewed_at, viewed_at),
+                (ShareMark.first_downloaded_at, downloaded_at),
             ):
-                mark.first_viewed_at = viewed_at
-            if downloaded_at is not None and (
-                mark.first_downloaded_at is None or downloaded_at < mark.first_downloaded_at
-            ):
-                mark.first_downloaded_at = downloaded_at
+                if at is None:
+                    continue
+                s.execute(
+                    update(ShareMark)
+                    .where(*this, or_(column.is_(None), column > at))
+                    .values({column: at})
+                    .execution_options(synchronize_session=False)
+                )
 
     # Intake forms (S4) ------------------------------------------------------------------------
 
@@ -175,32 +186,38 @@ class SyncMixin(SharingMixin):
         Associate: fill the named fields of the form's matter and its client. Create: a new
         client and a new matter from the answers. Recorded once per portal_ref.
         """
+        known_one = select(FormSubmission).where(FormSubmission.portal_ref == portal_ref)
         with self.db.write() as s:
-            known = s.scalar(select(FormSubmission).where(FormSubmission.portal_ref == portal_ref))
+            known = s.scalar(known_one)
             if known is not None:
                 return submission_row(known)
             form = s.get(IntakeForm, form_id)
             if form is None:
                 raise NotFound(f"No intake form with id {form_id}.")
             values = _target_values(form.fields, answers)
-            if form.rule is FormRule.ASSOCIATE and form.matter_id is not None:
-                matter = self._get(s, Matter, form.matter_id, "matter")
-                client = self._get(s, Client, matter.client_id, "client")
-            else:
-                client, matter = self._new_client_and_matter(s, form, values, submitted_by)
-            changes = self._fill(s, client, matter, values)
-            now = utcnow()
+            # The submission is recorded first, so that a second relay applying the same one
+            # at the same moment waits on its key and then finds it, instead of applying the
+            # rule (and perhaps making a client and matter) a second time.
             sub = FormSubmission(
                 form_id=form.id,
-                matter_id=matter.id,
                 answers=answers,
                 submitted_by=submitted_by,
                 submitted_at=submitted_at,
-                processed_at=now,
-                changes=changes,
                 portal_ref=portal_ref,
             )
-            s.add(sub)
+            if not first_insert(s, sub):
+                known = s.scalar(known_one)
+                assert known is not None
+                return submission_row(known)
+            if form.rule is FormRule.ASSOCIATE and form.matter_id is not None:
+                matter = self._locked(s, Matter, form.matter_id, "matter")
+                client = self._locked(s, Client, matter.client_id, "client")
+            else:
+                client, matter = self._new_client_and_matter(s, form, values, submitted_by)
+            changes = self._fill(s, client, matter, values)
+            sub.matter_id = matter.id
+            sub.processed_at = utcnow()
+            sub.changes = changes
             s.flush()
             self._audit(
                 s,
@@ -221,19 +238,23 @@ class SyncMixin(SharingMixin):
         s.flush()
         year = utcnow().year
         count = s.scalar(select(func.count()).select_from(Matter)) or 0
-        number = f"{year}-I{count + 1:04d}"
-        while s.scalar(select(Matter.id).where(Matter.number == number)) is not None:
+        matter_name = str(values.pop("matter.name", "") or f"{name} — {form.name}")
+        while True:
             count += 1
-            number = f"{year}-I{count + 1:04d}"
-        matter = Matter(
-            client_id=client.id,
-            number=number,
-            name=str(values.pop("matter.name", "") or f"{name} — {form.name}"),
-            portal_enabled=False,
-            opened_on=utcnow().date(),
-        )
-        s.add(matter)
-        s.flush()
+            number = f"{year}-I{count:04d}"
+            if s.scalar(select(Matter.id).where(Matter.number == number)) is not None:
+                continue
+            matter = Matter(
+                client_id=client.id,
+                number=number,
+                name=matter_name,
+                portal_enabled=False,
+                opened_on=utcnow().date(),
+            )
+            # Another submission may make a matter at the same moment and take the number:
+            # the next one is tried then.
+            if first_insert(s, matter):
+                break
         self._audit(
             s,
             "form.create_matter",

@@ -5,7 +5,7 @@ While the portal cannot be used it keeps the reason as a lasting problem and bac
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,7 +30,16 @@ class PassReport:
 class _Repo(Protocol):
     """The part of Repository the worker uses (named here to avoid an import cycle)."""
 
-    def deliver_pending(self, transport: Transport) -> DeliveryReport: ...
+    def deliver_pending(
+        self,
+        transport: Transport,
+        *,
+        up_to: int | None = None,
+        also: Collection[int] = (),
+        stopping: Callable[[], bool] = ...,
+    ) -> DeliveryReport: ...
+
+    def outbox_high_water(self) -> int: ...
 
     def sync_changes(self, source: FeedSource) -> SyncReport: ...
 
@@ -39,11 +48,26 @@ class _Repo(Protocol):
     def resend_everything(self) -> int: ...
 
 
-def run_pass(repo: _Repo, client: PortalClient) -> PassReport:
-    """Deliver everything due, then apply what clients did. Never raises for the portal."""
+def run_pass(
+    repo: _Repo,
+    client: PortalClient,
+    *,
+    bounded: bool = False,
+    stopping: Callable[[], bool] = lambda: False,
+) -> PassReport:
+    """Deliver everything due, then apply what clients did. Never raises for the portal.
+
+    `bounded` (portal-tui sync): only what was in the outbox when the pass began, and the
+    notices its own deliveries queue, so the pass ends in bounded time however busy the staff
+    are meanwhile; their new rows are the next pass's (or the app's own relay's)."""
     total = DeliveryReport()
+    up_to = repo.outbox_high_water() if bounded else None
+    notices: set[int] = set()
     for _ in range(MAX_ROUNDS):
-        report = repo.deliver_pending(client)
+        if stopping():
+            break
+        report = repo.deliver_pending(client, up_to=up_to, also=notices, stopping=stopping)
+        notices.update(report.notices)
         total.delivered += report.delivered
         total.retried += report.retried
         total.failed += report.failed
@@ -54,7 +78,7 @@ def run_pass(repo: _Repo, client: PortalClient) -> PassReport:
         if not (report.delivered or report.failed):
             break
     synced = 0
-    if total.problem is None:
+    if total.problem is None and not stopping():
         try:
             sync = repo.sync_changes(client)
             synced = sync.applied
@@ -112,7 +136,7 @@ class DeliveryWorker:
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                report = run_pass(self._repo, self._client)
+                report = run_pass(self._repo, self._client, stopping=self._stop.is_set)
             except Exception as exc:  # a database hiccup: report it, keep the thread alive
                 report = PassReport(0, 0, 0, 0, f"Delivery stopped: {exc}")
             self.last = report

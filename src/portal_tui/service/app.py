@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from portal_tui.database import Database
+from portal_tui.domain.decision import Conflict, Unavailable
 
 from .config import ServiceConfig
 from .schema import ensure_service_schema
@@ -24,7 +26,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(config.database_url)
+        db = Database(config.database_url, label="portal database")
         await asyncio.to_thread(ensure_service_schema, db)
         app.state.db = db
         sender: asyncio.Task[None] | None = None
@@ -56,7 +58,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     from .api import router as api_router
     from .pages import router as pages_router
-    from .pages.errors import NotFound
+    from .pages.errors import Busy, NotFound
     from .pages.security import error_page, harden
 
     @app.exception_handler(StarletteHTTPException)
@@ -67,6 +69,23 @@ def create_app(config: ServiceConfig) -> FastAPI:
         if request.url.path.startswith("/api/") or exc.status_code not in (404, 405):
             return await http_exception_handler(request, exc)
         return harden(error_page(request, NotFound()))
+
+    @app.exception_handler(Unavailable)
+    @app.exception_handler(Conflict)
+    async def not_now(request: Request, exc: Exception) -> Response:
+        # The database was away (restarting, locked, full) or another request crossed this
+        # one: nothing was written, and the same request may simply be sent again.
+        status = 409 if isinstance(exc, Conflict) else 503
+        if request.url.path.startswith("/api/"):
+            from .api.route import API_VERSION as STAFF_API_VERSION
+            from .api.route import VERSION_HEADER
+
+            return JSONResponse(
+                {"detail": str(exc)},
+                status_code=status,
+                headers={"Retry-After": "2", VERSION_HEADER: STAFF_API_VERSION},
+            )
+        return harden(error_page(request, Busy()))
 
     # The client pages first: they take most requests, and they step aside for /api/ at once.
     app.include_router(pages_router)

@@ -58,6 +58,19 @@ class PortalFirm(Base):
     version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class PortalBinding(Base):
+    """One row once bound: the one firm this portal serves (its id from the firm database),
+    and the firm's epoch, which grows each time the firm restores a backup."""
+
+    __tablename__ = "portal_binding"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    firm_uuid: Mapped[str] = mapped_column(String(36))
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class StaffToken(Base):
     """A bearer token of the staff API. Only its SHA-256 is kept: the token is shown once."""
 

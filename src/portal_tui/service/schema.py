@@ -22,7 +22,13 @@ from portal_tui.migrating import LOCK_TIMEOUT_S, Schema, ensure_current
 __all__ = ["PORTAL_SCHEMA", "SERVICE_HEAD_REVISION", "ensure_service_schema"]
 
 # Must name the newest file in migrations/versions; tests/service checks the two agree.
-SERVICE_HEAD_REVISION: str = "0002_mail_about"
+SERVICE_HEAD_REVISION: str = "0003_firm_binding"
+
+def _portal_tables() -> frozenset[str]:
+    from .models import Base
+
+    return frozenset(Base.metadata.tables)
+
 
 PORTAL_SCHEMA = Schema(
     label="portal database",
@@ -35,6 +41,7 @@ PORTAL_SCHEMA = Schema(
     # waits for the other.
     pg_lock_key=0x706F7274616C7376,
     logger=__name__,
+    tables=_portal_tables,
 )
 
 

@@ -96,7 +96,7 @@ def prepare_database(url: str) -> None:
 
     shown = mask_url_password(url)
     try:
-        db = Database(url)
+        db = Database(url, label="portal database")
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise ServeError(f"bad database URL {shown!r}: {_first_line(exc)}") from None
     try:

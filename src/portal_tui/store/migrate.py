@@ -61,6 +61,13 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # application sharing the PostgreSQL server is unlikely to pick it.
 _PG_LOCK_KEY = 0x706F7274616C7475
 
+
+def _firm_tables() -> frozenset[str]:
+    from .models import Base
+
+    return frozenset(Base.metadata.tables)
+
+
 FIRM_SCHEMA = Schema(
     label="firm database",
     migrations_dir=MIGRATIONS_DIR,
@@ -68,6 +75,7 @@ FIRM_SCHEMA = Schema(
     version_table=VERSION_TABLE,
     pg_lock_key=_PG_LOCK_KEY,
     logger=__name__,
+    tables=_firm_tables,
 )
 
 

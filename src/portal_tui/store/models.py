@@ -23,10 +23,11 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.states import (
@@ -74,6 +75,20 @@ def hand_made_table(name: str) -> bool:
     return name.startswith("search_")
 
 
+class Edited:
+    """A row staff edit: `edit_version` grows with every UPDATE the ORM writes, and the UPDATE
+    only applies where the row still has the version it was read at (SQLAlchemy's version
+    counter), so two staff saving the same row never both win: the second is refused."""
+
+    edit_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        # The column of this class's own table (each class gets its own copy of a mixin's).
+        table: Table = cls.__table__  # type: ignore[attr-defined]  # declarative sets it
+        return {"version_id_col": table.c.edit_version}
+
+
 class FirmSettings(Base):
     """One row: the firm and its client portal settings (F2-F5)."""
 
@@ -89,6 +104,12 @@ class FirmSettings(Base):
     daily_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     notify_staff_on_upload: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who this firm is to a portal service (one portal serves one firm); a restored backup is
+    # the same firm. Made when the firm is set up.
+    firm_uuid: Mapped[str | None] = mapped_column(String(36))
+    # Grows when a backup is restored, so the portal takes the restored firm's state over the
+    # newer versions it holds from before (see repository/restore.py).
+    epoch: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
 
 
 class StaffUser(Base):
@@ -102,7 +123,7 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Client(Base):
+class Client(Edited, Base):
     """A person or organisation the firm acts for; its primary email is where the portal writes."""
 
     __tablename__ = "clients"
@@ -116,7 +137,7 @@ class Client(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Matter(Base):
+class Matter(Edited, Base):
     __tablename__ = "matters"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -169,8 +190,12 @@ class PortalContact(Base):
     # Bumped on every change so the portal service can drop a late, stale update.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    # Every ORM UPDATE applies only where the contact still has the version it was read at
+    # (callers hold its row lock and set the next version themselves).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
-class Invoice(Base):
+
+class Invoice(Edited, Base):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("number"),
@@ -209,7 +234,7 @@ class InvoiceLine(Base):
     amount_cents: Mapped[int] = mapped_column(BigInteger)
 
 
-class CalendarEvent(Base):
+class CalendarEvent(Edited, Base):
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_starts", "starts_at", "id"),
@@ -225,7 +250,7 @@ class CalendarEvent(Base):
     description: Mapped[str | None] = mapped_column(Text)
 
 
-class Task(Base):
+class Task(Edited, Base):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_due", "due_on", "id"),
@@ -241,7 +266,7 @@ class Task(Base):
     description: Mapped[str | None] = mapped_column(Text)
 
 
-class Note(Base):
+class Note(Edited, Base):
     __tablename__ = "notes"
     __table_args__ = (
         Index("ix_notes_created", "created_at", "id"),
@@ -268,7 +293,7 @@ class Folder(Base):
     linked_path: Mapped[str | None] = mapped_column(Text)
 
 
-class Document(Base):
+class Document(Edited, Base):
     __tablename__ = "documents"
     __table_args__ = (Index("ix_documents_matter_name", "matter_id", "name", "id"),)
 
@@ -289,7 +314,7 @@ class Document(Base):
     portal_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
-class Message(Base):
+class Message(Edited, Base):
     __tablename__ = "messages"
     __table_args__ = (Index("ix_messages_matter_sent", "matter_id", "sent_at", "id"),)
 
@@ -305,7 +330,7 @@ class Message(Base):
     portal_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
-class IntakeForm(Base):
+class IntakeForm(Edited, Base):
     __tablename__ = "intake_forms"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -361,6 +386,11 @@ class ShareMark(Base):
     first_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_downloaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Every ORM UPDATE of a mark applies only where the mark still has the version it was read
+    # at: sharing sets the next version itself (under the item's row lock), and a write that
+    # lost a race fails instead of doubling a version.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
 
 class AuditEntry(Base):
     """Append-only (triggers refuse UPDATE and DELETE): who did what to which item, when."""
@@ -391,6 +421,7 @@ class OutboxEntry(Base):
         Index("ix_outbox_due", "state", "next_attempt_at", "id"),
         # "Is anything of this batch still pending?" is asked after every delivered publish.
         Index("ix_outbox_batch", "batch", "state"),
+        Index("ix_outbox_claimed_by", "claimed_by"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -411,7 +442,10 @@ class OutboxEntry(Base):
         _enum(OutboxState, "outbox_state"), default=OutboxState.PENDING
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # While claimed, next_attempt_at is the end of the claim's lease; claimed_by names the
+    # claim, so only the relay that holds the lease settles, renews or releases the row.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 

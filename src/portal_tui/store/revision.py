@@ -5,7 +5,7 @@ version table with the standard library's sqlite3 before SQLAlchemy or Alembic i
 from __future__ import annotations
 
 # Must name the newest file in migrations/versions; tests/store checks the two agree.
-HEAD_REVISION: str = "0004_item_search"
+HEAD_REVISION: str = "0005_many_staff"
 
 # Alembic's default name, which migrations/env.py leaves in place.
 VERSION_TABLE = "alembic_version"

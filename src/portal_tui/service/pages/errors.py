@@ -27,6 +27,12 @@ class NotFound(PageError):
     )
 
 
+class Busy(PageError):
+    status_code = 503
+    title = "The portal is busy"
+    message = "The portal could not answer just now. Please try again in a moment."
+
+
 class CsrfFailed(PageError):
     status_code = 403
     title = "This form has expired"
