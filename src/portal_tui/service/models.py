@@ -69,6 +69,8 @@ class PortalBinding(Base):
     firm_uuid: Mapped[str] = mapped_column(String(36))
     epoch: Mapped[int] = mapped_column(BigInteger)
     bound_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How far the bound firm has read the changes feed (the cursor of its last read).
+    feed_consumed_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class StaffToken(Base):
