@@ -32,7 +32,7 @@ from portal_tui.config import (
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from portal_tui.domain.records import MatterRow
+    from portal_tui.domain.records import FirmIdentity, MatterRow
     from portal_tui.embedded import PortalConnection
     from portal_tui.repository import Repository
     from portal_tui.repository.first_page import FirstPage
@@ -181,6 +181,33 @@ def build_parser() -> argparse.ArgumentParser:
         "they share the database, SQLite's included, and only one sends mail)",
     )
 
+    backup = commands.add_parser(
+        "backup",
+        parents=[common],
+        help="write a consistent copy of the firm database, while staff work",
+        description="Write a consistent copy of the configured firm database: SQLite's online "
+        "backup (checked before it takes its name), or pg_dump on PostgreSQL. PATH may be a "
+        "file or a folder; by default <data folder>/backups/firm-<time>.db (or .dump).",
+    )
+    backup.add_argument("path", nargs="?", metavar="PATH", help="where to write the copy")
+
+    restore = commands.add_parser(
+        "restore",
+        parents=[common],
+        help="put a backup in place of the firm database, then bring the portal in line",
+        description="Replace the configured firm database with a backup (refused while any "
+        "app or sync has the firm open; a copy of the database replaced is kept in "
+        "<data folder>/backups/), then send the portal what the restored firm shares and "
+        "withdraw what it does not: the next sync, or the app, delivers it.",
+    )
+    restore.add_argument("path", metavar="PATH", help="the backup to restore")
+
+    commands.add_parser(
+        "status",
+        parents=[common],
+        help="which firm this is, which portal it delivers to, and how delivery stands",
+    )
+
     token = commands.add_parser(
         "token",
         parents=[common],
@@ -275,6 +302,12 @@ def _main(argv: list[str]) -> int:
         return _cmd_token(settings, args)
     if args.command == "sync":
         return _cmd_sync(settings, watch=args.watch)
+    if args.command == "backup":
+        return _cmd_backup(settings, args.path)
+    if args.command == "restore":
+        return _cmd_restore(settings, args.path)
+    if args.command == "status":
+        return _cmd_status(settings, sys.stdout)
     return _cmd_open(settings)
 
 
@@ -378,25 +411,32 @@ def _create_demo(settings: Settings) -> None:
 def _cmd_sync(settings: Settings, *, watch: bool) -> int:
     """A delivery and sync pass, headless (for cron), or passes until stopped (--watch); a
     portal problem ends a single pass with status 2."""
-    from portal_tui.embedded import EmbeddedPortalError, PortalConnection
+    from portal_tui import presence
     from portal_tui.repository import Repository
 
     repo = Repository.open(settings.database_url)
     try:
-        try:
-            portal = PortalConnection(settings, repo.document_content)
-        except EmbeddedPortalError as exc:
-            _error(str(exc))
-            return EXIT_USER_ERROR
-        try:
-            with _stopped_by_sigterm() as stop:
-                if watch:
-                    return _watch(repo, portal, stop)
-                return _one_pass(repo, portal, stop)
-        finally:
-            portal.close()
+        with presence.held(repo.db):
+            return _sync_with(settings, repo, watch=watch)
     finally:
         repo.close()
+
+
+def _sync_with(settings: Settings, repo: Repository, *, watch: bool) -> int:
+    from portal_tui.embedded import EmbeddedPortalError, PortalConnection
+
+    try:
+        portal = PortalConnection(settings, repo.document_content, repo.firm_identity())
+    except EmbeddedPortalError as exc:
+        _error(str(exc))
+        return EXIT_USER_ERROR
+    try:
+        with _stopped_by_sigterm() as stop:
+            if watch:
+                return _watch(repo, portal, stop)
+            return _one_pass(repo, portal, stop)
+    finally:
+        portal.close()
 
 
 class _Stopped(BaseException):
@@ -493,6 +533,116 @@ def _watch(repo: Repository, portal: PortalConnection, stop: threading.Event) ->
     return EXIT_OK
 
 
+def _cmd_backup(settings: Settings, path: str | None) -> int:
+    from pathlib import Path
+
+    from portal_tui.backup import backup
+    from portal_tui.database import Database
+
+    db = Database(settings.database_url)
+    try:
+        made = backup(db, Path(path).absolute() if path else None, settings.data_dir)
+    finally:
+        db.dispose()
+    counts = ", ".join(f"{n} {table}" for table, n in made.counts.items())
+    print(
+        f"Wrote a backup of {mask_url_password(settings.database_url)} to {made.path} "
+        f"({made.size:,} bytes{'; ' + counts if counts else ''})."
+    )
+    print(f"Restore it with: portal-tui restore {made.path}")
+    return EXIT_OK
+
+
+def _cmd_restore(settings: Settings, path: str) -> int:
+    from pathlib import Path
+
+    from portal_tui import backup, presence
+    from portal_tui.database import Database
+    from portal_tui.repository import Repository
+
+    source = Path(path).absolute()
+    url = settings.database_url
+    db = Database(url)
+    keep = settings.data_dir / backup.BACKUPS_FOLDER
+    try:
+        with presence.alone(db):
+            info = backup.backup_info(db, source)
+            live = backup.live_identity(db)
+            if info is not None:
+                backup.check_same_firm(info, live)
+            if db.is_sqlite:
+                kept = backup.restore_sqlite(db, source, keep)
+            else:
+                kept = backup.restore_pg(db, source, keep)
+            db.dispose()
+            repo = Repository.open(url)
+            try:
+                report = repo.after_restore(at_least_epoch=live.epoch if live else 0)
+            finally:
+                repo.close()
+    finally:
+        db.dispose()
+    print(f"Restored {source} into {mask_url_password(url)}.")
+    if kept is not None:
+        print(f"The database it replaced is kept at {kept}.")
+    print(
+        f"Queued for the portal: a reset, {report.shared} shared item(s) sent again, "
+        f"{report.withdrawn} withdrawn, {report.contacts} contact(s); {report.superseded} "
+        "row(s) pending in the backup were replaced by these. They go out with the next "
+        "`portal-tui sync`, or when the app opens."
+    )
+    return EXIT_OK
+
+
+def _cmd_status(settings: Settings, out: TextIO) -> int:
+    """Which firm, which portal, and how delivery stands: one line each."""
+    from portal_tui.repository import Repository
+
+    repo = Repository.open(settings.database_url)
+    try:
+        firm = repo.firm_identity()
+        pending = repo.pending_deliveries()
+        problem = repo.delivery_problem()
+    finally:
+        repo.close()
+    if settings.portal_url:
+        portal = f"{settings.portal_url}  ({_portal_serves(settings, firm)})"
+    else:
+        portal = "the embedded portal: inside the app, on loopback, while the app runs"
+    rows = [
+        (
+            "firm",
+            f'"{firm.name}" (id {firm.firm_id}, epoch {firm.epoch})' if firm else "not set up",
+        ),
+        ("database", mask_url_password(settings.database_url)),
+        ("portal", portal),
+        ("pending", f"{pending} change(s) waiting for delivery"),
+        ("problem", problem or "none"),
+    ]
+    width = max(len(key) for key, _ in rows)
+    for key, value in rows:
+        out.write(f"{key:<{width}} : {value}\n")
+    return EXIT_OK
+
+
+def _portal_serves(settings: Settings, firm: FirmIdentity | None) -> str:
+    """Which firm the configured portal serves, as it says itself."""
+    from portal_tui.repository.portal_client import PortalClient, PortalUnusable
+
+    client = PortalClient(settings.portal_url or "", settings.portal_token or "", firm=None)
+    try:
+        bound = client.binding()
+    except PortalUnusable as exc:
+        return f"cannot tell which firm it serves: {exc}"
+    finally:
+        client.close()
+    if bound is None:
+        return "it serves no firm yet: the first to deliver to it binds it"
+    if firm is not None and bound.firm_id == firm.firm_id:
+        return f"it serves this firm, epoch {bound.epoch}"
+    return f'it serves another firm, "{bound.name}" (id {bound.firm_id})'
+
+
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from portal_tui.service import server
 
@@ -585,15 +735,21 @@ def _run_app(settings: Settings, url: str, *, demo: bool) -> int:
     first_page = _read_first_page_soon(url, settings.staff_user)
     from portal_tui.tui.app import PortalApp
 
+    held = contextlib.ExitStack()
+
     def open_repo() -> Repository:
         # Opened by the app in a thread behind its first frame (start-up time is the first
         # frame); an error here comes back below as the app's `failure`.
+        from portal_tui import presence
         from portal_tui.repository import Repository
 
         repo = Repository.open(url, settings.staff_user)
         try:
+            # The firm is open here until the app ends: a restore waits for that.
+            held.enter_context(presence.held(repo.db))
             repo.current_staff()  # an unknown staff user is one line, not a broken screen
         except BaseException:
+            held.close()
             repo.close()
             raise
         return repo
@@ -607,7 +763,8 @@ def _run_app(settings: Settings, url: str, *, demo: bool) -> int:
         first_page=first_page,
         freeze_gc=True,
     )
-    app.run()
+    with held:
+        app.run()
     if app.failure is not None:
         raise app.failure
     # Textual has already shown the traceback of a crash; the exit status must say so too.

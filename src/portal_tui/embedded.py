@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import uvicorn
 
     from portal_tui.config import Settings
+    from portal_tui.domain.records import FirmIdentity
 
 EMBEDDED_LOGIN = "embedded-app"
 START_TIMEOUT_S = 20.0
@@ -103,7 +104,14 @@ class PortalConnection:
     """The portal this app delivers to: the one named by portal_url (with portal_token), or
     the embedded one, started here and stopped by `close()`."""
 
-    def __init__(self, settings: Settings, document_content: Callable[[int], bytes]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        document_content: Callable[[int], bytes],
+        firm: FirmIdentity | None = None,
+    ) -> None:
+        """`firm`: who this firm is (repository.firm_identity()), named on every request so that
+        the portal serves this one firm only."""
         from portal_tui.repository.portal_client import PortalClient
 
         self._embedded: EmbeddedPortal | None = None
@@ -120,7 +128,7 @@ class PortalConnection:
             url, token = access.url, access.token
         self.url = url
         self.embedded = self._embedded is not None
-        self.client = PortalClient(url, token, document_content=document_content)
+        self.client = PortalClient(url, token, document_content=document_content, firm=firm)
 
     def close(self) -> None:
         self.client.close()

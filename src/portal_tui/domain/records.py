@@ -52,6 +52,16 @@ NOT_SHARED = Share()
 
 
 @dataclass(frozen=True, slots=True)
+class FirmIdentity:
+    """Who the firm is to its portal: its id (made when it was set up; a restored backup is the
+    same firm), its name, and its epoch (grows each time a backup is restored)."""
+
+    firm_id: str
+    name: str
+    epoch: int
+
+
+@dataclass(frozen=True, slots=True)
 class StaffRow:
     id: int
     login: str

@@ -97,6 +97,7 @@ class OutboxOp(StrEnum):
     CONTACT = "contact"  # invite, disable, enable, remove, re-invite
     PARTIES = "parties"  # which staff get a matter's portal notifications
     NOTIFY = "notify"  # every item of a batch is delivered: email each client once
+    RESET = "reset"  # the firm restored a backup: the portal starts over (then gets it all)
 
 
 class OutboxState(StrEnum):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal_tui.domain import rules
 from portal_tui.domain.decision import NeedsConfirmation, Refused
 from portal_tui.domain.kinds import Category, categories_to_names
-from portal_tui.domain.records import StaffRow
+from portal_tui.domain.records import FirmIdentity, StaffRow
 from portal_tui.domain.rules import FirmPortal
 from portal_tui.domain.states import OutboxOp, StaffRole
 from portal_tui.sqltypes import utcnow
@@ -69,6 +69,14 @@ class FirmMixin(RepositoryBase):
                 return
             s.flush()
             self._outbox(s, OutboxOp.FIRM, firm_payload(firm_portal_of(row), row.name))
+
+    def firm_identity(self) -> FirmIdentity | None:
+        """Who this firm is to its portal; None before the firm is set up."""
+        with self.db.read() as s:
+            row = self._firm_row(s)
+            if row is None or row.firm_uuid is None:
+                return None
+            return FirmIdentity(row.firm_uuid, row.name, row.epoch)
 
     def firm_name(self) -> str:
         with self.db.read() as s:

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from portal_tui.domain.decision import NotFound
+from portal_tui.domain.records import FirmIdentity
 from portal_tui.domain.states import OutboxOp
 from portal_tui.sqltypes import utcnow
 
@@ -33,6 +34,8 @@ from .feed_sync import CursorRejected
 
 API_VERSION = "1"
 VERSION_HEADER = "X-Portal-API-Version"
+FIRM_HEADER = "X-Portal-Firm"
+EPOCH_HEADER = "X-Portal-Firm-Epoch"
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 _RETRY_STATUSES = frozenset({408, 409, 425, 429})
 _GATEWAY_DOWN = frozenset({502, 503, 504})
@@ -94,13 +97,21 @@ class PortalClient:
         document_content: Callable[[int], bytes] | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: httpx.Timeout | float = TIMEOUT,
+        firm: FirmIdentity | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._document_content = document_content
         self._no_batches_until = 0.0
+        self.firm = firm
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if firm is not None:
+            # One portal serves one firm: it binds to the first that names itself, and
+            # refuses any other (and any copy of this firm's database older than a restore).
+            headers[FIRM_HEADER] = firm.firm_id
+            headers[EPOCH_HEADER] = str(firm.epoch)
         self._http = httpx.Client(
             base_url=self.base_url + "/api/v1",
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers=headers,
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
@@ -145,6 +156,8 @@ class PortalClient:
 
     def _check(self, response: httpx.Response) -> None:
         """Refuse answers that do not come from a portal service this app understands."""
+        if response.status_code == 421 and response.headers.get(VERSION_HEADER):
+            raise PortalUnusable(self._misdirected(response))
         if response.status_code in (401, 403):
             raise PortalUnusable(
                 f"The portal service at {self.base_url} refused the staff token "
@@ -169,6 +182,33 @@ class PortalClient:
                 f"The portal service at {self.base_url} speaks API version {version!r}; this "
                 f"portal-tui knows version {API_VERSION}. Upgrade the one that is older."
             )
+
+    def _misdirected(self, response: httpx.Response) -> str:
+        """421: this portal serves another firm, or a restored copy of this one."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        code = body.get("code")
+        ours = self.firm
+        if code == "other_firm" and ours is not None:
+            found = body.get("portal_firm")
+            theirs: dict[str, Any] = found if isinstance(found, dict) else {}
+            name = str(theirs.get("name") or "")
+            shown = f'"{name}", ' if name else ""
+            return (
+                f"The portal service at {self.base_url} serves another firm ({shown}id "
+                f'{theirs.get("id")}), not this one ("{ours.name}", id {ours.firm_id}): each '
+                "firm needs a portal service of its own; set portal_url to this firm's portal."
+            )
+        if code == "stale_epoch":
+            return (
+                f"The portal service at {self.base_url} follows a restored copy of this firm's "
+                f"database (epoch {body.get('portal_epoch')}); this one is older (epoch "
+                f"{ours.epoch if ours else '?'}). Point database_url at the restored database."
+            )
+        return f"The portal service at {self.base_url} refused this firm: {_detail(response)}"
 
     def _outcome(self, response: httpx.Response) -> Outcome:
         self._check(response)
@@ -280,6 +320,8 @@ class PortalClient:
             return self._outcome(self._call("PUT", path, key=key, json=p))
         if m.op is OutboxOp.NOTIFY:
             return self._outcome(self._call("POST", f"/batches/{p['batch']}/notify", key=key))
+        if m.op is OutboxOp.RESET:
+            return self._outcome(self._call("POST", "/firm/reset", key=key, json=p))
         if m.op is OutboxOp.REVOKE:
             params = {"version": p["version"], "matter_id": p["matter_id"]}
             path = f"/items/{p['kind']}/{p['item_id']}"
@@ -340,6 +382,28 @@ class PortalClient:
                 f"(HTTP {response.status_code})."
             ) from exc
         return page
+
+    def binding(self) -> FirmIdentity | None:
+        """The firm this portal serves, as it says; None before any firm has spoken to it."""
+        try:
+            response = self._call("GET", "/firm/binding")
+        except _Transient as exc:
+            raise PortalUnusable(str(exc)) from exc
+        self._check(response)
+        if response.status_code != 200:
+            raise PortalUnusable(
+                f"The portal did not say which firm it serves: {_detail(response)}"
+            )
+        try:
+            body = response.json()
+            if body.get("firm_id") is None:
+                return None
+            return FirmIdentity(str(body["firm_id"]), str(body["name"]), int(body["epoch"]))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise PortalUnusable(
+                f"The portal service at {self.base_url} answered garbage (HTTP "
+                f"{response.status_code})."
+            ) from exc
 
     def upload_content(self, upload_id: int) -> bytes:
         try:

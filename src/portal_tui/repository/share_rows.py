@@ -308,16 +308,24 @@ def publish_rows(
 
 
 def revoke_rows(
-    actor: Actor, kind: ItemKind, item_id: int, mark: AnyMark, *, batch: str | None, now: datetime
+    actor: Actor,
+    kind: ItemKind,
+    item_id: int,
+    mark: AnyMark,
+    *,
+    batch: str | None,
+    now: datetime,
+    action: str = "unshare",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Move `mark` to a new unwanted version, pending until delivered. Returns the outbox row
     that takes the portal's copy back and the audit entry, as column values."""
     before = {"state": mark.state, "wanted": mark.wanted}
+    if mark.wanted:  # a withdrawal sent again (after a restore) keeps who unshared it, when
+        mark.unshared_by_id, mark.unshared_at = actor.staff_id, now
     mark.wanted = False
     mark.state = ShareState.PENDING
     mark.version = next_version(mark)
     mark.last_error = None
-    mark.unshared_by_id, mark.unshared_at = actor.staff_id, now
     matter_id, version = mark.matter_id, mark.version
     payload = {"kind": kind, "item_id": item_id, "matter_id": matter_id, "version": version}
     return (
@@ -333,7 +341,7 @@ def revoke_rows(
         ),
         audit_values(
             actor,
-            "unshare",
+            action,
             kind=kind,
             item_id=item_id,
             matter_id=matter_id,

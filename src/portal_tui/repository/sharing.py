@@ -323,14 +323,16 @@ class SharingMixin(RepositoryBase):
         *,
         batch: str | None,
         action: str,
+        notify: bool | None = None,
     ) -> None:
-        """Ask for (or refresh) the portal's copy: a new version, pending until delivered."""
+        """Ask for (or refresh) the portal's copy: a new version, pending until delivered.
+        `notify`: whether clients are told of it (F5); by default, as the firm's setting says."""
         outbox, audit = publish_rows(
             self.actor,
             kind,
             obj.id,
             mark,
-            notify=self._firm_portal(s).notify_new_items,
+            notify=self._firm_portal(s).notify_new_items if notify is None else notify,
             data=snapshot(s, kind, obj),
             batch=batch,
             action=action,
@@ -351,9 +353,18 @@ class SharingMixin(RepositoryBase):
         return texts.ITEM_UNSHARED.format(label=kind.label)
 
     def _revoke(
-        self, s: Session, kind: ItemKind, obj: ItemModel, mark: ShareMark, *, batch: str | None
+        self,
+        s: Session,
+        kind: ItemKind,
+        obj: ItemModel,
+        mark: ShareMark,
+        *,
+        batch: str | None,
+        action: str = "unshare",
     ) -> None:
-        outbox, audit = revoke_rows(self.actor, kind, obj.id, mark, batch=batch, now=utcnow())
+        outbox, audit = revoke_rows(
+            self.actor, kind, obj.id, mark, batch=batch, now=utcnow(), action=action
+        )
         s.add(OutboxEntry(**outbox))
         s.add(AuditEntry(**audit))
 

@@ -24,6 +24,7 @@ __all__ = ["PORTAL_SCHEMA", "SERVICE_HEAD_REVISION", "ensure_service_schema"]
 # Must name the newest file in migrations/versions; tests/service checks the two agree.
 SERVICE_HEAD_REVISION: str = "0003_firm_binding"
 
+
 def _portal_tables() -> frozenset[str]:
     from .models import Base
 

@@ -263,8 +263,9 @@ class PortalApp(App[None]):
         assert self._settings is not None
         system = Repository(self.repo.db, None)  # sync acts as the system, not as this user
         try:
+            firm = await asyncio.to_thread(system.firm_identity)
             self._portal = await asyncio.to_thread(
-                PortalConnection, self._settings, system.document_content
+                PortalConnection, self._settings, system.document_content, firm
             )
         except EmbeddedPortalError as exc:
             self.delivery_problem = str(exc)

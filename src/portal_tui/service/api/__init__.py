@@ -28,12 +28,18 @@ now, retry with the same key" (e.g. an item whose matter has not arrived yet).
     POST   /batches/{batch}/notify             the batch's "new items" emails, once
     GET    /changes?cursor=&limit=             {changes: [...], cursor, more}
     GET    /uploads/{id}/content               a client upload's bytes, as an attachment
+    POST   /firm/reset                         {epoch, contacts}: a firm that restored a
+                                               backup starts over (see reset.py)
+
+One portal serves one firm (binding.py): portal-tui names the firm and its epoch on every
+request (X-Portal-Firm, X-Portal-Firm-Epoch); another firm, or an older copy of the bound
+firm's database, is refused with 421.
 """
 
 from fastapi import APIRouter
 
-from . import batch, contacts, feed, items, matters
+from . import batch, contacts, feed, items, matters, reset
 
 router = APIRouter(prefix="/api/v1")
-for _module in (matters, items, batch, contacts, feed):
+for _module in (matters, items, batch, contacts, feed, reset):
     router.include_router(_module.router)

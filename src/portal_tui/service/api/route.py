@@ -36,7 +36,7 @@ from portal_tui.database import Database
 from ..config import ServiceConfig
 from ..deps import config_of, db_of
 from ..tokens import StaffIdentity, authenticate, hash_token
-from . import idempotency
+from . import binding, idempotency
 
 API_VERSION = "1"
 VERSION_HEADER = "X-Portal-API-Version"
@@ -115,6 +115,10 @@ async def _handle(
     if identity is None:
         return error(401, UNAUTHORIZED, UNAUTHORIZED_HEADERS)
     request.state.staff = identity
+    if not binding.agreed(request):
+        refused = await run_in_threadpool(binding.check, request, db)
+        if refused is not None:
+            return refused
     if request.method not in WRITE_METHODS:
         return await _run(request, inner)
 

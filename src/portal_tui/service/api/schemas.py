@@ -314,6 +314,28 @@ class BatchOut(ApiModel):
     queued: int
 
 
+# A firm's reset after restoring a backup ----------------------------------------------------
+
+
+class BindingOut(ApiModel):
+    """The firm this portal serves (nulls before any firm has spoken to it)."""
+
+    firm_id: str | None
+    name: str | None
+    epoch: int | None
+
+
+class ResetIn(ApiModel):
+    """The restored firm starts over on the portal: every copy it holds is withdrawn until the
+    firm sends it again, and contacts the restored firm does not know lose their access."""
+
+    epoch: Annotated[int, Field(ge=1, le=2**62, description="The firm's epoch after restoring.")]
+    contacts: Annotated[
+        list[Annotated[int, Field(ge=1, le=MAX_ID)]],
+        Field(max_length=1_000_000, description="Every contact id the restored firm has."),
+    ]
+
+
 # Changes feed ----------------------------------------------------------------------------------
 
 

@@ -1,8 +1,10 @@
 """Several staff on one firm: an edit version on every row staff edit (crossing edits are
-refused, never lost), the relay's lease owner on the outbox, and the firm's identity.
+refused, never lost), the relay's lease owner on the outbox and its reset operation, and the
+firm's identity.
 
-Columns are added in place (ALTER TABLE ADD COLUMN), never by recreating a table: SQLite's
-batch mode would drop the search triggers of 0004 with the table.
+Columns of the item tables are added in place (ALTER TABLE ADD COLUMN), never by recreating a
+table: SQLite's batch mode would drop the search triggers of 0004 with the table. (The outbox
+has none, so its CHECK of operations is changed in batch mode.)
 
 Revision ID: 0005_many_staff
 Revises: 0004_item_search
@@ -19,6 +21,14 @@ revision = "0005_many_staff"
 down_revision = "0004_item_search"
 branch_labels = None
 depends_on = None
+
+_OPS_BEFORE = ("publish", "revoke", "matter", "firm", "contact", "parties", "notify")
+_OPS_AFTER = (*_OPS_BEFORE, "reset")
+
+
+def _ops_check(values: tuple[str, ...]) -> str:
+    return "op IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
 
 EDITED = (
     "clients",
@@ -39,7 +49,11 @@ def upgrade() -> None:
             table,
             sa.Column("edit_version", sa.Integer(), nullable=False, server_default="1"),
         )
-    op.add_column("outbox", sa.Column("claimed_by", sa.String(length=32), nullable=True))
+    # The outbox has no search triggers: SQLite may recreate it to change its CHECK.
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("claimed_by", sa.String(length=32), nullable=True))
+        batch.drop_constraint(batch.f("ck_outbox_outbox_op"), type_="check")
+        batch.create_check_constraint(batch.f("ck_outbox_outbox_op"), _ops_check(_OPS_AFTER))
     op.create_index("ix_outbox_claimed_by", "outbox", ["claimed_by"])
     op.add_column("firm_settings", sa.Column("firm_uuid", sa.String(length=36), nullable=True))
     op.add_column(
@@ -58,6 +72,10 @@ def downgrade() -> None:
     op.drop_column("firm_settings", "epoch")
     op.drop_column("firm_settings", "firm_uuid")
     op.drop_index("ix_outbox_claimed_by", table_name="outbox")
-    op.drop_column("outbox", "claimed_by")
+    op.execute("DELETE FROM outbox WHERE op = 'reset'")
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_constraint(batch.f("ck_outbox_outbox_op"), type_="check")
+        batch.create_check_constraint(batch.f("ck_outbox_outbox_op"), _ops_check(_OPS_BEFORE))
+        batch.drop_column("claimed_by")
     for table in EDITED:
         op.drop_column(table, "edit_version")
