@@ -485,9 +485,11 @@ def _one_pass(repo: Repository, portal: PortalConnection, stop: threading.Event)
     return EXIT_OK
 
 
-def _watched_pass(repo: Repository, portal: PortalConnection, stop: threading.Event) -> str | None:
+def _watched_pass(
+    repo: Repository, portal: PortalConnection, stop: threading.Event
+) -> tuple[str | None, bool]:
     """One pass of --watch, its figures printed when it did anything; returns the problem that
-    stopped it (the portal's, or the firm database's while it is away), if any."""
+    stopped it, if any, and whether it is the firm database's (away while it restarts)."""
     from portal_tui.repository.worker import run_pass
 
     try:
@@ -496,21 +498,21 @@ def _watched_pass(repo: Repository, portal: PortalConnection, stop: threading.Ev
         problem = _user_message(exc)
         if problem is None:
             raise
-        return problem
+        return problem, True
     if report.delivered or report.failed or report.synced:
         print(
             f"Delivered {report.delivered}, {report.failed} failed, "
             f"{report.synced} change(s) from clients applied.",
             flush=True,
         )
-    return report.problem
+    return report.problem, False
 
 
 def _watch(repo: Repository, portal: PortalConnection, stop: threading.Event) -> int:
     """Passes until stopped: a relay beside the staff's own (any number may run at once).
     Each pass's figures are printed when it did anything, a problem when it changes."""
     from portal_tui.repository.delivery import BACKOFF_CAP_S, backoff_seconds
-    from portal_tui.repository.worker import POLL_S
+    from portal_tui.repository.worker import DATABASE_RETRY_S, POLL_S
 
     where = "the embedded portal" if portal.embedded else portal.url
     print(f"Watching the outbox for {where}; SIGTERM or Ctrl-C stops.", flush=True)
@@ -518,7 +520,7 @@ def _watch(repo: Repository, portal: PortalConnection, stop: threading.Event) ->
     shown: str | None = None
     try:
         while not stop.is_set():
-            problem = _watched_pass(repo, portal, stop)
+            problem, database_away = _watched_pass(repo, portal, stop)
             troubled = troubled + 1 if problem else 0
             if problem != shown:
                 if problem:
@@ -526,7 +528,8 @@ def _watch(repo: Repository, portal: PortalConnection, stop: threading.Event) ->
                 elif shown:
                     print("The portal and the firm database answer again.", flush=True)
                 shown = problem
-            stop.wait(min(BACKOFF_CAP_S, backoff_seconds(troubled)) if troubled else POLL_S)
+            wait = min(BACKOFF_CAP_S, backoff_seconds(troubled)) if troubled else POLL_S
+            stop.wait(min(wait, DATABASE_RETRY_S) if database_away else wait)
     except _Stopped:
         pass
     print("Stopped.", flush=True)

@@ -214,9 +214,7 @@ class Database:
             # version counter): another transaction won.
             raise Conflict(texts.CROSSED_CHANGE) from exc
         except PoolTimeout as exc:
-            raise Unavailable(
-                texts.DATABASE_LOCKED.format(label=self.label, place=self.place)
-            ) from exc
+            raise self._unavailable(texts.DATABASE_LOCKED, texts.TRY_IN_A_MOMENT) from exc
         except DBAPIError as exc:
             translated = self.outside_error(exc)
             if translated is None:
@@ -230,22 +228,21 @@ class Database:
     def outside_error(self, exc: DBAPIError) -> Unavailable | Conflict | None:
         """What a driver error means for the user, or None for a bug of ours (bad SQL ...)."""
         orig = exc.orig
-        where = {"label": self.label, "place": self.place}
+        reason = driver_reason(exc, self.url)
         if isinstance(orig, sqlite3.Error):
             name = getattr(orig, "sqlite_errorname", "")
             if is_lock_error(exc):
-                return Unavailable(texts.DATABASE_LOCKED.format(**where))
+                return self._unavailable(texts.DATABASE_LOCKED, texts.TRY_IN_A_MOMENT)
             if name == "SQLITE_FULL" or "disk is full" in str(orig):
-                return Unavailable(texts.DATABASE_FULL.format(**where))
+                return self._unavailable(texts.DATABASE_FULL, texts.FREE_SPACE)
             if isinstance(orig, sqlite3.OperationalError):
-                reason = driver_reason(exc, self.url)
-                return Unavailable(texts.DATABASE_UNREACHABLE.format(reason=reason, **where))
+                return self._unavailable(texts.DATABASE_UNREACHABLE, texts.TRY_WHEN_BACK, reason)
             return None
         sqlstate = str(getattr(orig, "sqlstate", "") or "")
         if sqlstate in _CROSSED:
             return Conflict(texts.CROSSED_CHANGE)
         if sqlstate in _DISK_FULL:
-            return Unavailable(texts.DATABASE_FULL.format(**where))
+            return self._unavailable(texts.DATABASE_FULL, texts.FREE_SPACE)
         # Class 08 (connection), 57P0x (the server shutting down or starting), or a connection
         # the pool found broken: the server went away.
         if (
@@ -253,9 +250,13 @@ class Database:
             or sqlstate.startswith(("08", "57P"))
             or (not sqlstate and type(orig).__name__ in ("OperationalError", "InterfaceError"))
         ):
-            reason = driver_reason(exc, self.url)
-            return Unavailable(texts.DATABASE_UNREACHABLE.format(reason=reason, **where))
+            return self._unavailable(texts.DATABASE_UNREACHABLE, texts.TRY_WHEN_BACK, reason)
         return None
+
+    def _unavailable(self, situation: str, advice: str, reason: str = "") -> Unavailable:
+        said = situation.format(label=self.label, place=self.place, reason=reason)
+        message = texts.NOTHING_CHANGED.format(situation=said, advice=advice)
+        return Unavailable(message[0].upper() + message[1:], said)
 
     def dispose(self) -> None:
         self.writer.dispose()

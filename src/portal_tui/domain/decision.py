@@ -56,10 +56,12 @@ class Invalid(ValueError):
 
 class Unavailable(Refused):
     """The database could not be used just now (unreachable, restarting, locked, full): nothing
-    was changed, and the same command may well work a moment later. `message` says why."""
+    was changed, and the same command may well work a moment later. `message` says so in full;
+    `situation` is what is wrong, for a status line ("the firm database at … is locked")."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, situation: str = "") -> None:
         super().__init__("store", message)
+        self.situation = situation or message
 
 
 class Conflict(Refused):

@@ -147,6 +147,7 @@ BULK_STOPPED = "The rest was not done: {error}"
 CROSSED_CHANGE = (
     "Another staff member changed this at the same moment, so nothing was changed. Try again."
 )
+NOT_SAVED = "Not saved"
 EDIT_CROSSED = (
     "{who} changed this {what} at {when}, after you opened it, so your changes were not "
     "saved. Reload to see their version, then make your changes again."
@@ -155,15 +156,14 @@ EDIT_CROSSED_UNKNOWN = (
     "Someone changed this {what} after you opened it, so your changes were not saved. "
     "Reload to see the new version, then make your changes again."
 )
-DATABASE_UNREACHABLE = (
-    "The {label} at {place} cannot be reached ({reason}); nothing was changed. "
-    "Try again once it is back."
-)
-DATABASE_LOCKED = (
-    "The {label} at {place} is busy (locked by another program); nothing was changed. "
-    "Try again in a moment."
-)
-DATABASE_FULL = (
-    "The {label} at {place} cannot be written: the disk is full; nothing was changed. "
-    "Free some space, then try again."
+DATABASE_UNREACHABLE = "the {label} at {place} cannot be reached ({reason})"
+DATABASE_LOCKED = "the {label} at {place} is busy (locked by another program)"
+DATABASE_FULL = "the {label} at {place} cannot be written: the disk is full"
+# What a command that met one of the above says: the situation, then what to do.
+NOTHING_CHANGED = "{situation}; nothing was changed. {advice}"
+TRY_WHEN_BACK = "Try again once it is back."
+TRY_IN_A_MOMENT = "Try again in a moment."
+FREE_SPACE = "Free some space, then try again."
+RECONNECTING = (
+    "Reconnecting: {situation}. Until it is back, shares and changes are refused; nothing is lost."
 )

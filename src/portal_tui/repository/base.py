@@ -123,6 +123,11 @@ class RepositoryBase:
             )
         return Actor(staff.login, staff.role, staff.id)
 
+    def ping(self) -> None:
+        """One round trip to the database: raises Unavailable while it is away."""
+        with self.db.read() as s:
+            s.execute(select(1))
+
     # Loading --------------------------------------------------------------------------------
 
     @staticmethod

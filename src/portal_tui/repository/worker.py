@@ -9,11 +9,16 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
+from portal_tui.domain.decision import Unavailable
+
 from .delivery import BACKOFF_CAP_S, DeliveryReport, Transport, backoff_seconds
 from .feed_sync import FeedSource, SyncReport
 from .portal_client import PortalClient, PortalUnusable
 
 POLL_S = 2.0
+# While the firm database is away (a server restarting): how often to look for it again, so
+# that delivery carries on within seconds of its return.
+DATABASE_RETRY_S = 3.0
 MAX_ROUNDS = 100  # delivery rounds in one pass, so one pass always ends
 
 
@@ -25,6 +30,8 @@ class PassReport:
     synced: int
     problem: str | None
     failures: tuple[tuple[int, str], ...] = ()
+    # The problem is the firm database's (away, restarting, locked), not the portal's.
+    database_away: bool = False
 
 
 class _Repo(Protocol):
@@ -137,6 +144,8 @@ class DeliveryWorker:
             self._wake.clear()
             try:
                 report = run_pass(self._repo, self._client, stopping=self._stop.is_set)
+            except Unavailable as exc:  # the database is away: say so, and try again later
+                report = PassReport(0, 0, 0, 0, exc.situation, database_away=True)
             except Exception as exc:  # a database hiccup: report it, keep the thread alive
                 report = PassReport(0, 0, 0, 0, f"Delivery stopped: {exc}")
             self.last = report
@@ -144,4 +153,6 @@ class DeliveryWorker:
                 self._on_pass(report)
             troubled = troubled + 1 if report.problem else 0
             wait = min(BACKOFF_CAP_S, backoff_seconds(troubled)) if troubled else self._poll
+            if report.database_away:
+                wait = min(wait, DATABASE_RETRY_S)
             self._wake.wait(wait)

@@ -32,6 +32,8 @@ from textual.filter import LineFilter
 from textual.message import Message
 from textual.widgets import Header, Input, Static, TextArea
 
+from portal_tui.domain import texts
+from portal_tui.domain.decision import Conflict, Unavailable
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.states import StaffRole
 
@@ -53,6 +55,8 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 
 OPENING = "Opening the firm database..."
+# While the firm database is away (a server restarting): how often the app looks for it.
+RECONNECT_EVERY_S = 2.0
 # How long the repository waits for the first rows to be painted before opening anyway.
 FIRST_ROWS_WAIT_S = 1.0
 
@@ -129,6 +133,9 @@ class PortalApp(App[None]):
         self.delivery: DeliveryWorker | None = None
         self._portal: Any = None
         self.delivery_problem: str | None = None
+        # Why the firm database cannot be reached, while it cannot (the app looks again).
+        self.database_problem: str | None = None
+        self._reconnecting: Any = None
         self.location = ""
         self.ready = asyncio.Event()
         self.failure: Exception | None = None
@@ -286,6 +293,11 @@ class PortalApp(App[None]):
 
     def on_delivery_passed(self, message: DeliveryPassed) -> None:
         report = message.report
+        if report.database_away:
+            self.database_away(report.problem or "")
+            return
+        if self.database_problem is not None:
+            self._database_back()
         self.delivery_problem = report.problem
         if report.problem:
             self.set_status(f"Delivery: {report.problem}")
@@ -305,6 +317,61 @@ class PortalApp(App[None]):
                     if refresh is not None:
                         refresh()
 
+    # The firm database going away and coming back ------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A worker or handler that met the database away, or a change crossed by another
+        staff member's, must not end the app: the first is shown on the status line until
+        the database is back, the second as a notice (nothing was changed either way). This
+        overrides Textual's hook for unhandled errors (textual is pinned exactly)."""
+        from textual.worker import WorkerFailed
+
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        if isinstance(cause, Unavailable):
+            self.database_away(cause.situation)
+            return
+        if isinstance(cause, Conflict):
+            self.notify(cause.message, title="Not changed", severity="warning", timeout=6)
+            return
+        super()._handle_exception(error)
+
+    def database_away(self, situation: str) -> None:
+        """Say so on the status line, and look for the database every few seconds."""
+        self.database_problem = situation
+        self.set_status(texts.RECONNECTING.format(situation=situation))
+        if self._reconnecting is None:
+            self._reconnecting = self.set_interval(RECONNECT_EVERY_S, self._look_for_database)
+
+    def _look_for_database(self) -> None:
+        if self._repo is None:
+            return
+        self.run_worker(self._probe(), group="reconnect", exclusive=True, exit_on_error=False)
+
+    async def _probe(self) -> None:
+        repo = self.repo
+        try:
+            await asyncio.to_thread(repo.ping)
+        except Unavailable as exc:
+            self.database_problem = exc.situation
+            self.set_status(texts.RECONNECTING.format(situation=exc.situation))
+            return
+        self._database_back()
+
+    def _database_back(self) -> None:
+        """The database answers again: the lists are read afresh, delivery goes on."""
+        if self._reconnecting is not None:
+            self._reconnecting.stop()
+            self._reconnecting = None
+        self.database_problem = None
+        self.set_status(self.location)
+        self.wake_delivery()
+        from .widgets.item_table import ItemTable
+
+        for screen in self.screen_stack:
+            for table in screen.query(ItemTable):
+                if table.shown_once:
+                    table.reload()
+
     async def on_unmount(self) -> None:
         self._repo_settled.set()  # no worker thread is left waiting for a repository
         if self.delivery is not None:
@@ -317,6 +384,9 @@ class PortalApp(App[None]):
     # The status line --------------------------------------------------------------------------
 
     def set_status(self, line: str) -> None:
+        if self.database_problem is not None:
+            # Nothing else is worth saying until the database is back.
+            line = texts.RECONNECTING.format(situation=self.database_problem)
         for status in self.screen.query("#status"):
             if isinstance(status, Static):
                 # A layout pass repaints every scrollbar on screen (1 KiB a cursor move over

@@ -23,7 +23,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
 
 from portal_tui.domain import texts
-from portal_tui.domain.decision import Invalid, NotFound, Refused
+from portal_tui.domain.decision import EditConflict, Invalid, NotFound, Refused
 from portal_tui.domain.records import Key, MatterRow, Page
 from portal_tui.domain.states import FieldType, FormRule
 from portal_tui.repository.items import FORM_TARGETS, check_form_fields
@@ -31,7 +31,7 @@ from portal_tui.repository.items import FORM_TARGETS, check_form_fields
 from ..columns import matter_columns
 from ..widgets.footer import footer
 from ..widgets.item_table import ItemTable, text
-from ..widgets.modals import Notice
+from ..widgets.modals import Confirm, Notice
 from ..widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
@@ -433,6 +433,10 @@ class IntakeFormEditor(Screen["int | None"]):
 
     def __init__(self, row: IntakeFormRow | None = None) -> None:
         super().__init__()
+        self._take(row)
+
+    def _take(self, row: IntakeFormRow | None) -> None:
+        """Start from `row` (the form as read), or from nothing."""
         self.row = row
         self.fields: list[DraftField] = [
             DraftField(
@@ -505,6 +509,9 @@ class IntakeFormEditor(Screen["int | None"]):
         return Text("(none chosen)")
 
     def on_mount(self) -> None:
+        self._fill()
+
+    def _fill(self) -> None:
         table = self.query_one(FieldsTable)
         table.add_column(Text("Label"), width=28, key="label")
         table.add_column(Text("Type"), width=11, key="type")
@@ -655,7 +662,17 @@ class IntakeFormEditor(Screen["int | None"]):
                 form_id = await asyncio.to_thread(partial(repo.add_form, name, **values))
             else:
                 form_id = self.row.id
-                await asyncio.to_thread(partial(repo.edit_form, form_id, name=name, **values))
+                version = self.row.edit_version
+                await asyncio.to_thread(
+                    partial(repo.edit_form, form_id, name=name, expected_version=version, **values)
+                )
+        except EditConflict as crossed:
+            # Someone else saved the form first: theirs stands; reloading shows it.
+            if await self.app.push_screen_wait(
+                Confirm(texts.NOT_SAVED, crossed.message, yes="Reload", no="Keep my changes")
+            ):
+                await self.reload()
+            return
         except (Invalid, Refused, NotFound) as bad:
             message = bad.message if isinstance(bad, Refused) else str(bad)
             await self.app.push_screen_wait(Notice(TITLE, message, error=True))
@@ -664,3 +681,10 @@ class IntakeFormEditor(Screen["int | None"]):
         saved = texts.FORM_SAVED.format(name=name.strip())
         self.app.notify(saved, title=TITLE, timeout=4, markup=False)  # the name is as typed
         self.dismiss(form_id)
+
+    async def reload(self) -> None:
+        """Show the form as it now is, everyone's changes in it."""
+        assert self.row is not None
+        self._take(await asyncio.to_thread(self.portal_app.repo.intake_form, self.row.id))
+        await self.recompose()
+        self._fill()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -17,11 +18,11 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from portal_tui.domain import rules, texts
-from portal_tui.domain.decision import Invalid, NotFound, Refused
+from portal_tui.domain.decision import EditConflict, Invalid, NotFound, Refused
 from portal_tui.domain.kinds import ItemKind
 
 from ..widgets.footer import footer
-from ..widgets.modals import Notice
+from ..widgets.modals import Confirm, Notice
 from ..widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
@@ -182,7 +183,28 @@ class ItemForm(Screen[int | None]):
                 )
             else:
                 item_id = self.row.id
-                await asyncio.to_thread(repo.edit_item, self.kind, item_id, share=share, **values)
+                # The box is sent only if the user changed it: a share or unshare made by
+                # someone else since the screen opened must not be undone by an untouched box.
+                box = share if share != self.row.share.wanted else None
+                version = self.row.edit_version
+                await asyncio.to_thread(
+                    partial(
+                        repo.edit_item,
+                        self.kind,
+                        item_id,
+                        share=box,
+                        expected_version=version,
+                        **values,
+                    )
+                )
+        except EditConflict as crossed:
+            # Someone else saved it first: theirs stands. Reloading shows it (and drops these
+            # changes); keeping them lets the user copy what they typed before reloading.
+            if await self.app.push_screen_wait(
+                Confirm(texts.NOT_SAVED, crossed.message, yes="Reload", no="Keep my changes")
+            ):
+                await self.reload()
+            return
         except (Refused, Invalid, NotFound) as refused:
             message = refused.message if isinstance(refused, Refused) else str(refused)
             await self.app.push_screen_wait(
@@ -191,3 +213,10 @@ class ItemForm(Screen[int | None]):
             return
         self.portal_app.wake_delivery()
         self.dismiss(item_id)
+
+    async def reload(self) -> None:
+        """Show the item as it now is, everyone's changes in it."""
+        assert self.row is not None
+        self.row = await asyncio.to_thread(self.portal_app.repo.item_row, self.kind, self.row.id)
+        await self.recompose()
+        self.query(Input).first().focus()

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -22,7 +23,7 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, DataTable, Static
 
 from portal_tui.domain import rules, texts
-from portal_tui.domain.decision import NeedsConfirmation, NotFound, Refused
+from portal_tui.domain.decision import EditConflict, NeedsConfirmation, NotFound, Refused
 from portal_tui.domain.kinds import Category
 from portal_tui.domain.records import ContactRow, MatterDetail, PartyRow
 from portal_tui.domain.rules import FirmPortal
@@ -456,15 +457,21 @@ class MatterPortal(VerticalScroll):
             ContactAction.REMOVE: repo.remove_contact,
             ContactAction.REINVITE: repo.reinvite_contact,
         }
-        call = calls[action]
+        # As the screen shows the contact: an action chosen from a screen someone else's change
+        # has overtaken is refused, and the list is read again.
+        call = partial(calls[action], contact.id, expected_version=contact.version)
         try:
             try:
-                message = await asyncio.to_thread(call, contact.id)
+                message = await asyncio.to_thread(call)
             except NeedsConfirmation as asked:
                 # C2: Enable asks first; C3: Remove warns first. No changes nothing.
                 if not await app.push_screen_wait(Confirm(title, asked.question)):
                     return
-                message = await asyncio.to_thread(lambda: call(contact.id, confirmed=True))
+                message = await asyncio.to_thread(lambda: call(confirmed=True))
+        except EditConflict as crossed:
+            await app.push_screen_wait(Notice(title, crossed.message, error=True))
+            self.reload()
+            return
         except Refused as refused:
             await app.push_screen_wait(Notice(title, refused.message, error=True))
             return
