@@ -7,9 +7,12 @@ silent skip would hide a whole backend.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -103,3 +106,89 @@ def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield normalise_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass
+class OwnPostgres:
+    """A PostgreSQL server of a test's own, to stop and start under a running app: the
+    suite's shared server must keep running for every other test."""
+
+    bin: Path
+    data: Path
+    port: int
+    as_owner: list[str]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _ctl(self, *args: str) -> None:
+        subprocess.run(
+            [*self.as_owner, str(self.bin / "pg_ctl"), "-D", str(self.data), *args],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data.parent} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._ctl(
+            "-l", str(self.data.parent / "server.log"), "-w", "-t", "60", "start", "-o", options
+        )
+
+    def stop(self) -> None:
+        """As an administrator restarting it would: `pg_ctl stop -m fast`."""
+        self._ctl("-m", "fast", "-w", "stop")
+
+
+@pytest.fixture
+def own_postgres(pg_admin) -> Iterator[OwnPostgres]:  # type: ignore[no-untyped-def]
+    """Needs the PostgreSQL server programs, which CI installs (.ci/run) with the shared one."""
+    import pwd
+    import shutil
+    import socket
+    import tempfile
+
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found and shutil.which("initdb"):
+        found = [Path(str(shutil.which("initdb")))]
+    if not found:
+        pytest.fail("initdb not found: the PostgreSQL server programs are needed")
+    pg_bin = found[-1].parent
+    # Short, under /tmp: the socket path must stay short, and the server's user must reach it.
+    root = Path(tempfile.mkdtemp(prefix="pt-own-pg-", dir="/tmp"))
+    as_owner: list[str] = []
+    if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+        owner = pwd.getpwnam("postgres")
+        os.chown(root, owner.pw_uid, owner.pw_gid)
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    data = root / "data"
+    subprocess.run(
+        [
+            *as_owner,
+            str(pg_bin / "initdb"),
+            f"--pgdata={data}",
+            "--username=postgres",
+            "--auth=trust",
+            "--no-sync",
+            "--no-locale",
+            "--encoding=UTF8",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = OwnPostgres(pg_bin, data, port, as_owner)
+    server.start()
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.SubprocessError):
+            server._ctl("-m", "immediate", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)

@@ -516,6 +516,22 @@ def test_a_newer_database_is_refused_in_one_line(home: Home) -> None:
     assert database.read_bytes() == before
 
 
+@pytest.mark.parametrize("command", [[], ["sync"], ["seed", "--demo"], ["status"]])
+def test_an_empty_file_at_the_firm_path_is_refused_and_stays_empty(
+    home: Home, command: list[str]
+) -> None:
+    database = home.data / "firm.db"
+    database.parent.mkdir(parents=True, exist_ok=True)
+    database.write_bytes(b"")
+    run = home.run(*command)
+    assert run.status == 2, run.out
+    assert run.err_lines == [
+        f"portal-tui: Cannot open the firm database at {database}: the file is empty, not a "
+        "firm database; move it away to start a new one there, or point to the right file."
+    ]
+    assert database.read_bytes() == b""
+
+
 @pytest.mark.postgres
 def test_seed_and_open_on_postgresql(home: Home, pg_url: str) -> None:
     run = home.run("seed", "--demo", "--database-url", pg_url)

@@ -56,18 +56,20 @@ def default_target(data_dir: Path, db: Database, stem: str = "firm") -> Path:
     return data_dir / BACKUPS_FOLDER / f"{stem}-{_stamp()}{suffix}"
 
 
-def _target(path: Path | None, data_dir: Path, db: Database) -> Path:
+def _target(path: Path | None, data_dir: Path, db: Database, *, into_folder: bool) -> Path:
     if path is None:
         return default_target(data_dir, db)
-    if path.is_dir():
+    if into_folder or path.is_dir():
         return path / default_target(data_dir, db).name
     return path
 
 
-def backup(db: Database, path: Path | None, data_dir: Path) -> BackupMade:
-    """A consistent copy of the firm database at `path` (a file, a folder, or None: the data
-    folder's backups/), taken while others keep working."""
-    target = _target(path, data_dir, db)
+def backup(
+    db: Database, path: Path | None, data_dir: Path, *, into_folder: bool = False
+) -> BackupMade:
+    """A consistent copy of the firm database at `path` (a file; a folder, existing or with
+    `into_folder`; or None: the data folder's backups/), taken while others keep working."""
+    target = _target(path, data_dir, db, into_folder=into_folder)
     if target.exists():
         raise BackupError(f"{target} exists already; name a new file or a folder.")
     _private_folder(target.parent)

@@ -544,7 +544,12 @@ def _cmd_backup(settings: Settings, path: str | None) -> int:
 
     db = Database(settings.database_url)
     try:
-        made = backup(db, Path(path).absolute() if path else None, settings.data_dir)
+        made = backup(
+            db,
+            Path(path).absolute() if path else None,
+            settings.data_dir,
+            into_folder=path is not None and path.endswith(("/", os.sep)),  # made if need be
+        )
     finally:
         db.dispose()
     counts = ", ".join(f"{n} {table}" for table, n in made.counts.items())

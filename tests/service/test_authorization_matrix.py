@@ -190,6 +190,11 @@ API_MATRIX: dict[tuple[str, str], ApiRow] = {
             headers={"Content-Type": "application/octet-stream"},
         )
     ),
+    ("GET", "/api/v1/firm/binding"): ApiRow(lambda b: b.api("GET", "/firm/binding")),
+    # Without the firm's id and epoch a reset is refused: nothing is withdrawn.
+    ("POST", "/api/v1/firm/reset"): ApiRow(
+        lambda b: b.api("POST", "/firm/reset", json={"epoch": 2, "contacts": []}), staff=422
+    ),
     # A new contact (client 30) invited to matter A.
     ("PUT", "/api/v1/contacts/{contact_id}"): ApiRow(
         lambda b: b.api(

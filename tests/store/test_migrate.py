@@ -498,3 +498,38 @@ def test_four_concurrent_starts_on_a_fresh_postgres_database_migrate_it_once(
     finally:
         for database in databases:
             database.dispose()
+
+
+def test_an_empty_file_at_the_path_is_refused_and_left_empty(tmp_path: Path) -> None:
+    # Only a path where nothing exists gets a new firm: an empty file is not one to fill.
+    path = tmp_path / "firm.db"
+    path.write_bytes(b"")
+    database = Database(f"sqlite:///{path}")
+    try:
+        with pytest.raises(DatabaseUnavailableError) as caught:
+            ensure_current(database)
+    finally:
+        database.dispose()
+    assert str(caught.value) == (
+        f"Cannot open the firm database at {path}: the file is empty, not a firm database; "
+        "move it away to start a new one there, or point to the right file."
+    )
+    assert path.read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == ["firm.db"]
+
+
+def test_another_programs_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "firm.db"
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("CREATE TABLE recipes (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO recipes (name) VALUES ('bread')")
+    conn.close()
+    content = path.read_bytes()
+    database = Database(f"sqlite:///{path}")
+    try:
+        with pytest.raises(DatabaseUnavailableError, match="another program"):
+            ensure_current(database)
+    finally:
+        database.dispose()
+    assert path.read_bytes() == content

@@ -98,8 +98,9 @@ class TuiFirm:
         return PortalApp(lambda: Repository.open(url, login), **kw)
 
 
-def build_firm(folder: Path) -> TuiFirm:
-    url = f"sqlite:///{folder / 'firm.db'}"
+def build_firm(folder: Path, url: str | None = None) -> TuiFirm:
+    """The firm, in an SQLite file in `folder` unless `url` names another database."""
+    url = url or f"sqlite:///{folder / 'firm.db'}"
     repo = Repository.open(url)
     try:
         repo.setup_firm("Hale & Forde LLP")
