@@ -12,7 +12,7 @@ from textual.widgets import Checkbox, Input, Label, TextArea
 from portal_tui.domain import ItemKind, ShareState, texts
 from portal_tui.tui.screens.item_form import ItemForm
 from portal_tui.tui.screens.matter_details import MatterDetails
-from portal_tui.tui.widgets.modals import Notice
+from portal_tui.tui.widgets.modals import Confirm, Notice
 
 from ..helpers import (
     BILLING,
@@ -215,3 +215,49 @@ async def test_r1_billing_edit_screen_does_not_offer_the_share_box(tui_firm: Tui
         assert box.disabled
         await pilot.press("escape")
     assert tui_firm.share(ItemKind.NOTE, tui_firm.note).wanted
+
+
+@pytest.mark.parametrize("kind", list(KINDS), ids=lambda k: k.value)
+async def test_a_save_after_someone_elses_is_refused_naming_them_and_offers_to_reload(
+    tui_firm: TuiFirm, kind: ItemKind
+) -> None:
+    section, title_field, title_column, _ = KINDS[kind]
+    item_id = {ItemKind.EVENT: tui_firm.event, ItemKind.TASK: tui_firm.task}.get(
+        kind, tui_firm.note
+    )
+    app = tui_firm.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await open_matter(pilot, tui_firm.on_matter)
+        table = await matter_section(pilot, section)
+        await move_to(pilot, table, item_id)
+        await pilot.press("e")
+        form: ItemForm = await screen_of(pilot, ItemForm)
+
+        # Another staff member saves the same item while this form is open.
+        other = tui_firm.repo("jnormal")
+        other.edit_item(kind, item_id, **{title_field: "Their title"})
+
+        fill(form, {title_field: "My title"})
+        await pilot.press("ctrl+s")
+        await screen_of(pilot, Confirm)
+        title, message = dialog(app)
+        assert title == "Not saved"
+        assert message.startswith(f"Jo Normal changed this {kind.label} at ")
+        assert "your changes were not saved" in message
+        # Their edit stands; nothing of this one was written.
+        assert getattr(tui_firm.row(kind, item_id), title_field) == "Their title"
+
+        await pilot.press("y")  # Reload
+        form = await screen_of(pilot, ItemForm)
+        shown = form.query_one(f"#f-{title_field}")
+        value = shown.text if isinstance(shown, TextArea) else shown.value  # type: ignore[attr-defined]
+        assert value == "Their title"
+        fill(form, {title_field: "Both our titles"})
+        await save(pilot, table)
+        await until(
+            pilot,
+            lambda: cell(table, item_id, title_column) == "Both our titles",
+            "the saved row",
+        )
+    assert getattr(tui_firm.row(kind, item_id), title_field) == "Both our titles"
