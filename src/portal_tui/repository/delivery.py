@@ -635,13 +635,17 @@ class DeliveryMixin(RepositoryBase):
 
     @staticmethod
     def _store_problem(s: Session, problem: str | None) -> None:
-        row = s.get(SyncState, PROBLEM_KEY)
+        # Several relays say how delivery stands at once: the row is locked, and a first one
+        # inserted by two at the same moment is kept once (the second then updates it).
+        row = s.get(SyncState, PROBLEM_KEY, with_for_update=True, populate_existing=True)
         if problem is None:
             if row is not None:
                 s.delete(row)
-        elif row is None:
-            s.add(SyncState(key=PROBLEM_KEY, value=problem))
-        else:
+            return
+        if row is None and first_insert(s, SyncState(key=PROBLEM_KEY, value=problem)):
+            return
+        row = row or s.get(SyncState, PROBLEM_KEY, with_for_update=True, populate_existing=True)
+        if row is not None:
             row.value = problem
 
     def pending_deliveries(self) -> int:
