@@ -33,6 +33,11 @@ SYSTEM_LOGIN = "system"
 _M = TypeVar("_M")
 
 
+# Trail entries about an item that do not move its `edit_version`: a Save refused as crossed
+# names whoever last changed the row's own fields, not whoever shared it since.
+NOT_A_CHANGE_OF_THE_ROW = ("share", "unshare", "republish", "withdraw", "form.submission")
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who a command acts for. The built-in system actor (seeding, sync) has no staff row."""
@@ -165,7 +170,11 @@ class RepositoryBase:
             return
         last = s.scalar(
             select(AuditEntry)
-            .where(AuditEntry.kind == kind, AuditEntry.item_id == item_id)
+            .where(
+                AuditEntry.kind == kind,
+                AuditEntry.item_id == item_id,
+                AuditEntry.action.not_in(NOT_A_CHANGE_OF_THE_ROW),
+            )
             .order_by(AuditEntry.id.desc())
             .limit(1)
         )
