@@ -111,8 +111,11 @@ def test_config_shows_every_setting_with_its_source(home: Home) -> None:
     assert list(shown) == [
         "config_file", "data_dir", "database_url", "portal_url", "portal_token", "staff_user",
         "ascii", "smtp_host", "smtp_port", "smtp_starttls", "smtp_user", "smtp_password",
-        "mail_from", "upload_limit_mb",
+        "mail_from", "upload_limit_mb", "keep_outbox_days", "keep_feed_days",
+        "keep_idempotency_days", "keep_mail_days", "keep_sessions_days",
+        "keep_login_failures_days",
     ]  # fmt: skip
+    assert shown["keep_outbox_days"] == ("30", "default")
     assert shown["config_file"] == (str(home.config), "env PORTAL_TUI_CONFIG")
     assert shown["data_dir"] == (str(home.data), "env PORTAL_TUI_DATA_DIR")
     assert shown["database_url"] == (f"sqlite:///{home.data / 'firm.db'}", "default")

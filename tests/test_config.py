@@ -214,6 +214,12 @@ smtp_user = "mailer"
 smtp_password = "pw"
 mail_from = "Firm <portal@example.com>"
 upload_limit_mb = 100
+keep_outbox_days = 60
+keep_feed_days = 45
+keep_idempotency_days = 14
+keep_mail_days = 90
+keep_sessions_days = 3
+keep_login_failures_days = 2
 """,
     )
     settings = load()
@@ -229,6 +235,14 @@ upload_limit_mb = 100
     assert settings.smtp_password == "pw"
     assert settings.mail_from == "Firm <portal@example.com>"
     assert settings.upload_limit_mb == 100
+    assert (
+        settings.keep_outbox_days,
+        settings.keep_feed_days,
+        settings.keep_idempotency_days,
+        settings.keep_mail_days,
+        settings.keep_sessions_days,
+        settings.keep_login_failures_days,
+    ) == (60, 45, 14, 90, 3, 2)
     assert all(settings.sources[key] == f"file {config_file}" for key in config.KEYS)
 
 
@@ -375,6 +389,7 @@ def test_a_table_gets_the_flat_key_named(load: Load, config_file: Path) -> None:
         ("database_url = ['sqlite://']", "database_url", "expected a string, got an array"),
         ("smtp_port = 70000", "smtp_port", "from 1 to 65535"),
         ("upload_limit_mb = 0", "upload_limit_mb", "at least 1"),
+        ("keep_mail_days = 0", "keep_mail_days", "a whole number of days, at least 1"),
         ('staff_user = "  "', "staff_user", "must not be empty"),
         ('mail_from = "nobody"', "mail_from", "expected an email address"),
     ],

@@ -433,7 +433,7 @@ def _sync_with(settings: Settings, repo: Repository, *, watch: bool) -> int:
     try:
         with _stopped_by_sigterm() as stop:
             if watch:
-                return _watch(repo, portal, stop)
+                return _watch(repo, portal, stop, keep_outbox_days=settings.keep_outbox_days)
             return _one_pass(repo, portal, stop)
     finally:
         portal.close()
@@ -508,11 +508,16 @@ def _watched_pass(
     return report.problem, False
 
 
-def _watch(repo: Repository, portal: PortalConnection, stop: threading.Event) -> int:
+def _watch(
+    repo: Repository, portal: PortalConnection, stop: threading.Event, *, keep_outbox_days: int
+) -> int:
     """Passes until stopped: a relay beside the staff's own (any number may run at once).
-    Each pass's figures are printed when it did anything, a problem when it changes."""
+    Each pass's figures are printed when it did anything, a problem when it changes; the
+    outbox is pruned as the app's relay prunes it."""
     from portal_tui.repository.delivery import BACKOFF_CAP_S, backoff_seconds
-    from portal_tui.repository.worker import DATABASE_RETRY_S, POLL_S
+    from portal_tui.repository.worker import DATABASE_RETRY_S, POLL_S, Housekeeping
+
+    housekeeping = Housekeeping(repo, keep_outbox_days)
 
     where = "the embedded portal" if portal.embedded else portal.url
     print(f"Watching the outbox for {where}; SIGTERM or Ctrl-C stops.", flush=True)
@@ -521,6 +526,8 @@ def _watch(repo: Repository, portal: PortalConnection, stop: threading.Event) ->
     try:
         while not stop.is_set():
             problem, database_away = _watched_pass(repo, portal, stop)
+            if not database_away:
+                housekeeping.run_if_due()
             troubled = troubled + 1 if problem else 0
             if problem != shown:
                 if problem:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import functools
 import getpass
 import os
 import re
@@ -78,10 +79,26 @@ KEYS: Final[dict[str, _Key]] = {
     "smtp_password": _Key(str, optional=True, secret=True, help="SMTP password"),
     "mail_from": _Key(str, optional=True, help="sender address of portal emails"),
     "upload_limit_mb": _Key(int, help="largest client upload, in MB"),
+    # Housekeeping: how long what is done with is kept before it is pruned (docs/housekeeping.md).
+    "keep_outbox_days": _Key(int, help="days a delivered outbox row keeps its copy of the item"),
+    "keep_feed_days": _Key(int, help="days the portal keeps a change the firm has read"),
+    "keep_idempotency_days": _Key(int, help="days the portal keeps an answered request's key"),
+    "keep_mail_days": _Key(int, help="days the portal keeps an email sent or given up"),
+    "keep_sessions_days": _Key(int, help="days the portal keeps a client session that ended"),
+    "keep_login_failures_days": _Key(int, help="days the portal keeps a failed login"),
 }
 
 DEFAULT_SMTP_PORT: Final = 587
 DEFAULT_UPLOAD_LIMIT_MB: Final = 25
+# How long each kind of finished record is kept (docs/housekeeping.md says why each is enough).
+DEFAULT_KEEP_DAYS: Final[dict[str, int]] = {
+    "keep_outbox_days": 30,
+    "keep_feed_days": 30,
+    "keep_idempotency_days": 7,
+    "keep_mail_days": 30,
+    "keep_sessions_days": 30,
+    "keep_login_failures_days": 1,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +119,12 @@ class Settings:
     smtp_password: str | None
     mail_from: str | None
     upload_limit_mb: int
+    keep_outbox_days: int
+    keep_feed_days: int
+    keep_idempotency_days: int
+    keep_mail_days: int
+    keep_sessions_days: int
+    keep_login_failures_days: int
     sources: dict[str, str]
 
     @property
@@ -279,6 +302,12 @@ def _check_positive(number: int) -> int:
     return number
 
 
+def _check_days(number: int) -> int:
+    if number < 1:
+        raise ValueError(f"expected a whole number of days, at least 1, got {number}")
+    return number
+
+
 def _check_not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
@@ -300,6 +329,7 @@ _CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
     "smtp_port": _check_port,
     "upload_limit_mb": _check_positive,
     "mail_from": _check_mail_from,
+    **{key: _check_days for key in DEFAULT_KEEP_DAYS},
 }
 
 
@@ -460,6 +490,7 @@ def load_settings(
         "smtp_password": lambda: None,
         "mail_from": lambda: None,
         "upload_limit_mb": lambda: DEFAULT_UPLOAD_LIMIT_MB,
+        **{key: functools.partial(int, days) for key, days in DEFAULT_KEEP_DAYS.items()},
     }
     for key, make_default in defaults.items():
         if key not in values:

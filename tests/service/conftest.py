@@ -21,6 +21,7 @@ def service_config(tmp_path: Path) -> ServiceConfig:
         data_dir=tmp_path / "portal-data",
         base_url="http://testserver",
         send_mail=False,
+        prune=False,  # driven by hand where tested, as the mail sender is
     )
 
 

@@ -11,6 +11,7 @@ from .history import HistoryMixin
 from .items import ItemsMixin
 from .lists import ListsMixin
 from .preview import PreviewMixin
+from .pruning import PruningMixin
 from .resend import ResendMixin
 
 
@@ -23,6 +24,7 @@ class Repository(
     DeliveryMixin,
     HistoryMixin,
     PreviewMixin,
+    PruningMixin,
 ):
     """Everything the app may read or change. `staff_login` is the acting staff user; None
     acts as the built-in system actor (seeding, sync)."""

@@ -5,11 +5,12 @@ While the portal cannot be used it keeps the reason as a lasting problem and bac
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
-from portal_tui.domain.decision import Unavailable
+from portal_tui.domain.decision import Conflict, Unavailable
 
 from .delivery import BACKOFF_CAP_S, DeliveryReport, Transport, backoff_seconds
 from .feed_sync import FeedSource, SyncReport
@@ -20,6 +21,10 @@ POLL_S = 2.0
 # that delivery carries on within seconds of its return.
 DATABASE_RETRY_S = 3.0
 MAX_ROUNDS = 100  # delivery rounds in one pass, so one pass always ends
+# Retention is counted in days (docs/housekeeping.md): pruning hourly is prompt enough, and a
+# prune that could not run (the database away) is tried again after a minute.
+PRUNE_EVERY_S = 60 * 60.0
+PRUNE_RETRY_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,39 @@ class _Repo(Protocol):
     def note_problem(self, problem: str | None) -> None: ...
 
     def resend_everything(self) -> int: ...
+
+    def prune_outbox(self, keep_days: int) -> object: ...
+
+
+class Housekeeping:
+    """Prunes the outbox rows retention no longer keeps, from a relay's passes: at its first
+    pass, then hourly. Every relay (the app's, each `sync --watch`) does so; running together
+    is harmless (pruning.py)."""
+
+    def __init__(
+        self,
+        repo: _Repo,
+        keep_outbox_days: int,
+        *,
+        every: float = PRUNE_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._repo = repo
+        self._keep = keep_outbox_days
+        self._every = every
+        self._clock = clock
+        self._next = clock()
+
+    def run_if_due(self) -> None:
+        now = self._clock()
+        if now < self._next:
+            return
+        try:
+            self._repo.prune_outbox(self._keep)
+        except (Unavailable, Conflict):  # tried again soon; nothing waits on it
+            self._next = now + PRUNE_RETRY_S
+        else:
+            self._next = now + self._every
 
 
 def run_pass(
@@ -115,8 +153,10 @@ class DeliveryWorker:
         *,
         on_pass: Callable[[PassReport], None] | None = None,
         poll_seconds: float = POLL_S,
+        housekeeping: Housekeeping | None = None,
     ) -> None:
         self._repo = repo
+        self._housekeeping = housekeeping
         self._client = client
         self._on_pass = on_pass
         self._poll = poll_seconds
@@ -151,6 +191,8 @@ class DeliveryWorker:
             self.last = report
             if self._on_pass is not None:
                 self._on_pass(report)
+            if self._housekeeping is not None and not report.database_away:
+                self._housekeeping.run_if_due()
             troubled = troubled + 1 if report.problem else 0
             wait = min(BACKOFF_CAP_S, backoff_seconds(troubled)) if troubled else self._poll
             if report.database_away:

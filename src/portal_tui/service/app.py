@@ -29,18 +29,22 @@ def create_app(config: ServiceConfig) -> FastAPI:
         db = Database(config.database_url, label="portal database")
         await asyncio.to_thread(ensure_service_schema, db)
         app.state.db = db
-        sender: asyncio.Task[None] | None = None
+        background: list[asyncio.Task[None]] = []
         if config.send_mail:
             from .mail.sender import run_sender
 
-            sender = asyncio.create_task(run_sender(db, config))
+            background.append(asyncio.create_task(run_sender(db, config)))
+        if config.prune:
+            from .pruning import run_pruner
+
+            background.append(asyncio.create_task(run_pruner(db, config)))
         try:
             yield
         finally:
-            if sender is not None:
-                sender.cancel()
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sender
+                    await task
             db.dispose()
 
     app = FastAPI(

@@ -16,6 +16,19 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Retention:
+    """How many days the portal keeps what it is done with before pruning it
+    (docs/housekeeping.md): a change the firm has read, an answered request's idempotency key,
+    an email sent or given up, a client session that ended, a failed login."""
+
+    feed_days: int = 30
+    idempotency_days: int = 7
+    mail_days: int = 30
+    sessions_days: int = 30
+    login_failures_days: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceConfig:
     database_url: str
     data_dir: Path
@@ -32,6 +45,9 @@ class ServiceConfig:
     invitation_valid_days: int = 14
     # Run the mail sender in the background (off in tests that drive it by hand).
     send_mail: bool = True
+    # Prune what retention says is done with, hourly in the background (off like send_mail).
+    prune: bool = True
+    retention: Retention = field(default_factory=Retention)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

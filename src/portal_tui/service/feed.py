@@ -17,13 +17,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal_tui.database import Database
 
-from .models import Change, ServiceSecret
+from .models import Change, PortalBinding, ServiceSecret
 
 # The change types the firm's sync understands; pages pass one of these as `type`.
 UPLOAD = "upload"  # payload: {upload_id, contact_id, name, content_type, size, sha256}
@@ -138,3 +138,19 @@ def read_changes(s: Session, after: int, limit: int) -> FeedPage:
     rows = rows[:limit]
     last = rows[-1].seq if rows else after
     return FeedPage(changes=rows, last_seq=last, more=more)
+
+
+def consumed_up_to(s: Session) -> int | None:
+    """How far the bound firm has read the feed; None while no firm is bound."""
+    return s.scalar(select(PortalBinding.feed_consumed_seq).where(PortalBinding.id == 1))
+
+
+def note_consumed(s: Session, after: int) -> None:
+    """The firm asked for changes after `after`: it has stored every change up to it (its
+    cursor moves only once a page is applied), so those may be pruned once old enough. Only
+    ever moves forward, in SQL: two relays reading at once cannot move it back."""
+    s.execute(
+        update(PortalBinding)
+        .where(PortalBinding.id == 1, PortalBinding.feed_consumed_seq < after)
+        .values(feed_consumed_seq=after)
+    )

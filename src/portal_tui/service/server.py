@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from portal_tui.config import mask_url_password, sqlite_url
 
-from .config import ServiceConfig, SmtpSettings
+from .config import Retention, ServiceConfig, SmtpSettings
 
 if TYPE_CHECKING:
     from portal_tui.config import Settings
@@ -79,6 +79,13 @@ def service_config(settings: Settings, *, database_url: str | None, base_url: st
         base_url=base_url,
         smtp=smtp,
         upload_limit_bytes=settings.upload_limit_mb * 1024 * 1024,
+        retention=Retention(
+            feed_days=settings.keep_feed_days,
+            idempotency_days=settings.keep_idempotency_days,
+            mail_days=settings.keep_mail_days,
+            sessions_days=settings.keep_sessions_days,
+            login_failures_days=settings.keep_login_failures_days,
+        ),
     )
     if settings.mail_from:
         config = replace(config, mail_from=settings.mail_from)
@@ -363,9 +370,9 @@ class Supervisor:
         )
 
     def worker_config(self, number: int) -> ServiceConfig:
-        """Worker 0 runs the app's background tasks (the mail sender); the others only
-        serve requests."""
-        return self.config if number == 0 else replace(self.config, send_mail=False)
+        """Worker 0 runs the app's background tasks (the mail sender, the pruner); the others
+        only serve requests."""
+        return self.config if number == 0 else replace(self.config, send_mail=False, prune=False)
 
     def _watch(self) -> None:
         deadline = time.monotonic() + START_SECONDS

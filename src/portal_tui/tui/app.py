@@ -265,7 +265,7 @@ class PortalApp(App[None]):
     async def _start_delivery(self) -> None:
         from portal_tui.embedded import EmbeddedPortalError, PortalConnection
         from portal_tui.repository import Repository
-        from portal_tui.repository.worker import DeliveryWorker
+        from portal_tui.repository.worker import DeliveryWorker, Housekeeping
 
         assert self._settings is not None
         system = Repository(self.repo.db, None)  # sync acts as the system, not as this user
@@ -284,7 +284,12 @@ class PortalApp(App[None]):
         def passed(report: PassReport) -> None:
             self.post_message(DeliveryPassed(report))
 
-        self.delivery = DeliveryWorker(system, self._portal.client, on_pass=passed)
+        self.delivery = DeliveryWorker(
+            system,
+            self._portal.client,
+            on_pass=passed,
+            housekeeping=Housekeeping(system, self._settings.keep_outbox_days),
+        )
         self.delivery.start()
 
     def wake_delivery(self) -> None:

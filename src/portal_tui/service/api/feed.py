@@ -70,6 +70,11 @@ def changes(
             )
             for c in page.changes
         ]
+        consumed = feed.consumed_up_to(s)
+    if consumed is not None and consumed < after:
+        # A write only when the firm's cursor has moved on, not on every poll.
+        with db.write() as s:
+            feed.note_consumed(s, after)
     return ChangesOut(changes=items, cursor=feed.sign_cursor(key, page.last_seq), more=page.more)
 
 
