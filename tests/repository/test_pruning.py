@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from portal_tui.domain import ItemKind, OutboxOp, OutboxState
+from portal_tui.repository import pruning
 from portal_tui.repository.worker import Housekeeping
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import AuditEntry, OutboxEntry, ShareMark
@@ -43,9 +45,11 @@ def _whats(firm: Firm, kind: ItemKind, item_id: int) -> list[tuple[str, str | No
     return [(e.what, e.detail) for e in firm.admin.share_history(kind, item_id).entries]
 
 
+@pytest.mark.parametrize("chunk", [5_000, 2], ids=["one window", "windows of 2 ids"])
 def test_retention_keeps_the_young_prunes_the_old_and_the_history_reads_the_same(
-    firm: Firm,
+    firm: Firm, chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(pruning, "_CHUNK", chunk)
     note, task = firm.item(ItemKind.NOTE), firm.item(ItemKind.TASK)
     firm.admin.share(ItemKind.NOTE, note)
     firm.admin.share(ItemKind.TASK, task)

@@ -39,6 +39,7 @@ from .base import RepositoryBase
 _HISTORY_OPS = (OutboxOp.PUBLISH, OutboxOp.REVOKE, OutboxOp.NOTIFY)
 # What an emptied row keeps: only whether the share asked for no email (the history says so).
 _EMPTIED: tuple[dict[str, bool], ...] = ({}, {"notify": False})
+_CHUNK = 5_000  # ids per transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,35 +50,43 @@ class OutboxPruned:
 
 class PruningMixin(RepositoryBase):
     def prune_outbox(self, keep_days: int, now: datetime | None = None) -> OutboxPruned:
-        """Prune outbox rows delivered more than `keep_days` before `now`."""
+        """Prune outbox rows delivered more than `keep_days` before `now`: in windows of
+        `_CHUNK` ids, each its own short transaction, so that a first prune of a large firm
+        never holds SQLite's write lock long enough to stall a staff member's share
+        (keystroke to screen <= 100 ms)."""
         before = (now or utcnow()) - timedelta(days=keep_days)
-        with self.db.write() as s:
-            newest = s.scalar(select(func.max(OutboxEntry.id))) or 0
-            done = (
-                OutboxEntry.state == OutboxState.DELIVERED,
-                OutboxEntry.delivered_at < before,
-                OutboxEntry.id < newest,
-            )
-            deleted = _count(
-                s, delete(OutboxEntry).where(*done, OutboxEntry.op.not_in(_HISTORY_OPS))
-            )
-            emptied = 0
-            for payload in _EMPTIED:
-                # json has no equality on PostgreSQL; its text is what SQLAlchemy wrote.
-                kept = cast(OutboxEntry.payload, String)
-                emptied += _count(
-                    s,
-                    update(OutboxEntry)
-                    .where(
-                        *done,
-                        OutboxEntry.op.in_(_HISTORY_OPS),
-                        kept.not_in(["{}", '{"notify": false}']),
-                        _asked_no_email(payload),
-                    )
-                    .values(payload=payload)
-                    .execution_options(synchronize_session=False),
+        with self.db.read() as s:
+            low, newest = s.execute(
+                select(func.min(OutboxEntry.id), func.max(OutboxEntry.id))
+            ).one()
+        deleted = emptied = 0
+        for start in range(low or 0, newest or 0, _CHUNK):
+            with self.db.write() as s:
+                window = (
+                    OutboxEntry.id >= start,
+                    OutboxEntry.id < min(start + _CHUNK, newest),
+                    OutboxEntry.state == OutboxState.DELIVERED,
+                    OutboxEntry.delivered_at < before,
                 )
-            return OutboxPruned(deleted=deleted, emptied=emptied)
+                deleted += _count(
+                    s, delete(OutboxEntry).where(*window, OutboxEntry.op.not_in(_HISTORY_OPS))
+                )
+                for payload in _EMPTIED:
+                    # json has no equality on PostgreSQL; its text is what SQLAlchemy wrote.
+                    kept = cast(OutboxEntry.payload, String)
+                    emptied += _count(
+                        s,
+                        update(OutboxEntry)
+                        .where(
+                            *window,
+                            OutboxEntry.op.in_(_HISTORY_OPS),
+                            kept.not_in(["{}", '{"notify": false}']),
+                            _asked_no_email(payload),
+                        )
+                        .values(payload=payload)
+                        .execution_options(synchronize_session=False),
+                    )
+        return OutboxPruned(deleted=deleted, emptied=emptied)
 
 
 def _asked_no_email(payload: dict[str, bool]) -> ColumnElement[bool]:
