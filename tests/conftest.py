@@ -19,6 +19,11 @@ import pytest
 
 PG_ADMIN_URL = os.environ.get("PORTAL_TUI_TEST_PG_URL", "")
 
+# The folders tests make for the app (data folders, homes) are made as a careful firm makes
+# them, private: else every command would warn that others can read them. The file-mode tests
+# (test_private_files.py) start the app with a usual umask of their own.
+os.umask(0o077)
+
 
 def _pg_admin_engine():  # type: ignore[no-untyped-def]
     from sqlalchemy import create_engine

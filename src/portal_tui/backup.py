@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from portal_tui.database import Database, describe_location, sqlite_file
 from portal_tui.migrating import DatabaseUnavailableError, StoreError
+from portal_tui.private import private_folder
 from portal_tui.store.revision import VERSION_TABLE
 
 BACKUPS_FOLDER = "backups"
@@ -48,7 +49,7 @@ def _stamp() -> str:
 
 
 def _private_folder(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(folder)
 
 
 def default_target(data_dir: Path, db: Database, stem: str = "firm") -> Path:
@@ -265,7 +266,7 @@ def restore_sqlite(db: Database, source: Path, keep_dir: Path) -> Path | None:
         kept = keep_dir / f"before-restore-{_stamp()}.db"
         _private_folder(keep_dir)
         _copy_sqlite(target, kept)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)
     try:
         source_conn = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)
         try:

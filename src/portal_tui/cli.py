@@ -28,6 +28,7 @@ from portal_tui.config import (
     load_settings,
     mask_url_password,
 )
+from portal_tui.private import loose, private_folder, restrict_umask
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -256,6 +257,16 @@ def _not_negative(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (the console script passes it to sys.exit)."""
+    # Firm data is private from the moment it exists: every file this process or its children
+    # create is 0600, every folder 0700 (docs: "Private by default").
+    umask = restrict_umask()
+    try:
+        return _run_main(argv)
+    finally:
+        os.umask(umask)  # as it was, for a caller in the same process (the tests)
+
+
+def _run_main(argv: Sequence[str] | None) -> int:
     try:
         status = _main(list(sys.argv[1:] if argv is None else argv))
         # Flush inside the try: a reader that has gone away (`| head`) shows up here, not as
@@ -289,6 +300,9 @@ def _main(argv: list[str]) -> int:
         _check_seed_args(args.subparser, args)
     flags = {key: getattr(args, key, None) for key in _FLAG_KEYS}
     settings = load_settings(flags)
+    warning = loose(settings.data_dir)
+    if warning:
+        print(f"{PROG}: {warning}", file=sys.stderr)
 
     if args.command == "config":
         return _cmd_config(settings, sys.stdout)
@@ -392,13 +406,13 @@ def _create_demo(settings: Settings) -> None:
 
     from portal_tui.seed.demo import seed_demo
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.data_dir)
     with FileLock(settings.data_dir / DEMO_LOCK_NAME):
         ready = settings.demo_dir / DEMO_READY_MARK
         if ready.exists() and (settings.demo_dir / DATABASE_FILE_NAME).exists():
             return
         shutil.rmtree(settings.demo_dir, ignore_errors=True)
-        settings.demo_dir.mkdir()
+        settings.demo_dir.mkdir(mode=0o700)
         print(f"Creating the demo firm in {settings.demo_dir} ...", file=sys.stderr)
         try:
             seed_demo(settings.demo_database_url, DEMO_SEED)

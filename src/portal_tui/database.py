@@ -35,6 +35,7 @@ from sqlalchemy.pool import StaticPool
 
 from portal_tui.domain import texts
 from portal_tui.domain.decision import Conflict, Unavailable
+from portal_tui.private import private_file
 
 BUSY_TIMEOUT_MS = 30_000
 CONNECT_TIMEOUT_S = 10
@@ -90,8 +91,18 @@ def _sqlite_engine(url: URL, *, immediate: bool, echo: bool) -> Engine:
         **extra,
     )
 
+    path = sqlite_file(url)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if path is not None:
+            # Before WAL is switched on: SQLite gives -wal and -shm the file's own mode.
+            for private in (
+                path,
+                path.with_name(path.name + "-wal"),
+                path.with_name(path.name + "-shm"),
+            ):
+                private_file(private)
         # Take transaction control away from pysqlite, so BEGIN is ours to emit.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

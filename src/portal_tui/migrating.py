@@ -42,6 +42,7 @@ from portal_tui.database import (
     is_lock_error,
     sqlite_file,
 )
+from portal_tui.private import private_folder
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -427,7 +428,7 @@ def _make_parent_folder(url: URL, schema: Schema, place: str) -> None:
     if path is None:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise DatabaseUnavailableError(

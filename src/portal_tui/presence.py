@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 
 from portal_tui.database import Database, describe_location, sqlite_file
 from portal_tui.migrating import DatabaseUnavailableError
+from portal_tui.private import private_folder
 
 try:
     import fcntl
@@ -67,7 +68,7 @@ def _locked(db: Database, *, exclusive: bool, refusal: str) -> Iterator[None]:
     if path is None or fcntl is None:
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     fd = _lock_file(path)
     try:
         try:

@@ -30,6 +30,7 @@ from portal_tui.domain.states import (
     PartyAccess,
     StaffRole,
 )
+from portal_tui.private import private_folder
 from portal_tui.repository import Repository
 
 from . import demo_data as data
@@ -369,7 +370,7 @@ class _DemoWriter:
     def _linked(self, repo: Repository, m: _Matter) -> None:
         """A folder on disk, linked as a document integration (S3); files stay on disk."""
         path = self.root / m.spec.number
-        path.mkdir(parents=True, exist_ok=True)
+        private_folder(path)
         folder_id = repo.add_folder(m.id, data.LINKED_FOLDER, linked_path=str(path))
         share_one = "linked document" in m.spec.showcase
         for k, (file_name, title) in enumerate(data.LINKED_FILES):

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from portal_tui.config import mask_url_password, sqlite_url
+from portal_tui.private import private_folder
 
 from .config import Retention, ServiceConfig, SmtpSettings
 
@@ -108,7 +109,7 @@ def prepare_database(url: str) -> None:
         raise ServeError(f"bad database URL {shown!r}: {_first_line(exc)}") from None
     try:
         if db.is_sqlite and db.url.database not in (None, "", ":memory:"):
-            Path(db.url.database).parent.mkdir(parents=True, exist_ok=True)
+            private_folder(Path(db.url.database).parent)
         ensure_service_schema(db)
     except StoreError as exc:
         raise ServeError(str(exc)) from None

@@ -17,6 +17,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
+from portal_tui.private import private_folder
+
 from ..config import ServiceConfig, SmtpSettings
 
 log = logging.getLogger(__name__)
@@ -148,7 +150,7 @@ class EmlTransport:
         data = msg.as_bytes(policy=policy.SMTP)
         target = self.folder / eml_name(str(msg["Message-ID"]))
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_folder(self.folder)
             # A temporary file in the same folder, then a rename: a reader (or a crash) never
             # sees half an email, and os.replace overwrites an earlier copy atomically.
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
