@@ -167,3 +167,16 @@ FREE_SPACE = "Free some space, then try again."
 RECONNECTING = (
     "Reconnecting: {situation}. Until it is back, shares and changes are refused; nothing is lost."
 )
+
+# Leaving a form, or the app, with work not done.
+DISCARD_TITLE = "Discard changes?"
+DISCARD_QUESTION = "What you changed here has not been saved."
+DISCARD_YES = "Discard"
+DISCARD_NO = "Keep editing"
+QUIT_PENDING_TITLE = "Quit?"
+QUIT_PENDING = (
+    "{count} change(s) have not reached the portal yet. They go out the next time portal-tui "
+    "opens or `portal-tui sync` runs; until then clients do not see them."
+)
+QUIT_YES = "Quit"
+QUIT_NO = "Stay"

@@ -30,6 +30,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.filter import LineFilter
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widgets import Header, Input, Static, TextArea
 
 from portal_tui.domain import texts
@@ -40,7 +41,9 @@ from portal_tui.domain.states import StaffRole
 from .commands import PortalCommands
 from .glyphs import ASCII, UNICODE, AsciiFilter, Glyphs
 from .screens.keys import KeysScreen
+from .unsaved import UnsavedChanges
 from .widgets.footer import footer
+from .widgets.modals import Confirm
 
 if TYPE_CHECKING:
     from portal_tui.config import Settings
@@ -99,6 +102,8 @@ class PortalApp(App[None]):
     COMMANDS = {PortalCommands}  # the app's own commands only (Textual's are not for staff)
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
+        # Works everywhere, forms included (where `q` is the form's), and asks as `q` does.
+        Binding("ctrl+q", "quit_anywhere", "Quit", show=False, priority=True, id="quit_anywhere"),
         Binding("question_mark", "keys", "Keys", id="keys"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="palette"),
     ]
@@ -417,3 +422,55 @@ class PortalApp(App[None]):
 
     def action_keys(self) -> None:
         self.push_screen(KeysScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Keys typed in a form or a dialog are its own: `q` there must never quit (and the
+        # footer must not offer it). Ctrl+Q (quit_anywhere) still quits, asking first.
+        if action == "quit" and (
+            isinstance(self.screen, ModalScreen) or getattr(self.screen, "HOLDS_TYPING", False)
+        ):
+            return False
+        return super().check_action(action, parameters)
+
+    async def action_quit_anywhere(self) -> None:
+        await self.action_quit()
+
+    async def action_quit(self) -> None:
+        """Quit, but not over work not done: a form with changes not saved asks to discard
+        them; changes this app's relay has not delivered yet ask to quit anyway."""
+        unsaved = [
+            screen
+            for screen in self.screen_stack
+            if isinstance(screen, UnsavedChanges) and screen.has_unsaved_changes()
+        ]
+        if unsaved:
+            unsaved[-1].ask_to_discard(self.exit)
+            return
+        pending = await self._undelivered()
+        if not pending:
+            self.exit()
+            return
+
+        def answered(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self.exit()
+
+        self.push_screen(
+            Confirm(
+                texts.QUIT_PENDING_TITLE,
+                texts.QUIT_PENDING.format(count=pending),
+                yes=texts.QUIT_YES,
+                no=texts.QUIT_NO,
+            ),
+            answered,
+        )
+
+    async def _undelivered(self) -> int:
+        """Outbox rows still waiting, when quitting stops the relay that would send them (an
+        app without one changes nothing by quitting). A database that cannot say: none."""
+        if self.delivery is None or not self.repo_open:
+            return 0
+        try:
+            return await asyncio.to_thread(self.repo.pending_deliveries)
+        except (Unavailable, Conflict):
+            return 0

@@ -29,6 +29,7 @@ from portal_tui.domain.states import FieldType, FormRule
 from portal_tui.repository.items import FORM_TARGETS, check_form_fields
 
 from ..columns import matter_columns
+from ..unsaved import UnsavedChanges
 from ..widgets.footer import footer
 from ..widgets.item_table import ItemTable, text
 from ..widgets.modals import Confirm, Notice
@@ -132,7 +133,7 @@ def _dialog_css(screen: str) -> str:
 # One field ----------------------------------------------------------------------------------
 
 
-class FieldEditor(ModalScreen["DraftField | None"]):
+class FieldEditor(UnsavedChanges, ModalScreen["DraftField | None"]):
     """Add or edit one field. OK (or Ctrl+S) checks it; Esc leaves the form as it was."""
 
     DEFAULT_CSS = (
@@ -208,6 +209,7 @@ class FieldEditor(ModalScreen["DraftField | None"]):
     def on_mount(self) -> None:
         self._show_choices()
         self.query_one("#fe-label", Input).focus()
+        self.remember_as_saved()
 
     def _type(self) -> FieldType:
         value = self.query_one("#fe-type", Select).value
@@ -234,7 +236,7 @@ class FieldEditor(ModalScreen["DraftField | None"]):
             self.action_cancel()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.leave(None)
 
     def action_ok(self) -> None:
         label = self.query_one("#fe-label", Input).value.strip()
@@ -365,7 +367,7 @@ class FieldsTable(DataTable[Text]):
     ]
 
 
-class IntakeFormEditor(Screen["int | None"]):
+class IntakeFormEditor(UnsavedChanges, Screen["int | None"]):
     """Add (row None) or Edit an intake form; dismisses with its id once saved."""
 
     DEFAULT_CSS = """
@@ -521,6 +523,7 @@ class IntakeFormEditor(Screen["int | None"]):
         self._show_rule()
         self.query_one("#ife-matter", Static).set_class(self.matter_id is None, "-none")
         self.query_one("#ife-name", Input).focus()
+        self.remember_as_saved()
 
     # The form's parts ------------------------------------------------------------------------
 
@@ -641,8 +644,11 @@ class IntakeFormEditor(Screen["int | None"]):
 
     # Saving ----------------------------------------------------------------------------------
 
+    def extra_state(self) -> object:
+        return (tuple(self.fields), self.matter_id)
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.leave(None)
 
     def action_save(self) -> None:
         self.run_worker(self._save(), group="save", exclusive=True)

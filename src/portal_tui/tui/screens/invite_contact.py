@@ -17,13 +17,15 @@ from textual.widgets import Button, Input, Label, Static
 from portal_tui.domain import texts
 from portal_tui.domain.decision import Invalid, NotFound, Refused
 
+from ..unsaved import UnsavedChanges
+
 if TYPE_CHECKING:
     from ..app import PortalApp
 
 INVITE_TITLE = "Invite Contact"
 
 
-class InviteContact(ModalScreen[str | None]):
+class InviteContact(UnsavedChanges, ModalScreen[str | None]):
     """Dismisses with the message to show once invited, or None (Cancel, Esc)."""
 
     DEFAULT_CSS = """
@@ -105,6 +107,7 @@ class InviteContact(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#invite-email", Input).focus()
+        self.remember_as_saved()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -118,7 +121,7 @@ class InviteContact(ModalScreen[str | None]):
             self.action_cancel()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.leave(None)
 
     def action_invite(self) -> None:
         self.run_worker(self._invite(), group="invite", exclusive=True)

@@ -21,6 +21,7 @@ from portal_tui.domain import rules, texts
 from portal_tui.domain.decision import EditConflict, Invalid, NotFound, Refused
 from portal_tui.domain.kinds import ItemKind
 
+from ..unsaved import UnsavedChanges
 from ..widgets.footer import footer
 from ..widgets.modals import Confirm, Notice
 from ..widgets.tick_box import TickBox
@@ -87,7 +88,7 @@ def _parse(field: Field, raw: str) -> Any:
     return raw
 
 
-class ItemForm(Screen[int | None]):
+class ItemForm(UnsavedChanges, Screen[int | None]):
     """Add (row None) or Edit an event, task or note of one matter; dismisses with its id."""
 
     BINDINGS = [
@@ -134,6 +135,7 @@ class ItemForm(Screen[int | None]):
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
+        self.remember_as_saved()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -143,7 +145,7 @@ class ItemForm(Screen[int | None]):
             self.action_cancel()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.leave(None)
 
     def _values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -220,3 +222,4 @@ class ItemForm(Screen[int | None]):
         self.row = await asyncio.to_thread(self.portal_app.repo.item_row, self.kind, self.row.id)
         await self.recompose()
         self.query(Input).first().focus()
+        self.remember_as_saved()

@@ -28,7 +28,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("y / n", "Answer Yes or No in a question"),
     ("Ctrl+P", "Command palette"),
     ("?", "This list of keys"),
-    ("q", "Quit"),
+    ("q", "Quit (not in a form or a dialog: there q is typed)"),
+    ("Ctrl+Q", "Quit from anywhere; asks first about unsaved or undelivered changes"),
 )
 
 
