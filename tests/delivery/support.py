@@ -88,6 +88,8 @@ class Service:
 
     `prelude` is Python run in the service's process before the command, for the one knob a
     test must turn (see test_crashes.py); empty, the service is `python -m portal_tui serve`.
+    `database` is the portal database's URL when it is not that own SQLite file (several
+    services on one database: give them the same URL and the same `token`).
     """
 
     env: dict[str, str]
@@ -97,10 +99,11 @@ class Service:
     token: str = ""
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    database: str = ""
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.root / 'portal.db'}"
+        return self.database or f"sqlite:///{self.root / 'portal.db'}"
 
     @property
     def data_dir(self) -> Path:

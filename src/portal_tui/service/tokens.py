@@ -12,10 +12,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, select, update
 
 from portal_tui.database import Database
-from portal_tui.sqltypes import utcnow
+from portal_tui.sqltypes import UTCDateTime, utcnow
 
 from .models import StaffToken
 
@@ -93,7 +93,13 @@ def authenticate(db: Database, token: str) -> StaffIdentity | None:
             result = s.execute(
                 update(StaffToken)
                 .where(StaffToken.id == identity.token_id, StaffToken.revoked_at.is_(None))
-                .values(last_used_at=now)
+                # Never back: another worker may have written a later time meanwhile.
+                .values(
+                    last_used_at=case(
+                        (StaffToken.last_used_at > now, StaffToken.last_used_at),
+                        else_=literal(now, UTCDateTime()),
+                    )
+                )
             )
             if not getattr(result, "rowcount", 0):
                 return None  # revoked between the two transactions

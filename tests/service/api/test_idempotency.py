@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -117,10 +118,12 @@ def test_a_concurrent_duplicate_is_409_while_the_first_runs(
     entered, release = threading.Event(), threading.Event()
     real_write = matters.write
 
-    def paused_write(db: Database, work: Callable[..., Any], *, conflict: str) -> Any:
+    def paused_write(
+        request: Request, db: Database, work: Callable[..., Any], *, conflict: str
+    ) -> Any:
         entered.set()
         assert release.wait(10)
-        return real_write(db, work, conflict=conflict)
+        return real_write(request, db, work, conflict=conflict)
 
     monkeypatch.setattr(matters, "write", paused_write)
     results: list[int] = []

@@ -23,9 +23,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from portal_tui.database import Database
 from portal_tui.sqltypes import utcnow
@@ -149,3 +151,25 @@ def check(request: Request, db: Database) -> JSONResponse | None:
             portal_epoch=bound.epoch,
         )
     return None
+
+
+_BINDING = select(PortalBinding.firm_uuid, PortalBinding.epoch).where(PortalBinding.id == 1)
+
+
+def hold(s: Session, request: Request) -> None:
+    """In a write's own transaction: the firm and epoch the request names are still the ones
+    the portal is bound to. `check` looked before the transaction began (or trusted what this
+    process saw a moment ago), and a reset committed since by another worker would otherwise
+    let a write from the older copy of the firm database in after it. The binding is read
+    FOR KEY SHARE: writes do not wait for each other, and a reset (FOR UPDATE) waits for the
+    writes under way, and they for it. A write a reset overtook is answered 409; its retry is
+    then refused as `check` refuses it."""
+    claim = read_claim(request)
+    if not isinstance(claim, tuple) or request.url.path == RESET_PATH:
+        return
+    row = s.execute(_BINDING.with_for_update(read=True, key_share=True)).first()
+    if row is not None and (row.firm_uuid, row.epoch) != claim:
+        forget(request)
+        raise HTTPException(
+            409, "The portal's binding changed meanwhile; retry.", headers={"Retry-After": "2"}
+        )

@@ -21,7 +21,7 @@ from portal_tui.sqltypes import utcnow
 from ..config import ServiceConfig
 from ..deps import config_of, db_of
 from ..models import PortalMatter
-from . import idempotency
+from . import binding, idempotency
 from .auth import current_staff
 from .idempotency import RETRY_AFTER_SECONDS
 from .route import (
@@ -64,11 +64,13 @@ def staff_router() -> APIRouter:
     return APIRouter(route_class=StaffRoute, dependencies=[Depends(current_staff)])
 
 
-def write(db: Database, work: Callable[[Session], T], *, conflict: str) -> T:
-    """Run `work` in one writing transaction, again if a concurrent insert beat it."""
+def write(request: Request, db: Database, work: Callable[[Session], T], *, conflict: str) -> T:
+    """Run `work` in one writing transaction, again if a concurrent insert beat it; the
+    request's firm is checked again in it (binding.hold)."""
     for attempt in range(WRITE_ATTEMPTS):
         try:
             with db.write() as s:
+                binding.hold(s, request)
                 return work(s)
         except IntegrityError:
             if attempt == WRITE_ATTEMPTS - 1:
@@ -99,6 +101,7 @@ def write_once(
             raise HTTPException(401, UNAUTHORIZED, headers=UNAUTHORIZED_HEADERS) from None
         if isinstance(found, idempotency.Replay):
             return replay_response(found)
+        binding.hold(s, request)
         answer = work(s)
         body = answer.model_dump_json()
         stored = (200, JSON, body) if keep(answer) else None

@@ -13,7 +13,7 @@ import secrets
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import HTTPException, Path
+from fastapi import HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
 from portal_tui.domain import rules
@@ -67,7 +67,12 @@ def _out(contact: PortalContact, *, applied: bool) -> ContactOut:
     summary="Invite, disable, enable, remove or re-invite a contact",
 )
 def put_contact(
-    contact_id: ContactId, body: ContactIn, db: DB, config: Config, _key: IdempotencyKey
+    request: Request,
+    contact_id: ContactId,
+    body: ContactIn,
+    db: DB,
+    config: Config,
+    _key: IdempotencyKey,
 ) -> ContactOut:
     same_as_path("contact_id", contact_id, body.contact_id)
     if body.status not in ENDS_IN[body.action]:
@@ -116,6 +121,7 @@ def put_contact(
         return _out(contact, applied=True)
 
     return write(
+        request,
         db,
         work,
         conflict=f"Contact {contact_id} clashes with another contact of the same client and "

@@ -7,7 +7,7 @@ import re
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import HTTPException, Path, Query, Response
+from fastapi import HTTPException, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
@@ -35,12 +35,16 @@ _SAFE_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-
     "for the whole batch (F5). Calling it again sends nothing more.",
 )
 def notify_batch(
-    batch: Annotated[str, Path(pattern=BATCH_PATTERN)], db: DB, config: Config, _key: IdempotencyKey
+    request: Request,
+    batch: Annotated[str, Path(pattern=BATCH_PATTERN)],
+    db: DB,
+    config: Config,
+    _key: IdempotencyKey,
 ) -> BatchOut:
     def work(s: Session) -> BatchOut:
         return BatchOut(batch=batch, queued=notices.queue_new_items(s, config, batch))
 
-    return write(db, work, conflict=f"Batch {batch} is being notified meanwhile; retry.")
+    return write(request, db, work, conflict=f"Batch {batch} is being notified meanwhile; retry.")
 
 
 @router.get(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Request
 from sqlalchemy.orm import Session
 
 from ..models import PortalFirm, PortalMatter
@@ -20,7 +20,7 @@ MatterId = Annotated[int, Path(ge=1, le=MAX_ID, description="The firm's matter i
 
 
 @router.put("/firm", response_model=Applied, responses=ERRORS, summary="Set the firm's settings")
-def put_firm(body: FirmIn, db: DB, _key: IdempotencyKey) -> Applied:
+def put_firm(request: Request, body: FirmIn, db: DB, _key: IdempotencyKey) -> Applied:
     def work(s: Session) -> Applied:
         firm = s.get(PortalFirm, 1, with_for_update=True)
         if firm is not None and body.version <= firm.version:
@@ -37,7 +37,7 @@ def put_firm(body: FirmIn, db: DB, _key: IdempotencyKey) -> Applied:
         firm.version = body.version
         return Applied(applied=True, version=body.version)
 
-    return write(db, work, conflict="The firm's settings changed meanwhile; retry.")
+    return write(request, db, work, conflict="The firm's settings changed meanwhile; retry.")
 
 
 @router.put(
@@ -46,7 +46,9 @@ def put_firm(body: FirmIn, db: DB, _key: IdempotencyKey) -> Applied:
     responses=ERRORS,
     summary="Set a matter's portal switch and permissions",
 )
-def put_matter(matter_id: MatterId, body: MatterIn, db: DB, _key: IdempotencyKey) -> Applied:
+def put_matter(
+    request: Request, matter_id: MatterId, body: MatterIn, db: DB, _key: IdempotencyKey
+) -> Applied:
     same_as_path("matter_id", matter_id, body.matter_id)
 
     def work(s: Session) -> Applied:
@@ -63,7 +65,7 @@ def put_matter(matter_id: MatterId, body: MatterIn, db: DB, _key: IdempotencyKey
         matter.version = body.version
         return Applied(applied=True, version=body.version)
 
-    return write(db, work, conflict=f"Matter {matter_id} changed meanwhile; retry.")
+    return write(request, db, work, conflict=f"Matter {matter_id} changed meanwhile; retry.")
 
 
 @router.put(
@@ -73,7 +75,7 @@ def put_matter(matter_id: MatterId, body: MatterIn, db: DB, _key: IdempotencyKey
     summary="Set the staff who get a matter's portal notices",
 )
 def put_matter_notify(
-    matter_id: MatterId, body: MatterNotifyIn, db: DB, _key: IdempotencyKey
+    request: Request, matter_id: MatterId, body: MatterNotifyIn, db: DB, _key: IdempotencyKey
 ) -> Applied:
     same_as_path("matter_id", matter_id, body.matter_id)
 
@@ -89,4 +91,4 @@ def put_matter_notify(
         matter.notify_version = body.version
         return Applied(applied=True, version=body.version)
 
-    return write(db, work, conflict=f"Matter {matter_id} changed meanwhile; retry.")
+    return write(request, db, work, conflict=f"Matter {matter_id} changed meanwhile; retry.")

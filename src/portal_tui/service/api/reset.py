@@ -88,7 +88,7 @@ def reset_firm(body: ResetIn, request: Request, db: DB, _key: IdempotencyKey) ->
         bound.epoch = epoch
         return Applied(applied=True, version=epoch)
 
-    applied = write(db, work, conflict="Another reset ran at the same moment; retry.")
+    applied = write(request, db, work, conflict="Another reset ran at the same moment; retry.")
     binding.forget(request)
     return applied
 

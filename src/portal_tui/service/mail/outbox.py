@@ -6,11 +6,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, case, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal_tui.sqltypes import utcnow
+from portal_tui.sqltypes import UTCDateTime, utcnow
 
 from ..models import MailMessage
 from .compose import Rendered, message_id_for, one_line
@@ -47,7 +47,8 @@ def enqueue(
     to_addr = to_addr.strip()
     message_id = message_id_for(kind, key, to_addr)
     fields = stored_content(subject, content)
-    existing = s.scalar(select(MailMessage).where(MailMessage.message_id == message_id))
+    same = select(MailMessage).where(MailMessage.message_id == message_id)
+    existing = s.scalar(same)
     if existing is not None:
         if settle:
             _refresh(s, existing, fields, now)
@@ -69,8 +70,15 @@ def enqueue(
         with s.begin_nested():
             s.add(row)
     except IntegrityError:
-        # Another transaction queued the same notice between our check and our insert.
+        # Another transaction queued the same notice between our check and our insert (on
+        # PostgreSQL the insert waited for it to commit, so its row is there to read now).
         log.debug("mail %s already queued by a concurrent transaction", message_id)
+        if settle:
+            # Held again as for a later call: this transaction's part of the batch has only
+            # just arrived (its content is composed again before it is sent in any case).
+            existing = s.scalar(same.execution_options(populate_existing=True))
+            if existing is not None:
+                _refresh(s, existing, fields, now)
         return False
     return True
 
@@ -96,7 +104,14 @@ def _refresh(s: Session, row: MailMessage, fields: dict[str, Any], now: datetime
                 MailMessage.sent_at.is_(None),
                 MailMessage.attempts == 0,
             )
-            .values(next_attempt_at=max(hold, row.next_attempt_at), **fields)
+            # Later of the two in SQL: a hold another transaction set meanwhile is not cut.
+            .values(
+                next_attempt_at=case(
+                    (MailMessage.next_attempt_at > hold, MailMessage.next_attempt_at),
+                    else_=literal(hold, UTCDateTime()),
+                ),
+                **fields,
+            )
             .execution_options(synchronize_session="fetch")
         ),
     )

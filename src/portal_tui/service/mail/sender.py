@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import ColumnElement, CursorResult, select, update
 
 from portal_tui.database import Database
 from portal_tui.sqltypes import utcnow
@@ -91,17 +91,29 @@ def _due_ids(db: Database, now: datetime, limit: int) -> list[int]:
         )
 
 
+def _due(row_id: int, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        MailMessage.id == row_id,
+        MailMessage.sent_at.is_(None),
+        MailMessage.dropped_at.is_(None),
+        MailMessage.next_attempt_at <= now,
+    )
+
+
 def _claim(db: Database, row_id: int, now: datetime) -> MailMessage | None:
-    """Take one due row for this sender; None when another sender took it (or sent it)."""
+    """Take one due row for this sender; None when another sender took it (or sent it).
+
+    The UPDATE's condition decides (it is checked again under the row lock, so of two senders
+    one counts the attempt and the other changes nothing). On PostgreSQL the row is first
+    locked SKIP LOCKED: a row another sender is claiming this moment is passed over at once
+    instead of waited for."""
     with db.write() as s:
+        locked = select(MailMessage.id).where(*_due(row_id, now))
+        if not db.is_sqlite and s.scalar(locked.with_for_update(skip_locked=True)) is None:
+            return None
         result = s.execute(
             update(MailMessage)
-            .where(
-                MailMessage.id == row_id,
-                MailMessage.sent_at.is_(None),
-                MailMessage.dropped_at.is_(None),
-                MailMessage.next_attempt_at <= now,
-            )
+            .where(*_due(row_id, now))
             .values(attempts=MailMessage.attempts + 1, next_attempt_at=now + CLAIM_LEASE)
             .execution_options(synchronize_session=False)
         )
@@ -109,6 +121,18 @@ def _claim(db: Database, row_id: int, now: datetime) -> MailMessage | None:
             return None
         # expire_on_commit is off: the row stays readable once the claim is committed.
         return s.get(MailMessage, row_id, populate_existing=True)
+
+
+def _held(row: MailMessage) -> tuple[ColumnElement[bool], ...]:
+    """The row while this sender's claim still holds it: a claim whose lease ran out may
+    have been taken over (its attempt counted again), and then the new holder decides. A
+    failure written by the old one would cut the new one's lease short, and a third sender
+    would send the email again while it is being sent."""
+    return (
+        MailMessage.id == row.id,
+        MailMessage.sent_at.is_(None),
+        MailMessage.attempts == row.attempts,
+    )
 
 
 def _recheck(
@@ -128,7 +152,7 @@ def _recheck(
         with db.write() as s:
             s.execute(
                 update(MailMessage)
-                .where(MailMessage.id == row.id, MailMessage.sent_at.is_(None))
+                .where(*_held(row))
                 .values(dropped_at=utcnow(), last_error=verdict.dropped[:ERROR_MAX])
                 .execution_options(synchronize_session=False)
             )
@@ -139,7 +163,7 @@ def _recheck(
         with db.write() as s:
             s.execute(
                 update(MailMessage)
-                .where(MailMessage.id == row.id, MailMessage.sent_at.is_(None))
+                .where(*_held(row))
                 .values(**verdict.changes)
                 .execution_options(synchronize_session=False)
             )
@@ -149,10 +173,11 @@ def _recheck(
 
 
 def _mark_sent(db: Database, row_id: int) -> None:
+    # Sent is a fact, whoever holds the claim now; a sender that marked it first keeps its time.
     with db.write() as s:
         s.execute(
             update(MailMessage)
-            .where(MailMessage.id == row_id)
+            .where(MailMessage.id == row_id, MailMessage.sent_at.is_(None))
             .values(sent_at=utcnow(), last_error=None)
             .execution_options(synchronize_session=False)
         )
@@ -163,7 +188,7 @@ def _mark_failed(db: Database, row: MailMessage, now: datetime, error: str) -> d
     with db.write() as s:
         s.execute(
             update(MailMessage)
-            .where(MailMessage.id == row.id, MailMessage.sent_at.is_(None))
+            .where(*_held(row))
             .values(last_error=error[:ERROR_MAX], next_attempt_at=retry_at)
             .execution_options(synchronize_session=False)
         )

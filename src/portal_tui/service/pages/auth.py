@@ -121,8 +121,9 @@ def login(request: Request, form: FormFields) -> Response:
     next_path = safe_next(form.get("next"))
     address = client_address(request)
     now = utcnow()
-    with db.read() as s:
-        ratelimit.check(s, config, email, address, now)
+    with db.write() as s:
+        # Counted as a failure until the password proves right: see ratelimit.
+        reserved = ratelimit.reserve(s, config, email, address, now)
         candidates = [
             (a.id, a.password_hash)
             for a in s.scalars(
@@ -138,13 +139,12 @@ def login(request: Request, form: FormFields) -> Response:
         verify_password(None, password)  # the same time spent whether or not the email exists
     raw: str | None = None
     with db.write() as s:
-        account = s.get(Account, matched) if matched is not None else None
+        account = s.get(Account, matched, with_for_update=True) if matched is not None else None
         if account is not None and visibility.account_may_log_in(s, account):
+            ratelimit.release(s, reserved)
             raw = _log_in(s, request, account, password, now)
-        else:
-            # Whatever the reason (no such email, wrong password, no active matter), one
-            # message and one count: the page must not tell which.
-            ratelimit.record_failure(s, config, email, address, now)
+        # Otherwise, whatever the reason (no such email, wrong password, no active matter),
+        # one message and one count (the one reserved): the page must not tell which.
     if raw is None:
         return _login_page(request, email=email, next_path=next_path, error=LOGIN_FAILED)
     response = RedirectResponse(next_path or "/", status_code=303)
@@ -225,7 +225,9 @@ def _invitation(
     # No expiry recorded means the firm set none.
     if contact.invite_expires_at is not None and contact.invite_expires_at <= now:
         raise NotFound(INVITE_GONE)
-    account = s.get(Account, contact.account_id)
+    # Locked too: the links of one account's invitations to two matters, used at once, must
+    # not both find it without a password and both set one.
+    account = s.get(Account, contact.account_id, with_for_update=lock, populate_existing=lock)
     matter = s.get(PortalMatter, contact.matter_id)
     if account is None or matter is None:
         raise NotFound(INVITE_GONE)

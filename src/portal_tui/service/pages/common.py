@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, CursorResult, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -274,7 +274,9 @@ async def matter_page(
     if opened is None:
         raise _login_required(request)
     if opened.session_state != sessions.FRESH:
-        await run_in_threadpool(sessions.settle_session, db, key, opened.session_state, opened.now)
+        await run_in_threadpool(
+            sessions.settle_session, db, config, key, opened.session_state, opened.now
+        )
     if opened.session_state == sessions.EXPIRED:
         raise _login_required(request)
     if opened.access is None or not built:
@@ -314,28 +316,37 @@ def record_seen(
     if not missing:
         return
     now = utcnow()
-    try:
-        with db.write() as s:
-            for kind, item_id in missing:
-                row = s.scalar(
-                    select(ItemView).where(
-                        ItemView.kind == kind.value,
-                        ItemView.item_id == item_id,
-                        ItemView.contact_id == access.contact_id,
-                    )
-                )
-                if row is None:
-                    row = ItemView(kind=kind.value, item_id=item_id, contact_id=access.contact_id)
-                    s.add(row)
-                if getattr(row, stamp) is not None:
-                    continue
-                setattr(row, stamp, now)
-                feed.record_change(
-                    s,
-                    feed.FIRST_DOWNLOAD if download else feed.FIRST_VIEW,
-                    access.matter_id,
-                    {"kind": kind.value, "item_id": item_id, "contact_id": access.contact_id},
-                )
-    except IntegrityError:
-        # Another request of the same client recorded it a moment earlier: it is recorded.
-        pass
+    column = getattr(ItemView, stamp)
+    with db.write() as s:
+        first: list[tuple[ItemKind, int]] = []
+        # One order for every request, so that two stamping the same items cannot deadlock.
+        for kind, item_id in sorted(missing, key=lambda m: (m[0].value, m[1])):
+            this = (
+                ItemView.kind == kind.value,
+                ItemView.item_id == item_id,
+                ItemView.contact_id == access.contact_id,
+            )
+            if s.scalar(select(ItemView.id).where(*this)) is None:
+                try:
+                    with s.begin_nested():
+                        s.execute(
+                            insert(ItemView).values(
+                                kind=kind.value, item_id=item_id, contact_id=access.contact_id
+                            )
+                        )
+                except IntegrityError:
+                    pass  # another request of the client made the row a moment ago
+            # The stamp is set only where it is still empty, and that decides which request
+            # saw it first: two tabs (or two workers) record one first view, not two.
+            stamping = update(ItemView).where(*this, column.is_(None)).values({stamp: now})
+            stamped = s.execute(stamping)
+            if cast(CursorResult[Any], stamped).rowcount:
+                first.append((kind, item_id))
+        # The feed's lock is taken last, after every row this transaction locks.
+        for kind, item_id in first:
+            feed.record_change(
+                s,
+                feed.FIRST_DOWNLOAD if download else feed.FIRST_VIEW,
+                access.matter_id,
+                {"kind": kind.value, "item_id": item_id, "contact_id": access.contact_id},
+            )

@@ -1,18 +1,28 @@
 """Failed log-ins, limited per account (guessing one client's password) and per address
 (trying many clients from one place). The limit is checked before the password is: once over
 it, even the right password gets the 429 page until the window has passed, so guessing gains
-nothing."""
+nothing.
+
+Each attempt is counted as a failure before its password is checked (`reserve`), in the same
+transaction as the check and with the attempt's two counters locked, and given back only if
+the password was right (`release`). So a burst of concurrent attempts, on any number of
+workers, gets no more password checks than the limit: checked first and counted later, each
+would have seen the counter below it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ..config import ServiceConfig
 from ..models import LoginFailure
 from .errors import TooManyAttempts
+
+# The key space of pg_advisory_xact_lock(int, int) for "a log-in counter is being decided".
+_COUNTER_LOCKS = 0x6C67
 
 
 def account_key(email: str) -> str:
@@ -55,17 +65,41 @@ def check(s: Session, config: ServiceConfig, email: str, address: str, now: date
             raise TooManyAttempts(_retry_after(s, key, config, now))
 
 
-def record_failure(
+def _lock(s: Session, keys: list[str]) -> None:
+    """Hold the counters of `keys` until the transaction ends (PostgreSQL; SQLite has one
+    writer at a time). Always in the same order, so two attempts cannot deadlock."""
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(keys):
+        s.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+            {"space": _COUNTER_LOCKS, "key": key},
+        )
+
+
+def reserve(
     s: Session, config: ServiceConfig, email: str, address: str, now: datetime
-) -> None:
-    keys = (account_key(email), address_key(address))
+) -> list[int]:
+    """Check both counters (TooManyAttempts when one is at its limit) and count this attempt
+    as a failure of both at once. Returns the rows that count it, for `release`."""
+    keys = [account_key(email), address_key(address)]
+    _lock(s, keys)
     # Old rows count for nothing; drop them as we go so the table stays small.
     s.execute(
         delete(LoginFailure).where(
             LoginFailure.key.in_(keys), LoginFailure.at <= _window_start(config, now)
         )
     )
-    s.add_all(LoginFailure(key=key, at=now) for key in keys)
+    check(s, config, email, address, now)
+    rows = [LoginFailure(key=key, at=now) for key in keys]
+    s.add_all(rows)
+    s.flush()
+    return [row.id for row in rows]
+
+
+def release(s: Session, reserved: list[int]) -> None:
+    """The attempt `reserve` counted succeeded: it is not a failure after all."""
+    s.execute(delete(LoginFailure).where(LoginFailure.id.in_(reserved)))
 
 
 def clear_account(s: Session, email: str) -> None:

@@ -149,16 +149,30 @@ def _claim_touch(key: str, now: datetime) -> bool:
     return True
 
 
-def settle_session(db: Database, key: str, state: str, now: datetime) -> None:
+def settle_session(
+    db: Database, config: ServiceConfig, key: str, state: str, now: datetime
+) -> None:
     """The write a session's state asks for, if any: an expired session is deleted, a stale
-    one gets its last_seen_at (at most once per TOUCH_AFTER, so reads stay reads)."""
+    one gets its last_seen_at (at most once per TOUCH_AFTER, so reads stay reads).
+
+    Each write holds only while the row is still as it was read: a request of the same
+    session that touched it meanwhile keeps it alive, and last_seen_at never goes back."""
     if state == EXPIRED:
+        idle = now - timedelta(seconds=config.session_idle_seconds)
+        begun = now - timedelta(seconds=config.session_absolute_seconds)
         with db.write() as s:
-            s.execute(delete(ClientSession).where(ClientSession.id_hash == key))
+            s.execute(
+                delete(ClientSession).where(
+                    ClientSession.id_hash == key,
+                    (ClientSession.last_seen_at <= idle) | (ClientSession.created_at <= begun),
+                )
+            )
     elif state == STALE and _claim_touch(key, now):
         with db.write() as s:
             s.execute(
-                update(ClientSession).where(ClientSession.id_hash == key).values(last_seen_at=now)
+                update(ClientSession)
+                .where(ClientSession.id_hash == key, ClientSession.last_seen_at < now)
+                .values(last_seen_at=now)
             )
 
 
@@ -172,7 +186,7 @@ def load_visitor(db: Database, config: ServiceConfig, raw: str | None) -> Visito
     if row is None:
         return None
     state = session_state(row, config, now)
-    settle_session(db, key, state, now)
+    settle_session(db, config, key, state, now)
     return None if state == EXPIRED else visitor_from_row(row)
 
 
