@@ -326,7 +326,7 @@ def test_p2_upload_goes_to_the_client_portal_folder_and_tells_the_firm(
         upload = s.scalar(select(ClientUpload))
         assert upload is not None
         assert (upload.matter_id, upload.contact_id) == (MATTER_A, CONTACT_ANN_A)
-        assert upload.name == "Scan_ 1.pdf"
+        assert upload.name == "Scan: 1.pdf"  # the name, not the client's folders
         assert upload.size == 13 and upload.content == b"%PDF-1.4 scan"
         mails = list(s.scalars(select(MailMessage).where(MailMessage.kind == "upload")))
     (change,) = changes(portal, "upload")
@@ -336,7 +336,7 @@ def test_p2_upload_goes_to_the_client_portal_folder_and_tells_the_firm(
     assert change.payload["contact_id"] == CONTACT_ANN_A
     assert [m.to_addr for m in mails] == ["vera@harborvale.example"]
     page = ann.get(f"{A}/documents?uploaded=1").text
-    assert "Your file was uploaded" in page and "Scan_ 1.pdf" in page
+    assert "Your file was uploaded" in page and "Scan: 1.pdf" in page
 
 
 def test_p2_notes_are_read_only(portal: Portal, scene: Scene, ann: Browser) -> None:

@@ -4,9 +4,10 @@ it allows: small urlencoded forms, and one multipart upload streamed and counted
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
@@ -83,7 +84,9 @@ class UploadedFile:
 
 @dataclass
 class _Part:
-    headers: dict[str, str] = field(default_factory=dict)
+    # Raw bytes as sent: a browser sends a file's name in raw UTF-8 (RFC 7578 4.2), which
+    # decoding here, before the header is parsed, would break.
+    headers: dict[str, bytes] = field(default_factory=dict)
     name: str = ""
     filename: str | None = None
     data: bytearray = field(default_factory=bytearray)
@@ -93,6 +96,25 @@ class _Part:
 class Upload:
     fields: dict[str, str]
     files: list[UploadedFile]
+
+
+_EXTENDED = re.compile(rb"""(?:^|;)\s*filename\*\s*=\s*([^;]+)""", re.IGNORECASE)
+
+
+def _extended_filename(disposition: bytes) -> str | None:
+    """`filename*=UTF-8''...` (RFC 5987/6266): RFC 7578 tells browsers not to send it, but
+    some clients do, and then it is the exact name."""
+    found = _EXTENDED.search(disposition)
+    if found is None:
+        return None
+    charset, first, rest = found[1].strip().decode("latin-1").partition("'")
+    _language, second, value = rest.partition("'")
+    if not first or not second:
+        return None
+    try:
+        return unquote(value, encoding=charset or "utf-8", errors="strict")
+    except (LookupError, UnicodeDecodeError):
+        return None
 
 
 async def read_upload(request: Request, file_limit: int) -> Upload:
@@ -127,19 +149,23 @@ async def read_upload(request: Request, file_limit: int) -> Upload:
         header_value.extend(data[start:end])
 
     def on_header_end() -> None:
-        current.headers[header_field.decode("latin-1").lower()] = header_value.decode(
-            "utf-8", "replace"
-        )
+        current.headers[header_field.decode("latin-1").lower()] = bytes(header_value)
         header_field.clear()
         header_value.clear()
 
     def on_headers_finished() -> None:
-        disposition, options = parse_options_header(current.headers.get("content-disposition", ""))
+        raw = current.headers.get("content-disposition", b"")
+        # Bytes are read as Latin-1 and the options given back as the same bytes: no byte
+        # of a UTF-8 name is lost on the way.
+        disposition, options = parse_options_header(raw)
         if disposition != b"form-data" or b"name" not in options:
             problem.append(BadRequest())
             return
         current.name = options[b"name"].decode("utf-8", "replace")
-        if b"filename" in options:
+        extended = _extended_filename(raw)
+        if extended is not None:
+            current.filename = extended
+        elif b"filename" in options:
             current.filename = options[b"filename"].decode("utf-8", "replace")
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
@@ -183,7 +209,7 @@ async def read_upload(request: Request, file_limit: int) -> Upload:
             files.append(
                 UploadedFile(
                     filename=part.filename,
-                    content_type=part.headers.get("content-type", ""),
+                    content_type=part.headers.get("content-type", b"").decode("latin-1"),
                     content=bytes(part.data),
                 )
             )

@@ -476,17 +476,23 @@ def _upload_refused(
         )
 
 
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\"\\/:*?<>|]")
+MAX_NAME = 300  # what the portal's and the firm's databases hold of a file's name
+# NUL is the one character neither database can store: kept visible as its Unicode symbol.
+_NUL_SHOWN = "\u2400"
 
 
 def clean_filename(raw: str) -> str:
-    """The name to keep for an uploaded file: no folders (some browsers send the client's
-    path), no control or reserved characters, a sane length; the extension is kept."""
-    name = unicodedata.normalize("NFC", raw.replace("\\", "/").rsplit("/", 1)[-1])
-    name = _UNSAFE_NAME.sub("_", name).strip(" .")
-    if len(name) > 200:
+    """The name to keep for an uploaded file: exactly as the client named it — every
+    character, no normalisation — for staff to see (their screens show control, bidi and path
+    characters made visible, never interpreted). It is used nowhere as a path: stored files
+    live in the databases, and downloads name it in a quoted header (`attachment`). Only what
+    storage cannot hold changes: NUL, and a name longer than MAX_NAME characters (shortened,
+    its extension kept)."""
+    name = raw.replace("\x00", _NUL_SHOWN)
+    if len(name) > MAX_NAME:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[:190] + dot + ext[:9]) if dot and len(ext) <= 9 else name[:200]
+        keep = MAX_NAME - len(dot + ext)
+        name = (stem[:keep] + dot + ext) if dot and len(ext) <= 16 else name[:MAX_NAME]
     return name or "upload"
 
 
