@@ -169,3 +169,61 @@ def test_an_unknown_staff_user_ends_in_one_line_on_the_terminal(
     assert len(lines) == 1, shown
     assert "nobody" in _joined(shown)
     assert "Traceback" not in shown
+
+
+NASTY_AUTHOR = "Eve\x1b]0;PWNED\x07\x1b[2J"
+NASTY_BODY = (
+    "\x1b[31mRED\x1b[0m \x1b]52;c;ZXZpbA==\x07 \x1b]8;;http://evil.example\x1b\\link"
+    "\x1b]8;;\x1b\\ \u202eevil [bold]loud[/bold]"
+)
+# What would have obeyed the client, byte for byte, had it reached the terminal.
+OBEYED = [
+    b"\x1b]0;PWNED",
+    b"\x1b]52;",
+    b"\x1b]8;;http://evil",
+    b"\x1b[31mRED",
+    "\u202e".encode(),
+]
+
+
+def test_client_text_reaches_the_terminal_shown_never_obeyed(
+    terminal: Callable[[str], Terminal], tmp_path: Path
+) -> None:
+    """A client's reply, applied by sync, with escapes in its author's name and body: the
+    Messages section shows them as visible placeholders; not one of them is in the bytes the
+    app writes to the terminal (read through tmux pipe-pane)."""
+    from portal_tui.sqltypes import utcnow
+
+    from .tui.helpers import ADMIN, build_firm
+
+    firm = build_firm(tmp_path)
+    firm.system.record_client_reply(
+        firm.on_matter,
+        portal_ref="reply-1",
+        author_name=NASTY_AUTHOR,
+        body=NASTY_BODY,
+        sent_at=utcnow(),
+    )
+    url = firm.url
+    firm.system.close()
+    written = tmp_path / "written.bin"
+    term = terminal(f"--database-url {url} --staff-user {ADMIN}")
+    term.tmux("pipe-pane", "-o", "-t", term.name, f"cat >> {written}")
+    matters = term.wait_for(lambda s: "2026-0003" in s, "the Matters list")
+    rows = [line for line in matters.splitlines() if "2026-000" in line]
+    for _ in range(next(i for i, line in enumerate(rows) if "2026-0003" in line)):
+        term.keys("Down")
+    term.keys("Enter")
+    term.shows("Summary")
+    for _ in range(6):
+        term.keys("Down")
+    term.keys("Enter")
+    shown = term.wait_for(lambda s: "PWNED" in s, "the client's reply")
+    term.keys("Tab")
+    shown = term.wait_for(lambda s: "RED" in s and "loud" in s, "the reply's text")
+    assert "\u241b]0;PWNED\u2407" in shown  # made visible
+    assert "[bold]loud[/bold]" in shown  # markup literal
+    data = written.read_bytes()
+    assert b"PWNED" in data, "the capture saw the screen"
+    for sequence in OBEYED:
+        assert sequence not in data, sequence

@@ -38,6 +38,7 @@ from portal_tui.domain.decision import Conflict, Unavailable
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.states import StaffRole
 
+from .client_text import InertFilter
 from .commands import PortalCommands
 from .glyphs import ASCII, UNICODE, AsciiFilter, Glyphs
 from .screens.keys import KeysScreen
@@ -128,6 +129,8 @@ class PortalApp(App[None]):
         # ASCII only: the stylesheet draws ASCII borders under `-ascii`, and the filter turns
         # whatever else Textual draws (scrollbars, footer, ellipses, client data) into ASCII.
         self._ascii_filter = AsciiFilter(enabled=ascii_only)
+        # Client text is data: no control or escape character ever reaches the terminal.
+        self._inert_filter = InertFilter()
         self.set_class(ascii_only, "-ascii")
         self._repo: Repository | None = None
         # Set once the repository is open, or will never be (a failure, the app closing):
@@ -146,7 +149,7 @@ class PortalApp(App[None]):
         self.failure: Exception | None = None
 
     def get_line_filters(self) -> Sequence[LineFilter]:
-        filters = super().get_line_filters()
+        filters = [*super().get_line_filters(), self._inert_filter]
         return [*filters, self._ascii_filter] if self._ascii_filter.enabled else filters
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:

@@ -17,6 +17,7 @@ from textual.widgets import Header, Static
 from portal_tui.domain.records import Share
 from portal_tui.domain.states import ShareState
 
+from ..client_text import inert
 from ..columns import day
 from ..widgets.footer import footer
 
@@ -106,8 +107,8 @@ class ClientPreview(Screen[None]):
     def _contact_text(self, contact: ContactPreview, *, hidden: bool) -> Text:
         glyphs = self.portal_app.glyphs
         out = Text()
-        out.append(contact.contact.name, style="bold")
-        out.append(f"  <{contact.contact.email}>\n")
+        out.append(inert(contact.contact.name), style="bold")
+        out.append(f"  <{inert(contact.contact.email)}>\n")
         if hidden:
             out.append("  Sees nothing of this matter.\n", style="dim")
             return out
@@ -122,7 +123,7 @@ class ClientPreview(Screen[None]):
                 out.append("    ")
                 out.append_text(glyphs.share(item.share))
                 out.append(f"  {day(item.when):<{WHEN_WIDTH}}  ")
-                out.append(item.title)  # client data: plain text, never markup
+                out.append(inert(item.title))  # client data: plain text, never markup
                 out.append("\n")
         return out
 

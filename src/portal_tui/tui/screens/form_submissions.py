@@ -20,6 +20,7 @@ from portal_tui.domain.decision import NotFound
 from portal_tui.domain.records import FormRow, MatterDetail, SubmissionRow
 from portal_tui.domain.states import FormRule
 
+from ..client_text import inert
 from ..columns import day
 from ..widgets.footer import footer
 from ..widgets.item_table import text
@@ -133,7 +134,7 @@ class SubmissionsView(Vertical):
         body.update(self._detail(sub, matter))
 
     def _detail(self, sub: SubmissionRow, matter: MatterDetail | None) -> Group:
-        meta = Text.assemble("Submitted by ", (sub.submitted_by, "bold"), " on ")
+        meta = Text.assemble("Submitted by ", (inert(sub.submitted_by), "bold"), " on ")
         meta.append(day(sub.submitted_at))
         if sub.processed_at is not None:
             meta.append(f"; processed {day(sub.processed_at)}")
@@ -143,7 +144,10 @@ class SubmissionsView(Vertical):
         keys += [k for k in sub.answers if k not in labels]
         answers = grid(None)
         for key in keys:
-            answers.add_row(Text(labels.get(key, key)), Text(answer_text(sub.answers[key])))
+            answers.add_row(
+                Text(inert(labels.get(key, key))),
+                Text(inert(answer_text(sub.answers[key]), multiline=True)),
+            )
         if not keys:
             answers.add_row(Text("(none)", style="dim"))
 

@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, Static
 from portal_tui.domain import texts
 from portal_tui.domain.decision import Invalid, NotFound, Refused
 
+from ..client_text import inert
 from ..unsaved import UnsavedChanges
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ class InviteContact(UnsavedChanges, ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label(Text(INVITE_TITLE), classes="dialog-title")
             yield Static(
-                Text.assemble("Client: ", (self.contact_name, "bold")),
+                Text.assemble("Client: ", (inert(self.contact_name), "bold")),
                 id="invite-name",
                 classes="invite-line",
             )

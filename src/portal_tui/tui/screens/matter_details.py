@@ -21,7 +21,9 @@ from textual.widgets.option_list import Option
 
 from portal_tui.domain.kinds import ItemKind
 
+from ..client_text import inert
 from ..widgets.footer import footer
+from ..widgets.item_table import ItemTable
 from ..widgets.list_pane import ListPane
 
 if TYPE_CHECKING:
@@ -115,8 +117,8 @@ class MatterDetails(Screen[None]):
         self.query_one("#summary", Static).update(
             Text(
                 f"{matter.number}  {matter.name}\n\n"
-                f"Client: {client.name}\n"
-                f"Email: {client.primary_email or '(none)'}\n"
+                f"Client: {inert(client.name)}\n"
+                f"Email: {inert(client.primary_email or '(none)')}\n"
                 f"Status: {matter.status.value.capitalize()}\n"
                 f"Practice area: {matter.practice_area or ''}\n"
                 f"Opened: {matter.opened_on or ''}\n"
@@ -150,10 +152,17 @@ class MatterDetails(Screen[None]):
         # Enter moves into the section: its list, or its first control.
         self.call_after_refresh(self._focus_into, holder)
 
-    def _focus_into(self, holder: Widget) -> None:
+    def _focus_into(self, holder: Widget, tries: int = 20) -> None:
         panes = holder.query(ListPane)
         if panes:
-            panes.first().table.focus()
+            tables = panes.first().query(ItemTable)
+            if tables:
+                tables.first().focus()
+            elif tries:
+                # Built just now (Enter right after the section was highlighted): its list is
+                # still being mounted. Focus it as soon as it is there: keys typed ahead
+                # belong to it.
+                self.call_after_refresh(self._focus_into, holder, tries - 1)
             return
         for widget in holder.query("*"):
             if widget.focusable:

@@ -22,6 +22,7 @@ from textual.widgets import DataTable
 
 from portal_tui.domain.records import Key, Page, Share
 
+from ..client_text import inert
 from ..glyphs import Glyphs
 from .quick_cells import QuickCells
 
@@ -56,8 +57,9 @@ class Column(Generic[RowT]):
 
 
 def text(value: object) -> Text:
-    """Client data as plain text: never parsed as markup ("Smith [Deceased]" stays as is)."""
-    return Text("" if value is None else str(value), no_wrap=True, overflow="ellipsis")
+    """Client data as plain text: never parsed as markup ("Smith [Deceased]" stays as is),
+    and inert (control and escape characters shown, never sent to the terminal)."""
+    return Text(inert(value), no_wrap=True, overflow="ellipsis")
 
 
 class ItemTable(QuickCells, Generic[RowT]):

@@ -24,6 +24,7 @@ from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import Key, MessageRow, Page
 from portal_tui.domain.states import PartyAccess
 
+from ..client_text import inert
 from ..columns import day
 from .item_table import Column, ItemTable
 from .list_pane import ListPane
@@ -265,13 +266,13 @@ class MessagesSection(Vertical):
         share = FROM_CLIENT if row.from_client else self.portal_app.glyphs.share_words(row.share)
         who = "client" if row.from_client else "staff"
         shown = Text.assemble(
-            (writer(row, self.pane.names), "bold"),
+            (inert(writer(row, self.pane.names)), "bold"),
             f"  ({who})\n",
             (f"{day(row.sent_at)}  |  {share}\n", "dim"),
         )
         if row.subject:
-            shown.append("\n" + row.subject, style="bold")
-        shown.append("\n" + row.body)
+            shown.append("\n" + inert(row.subject), style="bold")
+        shown.append("\n" + inert(row.body, multiline=True))
         return shown
 
     def portal_synced(self) -> None:
