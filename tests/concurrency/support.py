@@ -191,7 +191,9 @@ def applied_versions(service: Service) -> Counter[tuple[str, int, int]]:
                 outcomes = (
                     [r["item"] for r in body["results"] if r["result"] == "applied"]
                     if "results" in body
-                    else [body] if body.get("applied") else []
+                    else [body]
+                    if body.get("applied")
+                    else []
                 )
                 for out in outcomes:
                     applied[(out["kind"], out["item_id"], out["version"])] += 1

@@ -20,8 +20,8 @@ from ..delivery.support import Firm, Service, portal_tui, wait_for
 from .support import (
     add_staff,
     assert_portal_holds_the_marks,
-    firm_env,
     finish,
+    firm_env,
     item_versions,
     share_marks,
     start_child,
