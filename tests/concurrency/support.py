@@ -185,8 +185,8 @@ def applied_versions(service: Service) -> Counter[tuple[str, int, int]]:
                 )
             )
             for path, response in records:
-                if not response or path.endswith("/content"):
-                    continue
+                if not response or path.partition("?")[0].endswith("/content"):
+                    continue  # a document's bytes, sent after its publish
                 body = json.loads(response["body"])
                 outcomes = (
                     [r["item"] for r in body["results"] if r["result"] == "applied"]
