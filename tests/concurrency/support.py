@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -22,7 +23,7 @@ from portal_tui.service.models import IdempotencyRecord, PortalItem
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import OutboxEntry, ShareMark
 
-from ..delivery.support import Firm, Service
+from ..delivery.support import Exchange, Firm, LossyProxy, Service
 
 CHILDREN = Path(__file__).with_name("children.py")
 Key = tuple[ItemKind, int]
@@ -33,6 +34,52 @@ STAFF = {
     "cal": "Cal Cooper",
     "dot": "Dot Dunne",
 }
+
+
+def start_watch(env: dict[str, str], folder: Path, name: str) -> subprocess.Popen[bytes]:
+    """`portal-tui sync --watch`, a relay beside the staff apps; what it prints goes to
+    folder/name.out and .err (a pipe nobody reads would block it once full)."""
+    with (folder / f"{name}.out").open("wb") as out, (folder / f"{name}.err").open("wb") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "portal_tui", "sync", "--watch"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+        )
+
+
+class HeldPortal:
+    """A loopback proxy in front of the service that holds back the answer to the first batch
+    of items it forwards (the service has applied it; the relay waits for the answer) until
+    `release()`: a relay's batch in flight for as long as a test needs."""
+
+    def __init__(self, service: Service) -> None:
+        self.in_flight = threading.Event()
+        self._released = threading.Event()
+        self._lock = threading.Lock()
+        self.held: Exchange | None = None
+        self.proxy = LossyProxy(service.port, on_forwarded=self._hold)
+
+    @property
+    def base(self) -> str:
+        return self.proxy.base
+
+    def _hold(self, exchange: Exchange) -> None:
+        with self._lock:
+            if self.held is not None or exchange.path != "/api/v1/items/batch":
+                return
+            self.held = exchange
+        self.in_flight.set()
+        self._released.wait(120)
+        exchange.dropped = True  # the relay that sent it is gone by now
+
+    def release(self) -> None:
+        self._released.set()
+
+    def close(self) -> None:
+        self.release()
+        self.proxy.close()
 
 
 def start_child(env: dict[str, str], program: str, **args: Any) -> subprocess.Popen[str]:

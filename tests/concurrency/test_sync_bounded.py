@@ -52,9 +52,7 @@ def test_sync_ends_in_bounded_time_while_staff_share_without_a_pause(
         result=str(tmp_path / "churn.json"),
     )
     try:
-        wait_for(
-            lambda: len(_pending(firm)) >= BACKLOG, timeout=60, what="a backlog of shares"
-        )
+        wait_for(lambda: len(_pending(firm)) >= BACKLOG, timeout=60, what="a backlog of shares")
         at_start = _pending(firm)
         started = time.monotonic()
         synced = subprocess.run(
@@ -85,7 +83,5 @@ def test_sync_ends_in_bounded_time_while_staff_share_without_a_pause(
     # The staff carried on meanwhile: what they shared after it began is the next pass's.
     assert still > 0
     with firm.repo.db.read() as s:
-        states = set(
-            s.scalars(select(OutboxEntry.state).where(OutboxEntry.id.in_(at_start)))
-        )
+        states = set(s.scalars(select(OutboxEntry.state).where(OutboxEntry.id.in_(at_start))))
     assert states == {OutboxState.DELIVERED}
