@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,7 @@ def first_share(url: str, login: str, items: list[list[Any]], folder: str, resul
     for n, item in enumerate(items):
         kind, item_id = key_of(item)
         start_line(Path(folder) / str(n), login, 2)
-        outcomes.append(attempt(lambda kind=kind, item_id=item_id: repo.share(kind, item_id)))
+        outcomes.append(attempt(partial(repo.share, kind, item_id)))
     write_result(result, outcomes)
 
 
