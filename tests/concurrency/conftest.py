@@ -1,5 +1,5 @@
 """A real `portal-tui serve` per test, and the delivery tests' firm (an Admin and three
-matters over two clients, each invited) on SQLite and on PostgreSQL, or on PostgreSQL only."""
+matters over two clients, each invited): on both engines, or on one."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ def service(env: dict[str, str], tmp_path: Path) -> Iterator[Service]:
 def firm(database_url: str) -> Iterator[Firm]:
     """On SQLite and on PostgreSQL (`database_url` is parametrized over both)."""
     built = build_firm(database_url, [2, 1])
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+@pytest.fixture
+def sqlite_firm(sqlite_url: str) -> Iterator[Firm]:
+    built = build_firm(sqlite_url, [2, 1])
     try:
         yield built
     finally:

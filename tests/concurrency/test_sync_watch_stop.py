@@ -2,7 +2,7 @@
 its answer not back yet): the relay exits promptly with status 143 (128 + SIGTERM), and hands
 back at once every row it had claimed — no claim left on them, due now (docs/many-staff.md,
 "The relay") — so the next relay delivers them straight away instead of waiting out the
-lease, each once."""
+lease, each once. On a SQLite firm: test_relay_killed.py has the relays on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -49,8 +49,9 @@ def _claims(firm: Firm) -> dict[int, str | None]:
 
 
 def test_sigterm_mid_batch_stops_sync_watch_at_once_and_hands_its_rows_back(
-    firm: Firm, database_url: str, service: Service, env: dict[str, str], tmp_path: Path
+    sqlite_firm: Firm, sqlite_url: str, service: Service, env: dict[str, str], tmp_path: Path
 ) -> None:
+    firm, database_url = sqlite_firm, sqlite_url
     client = relay_client(service, firm.repo)
     try:
         deliver_all(firm.repo, client)  # the matters and contacts: only the shares are left
