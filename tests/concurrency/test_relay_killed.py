@@ -91,6 +91,11 @@ def test_a_killed_relays_rows_are_delivered_by_another_within_15_s_each_once(
                 relay.send_signal(signal.SIGTERM)
                 relay.wait(30)
     assert took < RETRIED_WITHIN_S
+    # The batch that was in flight went again as the same request, and the portal answered
+    # what it had answered the killed relay, without applying it again.
+    assert portal.held is not None
+    again = [x for x in portal.proxy.exchanges if x.key == portal.held.key and x is not portal.held]
+    assert again and all(x.status == 200 and x.replayed for x in again), again
 
     shown = portal_items(service)
     assert [shown[("note", note)] for _, note in notes] == [(True, 1)] * len(notes)
