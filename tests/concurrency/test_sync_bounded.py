@@ -34,7 +34,7 @@ def _pending(firm: Firm) -> list[int]:
 def test_sync_ends_in_bounded_time_while_staff_share_without_a_pause(
     firm: Firm, database_url: str, service: Service, env: dict[str, str], tmp_path: Path
 ) -> None:
-    notes = add_notes(firm, 40)
+    notes = add_notes(firm, 16)
     client = relay_client(service, firm.repo)
     try:
         deliver_all(firm.repo, client)  # the matters and contacts: only shares are left
