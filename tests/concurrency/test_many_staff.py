@@ -1,8 +1,9 @@
 """Many staff at once on one firm (docs/many-staff.md): four staff members, each an OS process
 of their own with the app's relay running beside (a thread of run_pass passes, as the app's
 delivery worker), share and unshare six items of five kinds at random — one by one, and now
-and then two or three in a bulk — for DURATION_S, against one real portal service; on one
-PostgreSQL firm and on one SQLite file. Then a last delivery. Nothing is lost or doubled:
+and then two or three in a bulk, a few milliseconds apart — for DURATION_S, against one real
+portal service; on one PostgreSQL firm and on one SQLite file. Then a last delivery. Nothing
+is lost or doubled:
 
 - the portal holds exactly what the firm's share marks say, at the marks' versions;
 - no two publish or revoke rows of an item carry the same version, and the portal applied no
