@@ -553,10 +553,8 @@ def _watch(
             stop.wait(min(wait, DATABASE_RETRY_S) if database_away else wait)
     except _Stopped:
         pass
-    # Only SIGTERM ends the loop (Ctrl-C unwinds as KeyboardInterrupt: 130), with whatever it
-    # was sending handed back: 128 + SIGTERM, as a single `sync` stopped so exits.
     print("Stopped.", flush=True)
-    return EXIT_TERMINATED
+    return EXIT_OK
 
 
 def _cmd_backup(settings: Settings, path: str | None) -> int:
