@@ -446,9 +446,16 @@ def _sync_with(settings: Settings, repo: Repository, *, watch: bool) -> int:
         return EXIT_USER_ERROR
     try:
         with _stopped_by_sigterm() as stop:
-            if watch:
-                return _watch(repo, portal, stop, keep_outbox_days=settings.keep_outbox_days)
-            return _one_pass(repo, portal, stop)
+            try:
+                if watch:
+                    return _watch(repo, portal, stop, keep_outbox_days=settings.keep_outbox_days)
+                return _one_pass(repo, portal, stop)
+            except _Stopped:
+                # SIGTERM in the moment before or after a pass: nothing was in flight.
+                if watch:
+                    print("Stopped.", flush=True)
+                    return EXIT_OK
+                return EXIT_TERMINATED
     finally:
         portal.close()
 
