@@ -214,6 +214,7 @@ smtp_user = "mailer"
 smtp_password = "pw"
 mail_from = "Firm <portal@example.com>"
 upload_limit_mb = 100
+forwarded_allow_ips = "10.0.0.5, 192.168.1.0/24"
 keep_outbox_days = 60
 keep_feed_days = 45
 keep_idempotency_days = 14
@@ -235,6 +236,7 @@ keep_login_failures_days = 2
     assert settings.smtp_password == "pw"
     assert settings.mail_from == "Firm <portal@example.com>"
     assert settings.upload_limit_mb == 100
+    assert settings.forwarded_allow_ips == "10.0.0.5,192.168.1.0/24"
     assert (
         settings.keep_outbox_days,
         settings.keep_feed_days,
@@ -390,6 +392,7 @@ def test_a_table_gets_the_flat_key_named(load: Load, config_file: Path) -> None:
         ("smtp_port = 70000", "smtp_port", "from 1 to 65535"),
         ("upload_limit_mb = 0", "upload_limit_mb", "at least 1"),
         ("keep_mail_days = 0", "keep_mail_days", "a whole number of days, at least 1"),
+        ('forwarded_allow_ips = "proxy.local"', "forwarded_allow_ips", "not an IP address"),
         ('staff_user = "  "', "staff_user", "must not be empty"),
         ('mail_from = "nobody"', "mail_from", "expected an email address"),
     ],

@@ -15,6 +15,7 @@ import codecs
 import difflib
 import functools
 import getpass
+import ipaddress
 import os
 import re
 import sys
@@ -79,6 +80,12 @@ KEYS: Final[dict[str, _Key]] = {
     "smtp_password": _Key(str, optional=True, secret=True, help="SMTP password"),
     "mail_from": _Key(str, optional=True, help="sender address of portal emails"),
     "upload_limit_mb": _Key(int, help="largest client upload, in MB"),
+    "forwarded_allow_ips": _Key(
+        str,
+        optional=True,
+        help="reverse proxies whose X-Forwarded-For the portal trusts (comma-separated "
+        "addresses or networks); none by default",
+    ),
     # Housekeeping: how long what is done with is kept before it is pruned (docs/housekeeping.md).
     "keep_outbox_days": _Key(int, help="days a delivered outbox row keeps its copy of the item"),
     "keep_feed_days": _Key(int, help="days the portal keeps a change the firm has read"),
@@ -119,6 +126,7 @@ class Settings:
     smtp_password: str | None
     mail_from: str | None
     upload_limit_mb: int
+    forwarded_allow_ips: str | None
     keep_outbox_days: int
     keep_feed_days: int
     keep_idempotency_days: int
@@ -302,6 +310,19 @@ def _check_positive(number: int) -> int:
     return number
 
 
+def _check_proxies(value: str) -> str:
+    """Each entry an IP address or network (uvicorn's forwarded_allow_ips)."""
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    if not entries:
+        raise ValueError("expected IP addresses or networks, comma-separated")
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{_show(entry)} is not an IP address or network") from None
+    return ",".join(entries)
+
+
 def _check_days(number: int) -> int:
     if number < 1:
         raise ValueError(f"expected a whole number of days, at least 1, got {number}")
@@ -329,6 +350,7 @@ _CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
     "smtp_port": _check_port,
     "upload_limit_mb": _check_positive,
     "mail_from": _check_mail_from,
+    "forwarded_allow_ips": _check_proxies,
     **{key: _check_days for key in DEFAULT_KEEP_DAYS},
 }
 
@@ -490,6 +512,7 @@ def load_settings(
         "smtp_password": lambda: None,
         "mail_from": lambda: None,
         "upload_limit_mb": lambda: DEFAULT_UPLOAD_LIMIT_MB,
+        "forwarded_allow_ips": lambda: None,
         **{key: functools.partial(int, days) for key, days in DEFAULT_KEEP_DAYS.items()},
     }
     for key, make_default in defaults.items():

@@ -66,7 +66,12 @@ class EmbeddedPortal:
         finally:
             db.dispose()
         self._server = uvicorn.Server(
-            uvicorn.Config(create_app(config), log_level="warning", server_header=False)
+            uvicorn.Config(
+                create_app(config),
+                log_level="warning",
+                server_header=False,
+                **service_server.proxy_settings(config),
+            )
         )
         server = self._server
         self._thread = threading.Thread(

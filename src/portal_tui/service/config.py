@@ -37,6 +37,9 @@ class ServiceConfig:
     smtp: SmtpSettings | None = None  # None: each email is written as an .eml file instead
     mail_from: str = "portal@localhost"
     upload_limit_bytes: int = 25 * 1024 * 1024
+    # Reverse proxies whose X-Forwarded-For names the client (the login limits count by
+    # address): none by default, so no request can claim another address.
+    forwarded_allow_ips: tuple[str, ...] = ()
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 60 * 60
     login_window_seconds: int = 15 * 60

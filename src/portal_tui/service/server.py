@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from portal_tui.config import mask_url_password, sqlite_url
@@ -80,6 +80,9 @@ def service_config(settings: Settings, *, database_url: str | None, base_url: st
         base_url=base_url,
         smtp=smtp,
         upload_limit_bytes=settings.upload_limit_mb * 1024 * 1024,
+        forwarded_allow_ips=tuple((settings.forwarded_allow_ips or "").split(","))
+        if settings.forwarded_allow_ips
+        else (),
         retention=Retention(
             feed_days=settings.keep_feed_days,
             idempotency_days=settings.keep_idempotency_days,
@@ -91,6 +94,14 @@ def service_config(settings: Settings, *, database_url: str | None, base_url: st
     if settings.mail_from:
         config = replace(config, mail_from=settings.mail_from)
     return config
+
+
+def proxy_settings(config: ServiceConfig) -> dict[str, Any]:
+    """uvicorn trusts X-Forwarded-For from 127.0.0.1 unless told otherwise: only the proxies
+    configured are trusted, and with none the header is not read at all."""
+    if not config.forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(config.forwarded_allow_ips)}
 
 
 def prepare_database(url: str) -> None:
@@ -242,6 +253,7 @@ def _serve(
             access_log=False,  # never shown at "warning": spare each request the access logger
             server_header=False,
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            **proxy_settings(config),
         )
     )
     # uvicorn re-raises the signal that stopped it once it has shut down, for an outer

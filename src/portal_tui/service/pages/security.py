@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from .errors import BadRequest, LoginRequired, PageError, TooManyAttempts
+from ..deps import config_of
+from .errors import BadRequest, CsrfFailed, LoginRequired, PageError, TooManyAttempts
 from .render import render
 
 # No script at all (the pages work without JavaScript), nothing inline, nothing from
@@ -90,6 +91,26 @@ def error_page(request: Request, error: PageError) -> Response:
     return response
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def same_origin(request: Request) -> bool:
+    """A state-changing request comes from the portal's own pages: its Origin (or, without
+    one, its Referer) is the portal's base URL, besides the form's CSRF token. A request with
+    neither (some privacy tools strip both) is left to the token alone."""
+    expected = _origin_of(config_of(request).base_url)
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin.lower() == expected  # "null" (a sandboxed or file: page) never matches
+    referer = request.headers.get("referer")
+    return referer is None or _origin_of(referer) == expected
+
+
 class PageRoute(APIRoute):
     """Every client page goes through here: errors become pages, all answers are hardened."""
 
@@ -98,6 +119,8 @@ class PageRoute(APIRoute):
 
         async def page_handler(request: Request) -> Response:
             try:
+                if request.method not in _SAFE_METHODS and not same_origin(request):
+                    raise CsrfFailed()
                 response = await handler(request)
             except PageError as error:
                 response = error_page(request, error)
