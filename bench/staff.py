@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,10 +95,9 @@ def run(options: Options, log: data.Log) -> list[Figure]:
     return figures
 
 
-def _guarded(what: str, work: Any) -> list[Figure]:
+def _guarded(what: str, work: Callable[[], list[Figure]]) -> list[Figure]:
     try:
-        out: list[Figure] = work()
-        return out
+        return work()
     except Exception as exc:  # one engine failing must not hide the other's figures
         return [not_measured(what, "-", f"{type(exc).__name__}: {exc}")]
 
