@@ -16,6 +16,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +80,7 @@ def run(options: Options, log: data.Log) -> list[Figure]:
             ]
             continue
         figures += _guarded(
-            f"{engine.label}, {options.staff} staff",
-            lambda engine=engine: _many_staff(engine, options, log),
+            f"{engine.label}, {options.staff} staff", partial(_many_staff, engine, options, log)
         )
     for engine in found:
         if engine is None:
@@ -90,7 +90,7 @@ def run(options: Options, log: data.Log) -> list[Figure]:
             continue
         figures += _guarded(
             tables.title(engine.label, options.shares),
-            lambda engine=engine: tables.run(engine, options.shares, options.seed, log),
+            partial(tables.run, engine, options.shares, options.seed, log),
         )
     return figures
 
