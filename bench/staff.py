@@ -90,7 +90,7 @@ def run(options: Options, log: data.Log) -> list[Figure]:
             continue
         figures += _guarded(
             tables.title(engine.label, options.shares),
-            partial(tables.run, engine, options.shares, options.seed, log),
+            partial(tables.run, engine, options.shares, log),
         )
     return figures
 

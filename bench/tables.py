@@ -47,7 +47,7 @@ class Size:
         return f"{_mb(self.bytes)}, {self.rows:,} rows"
 
 
-def run(engine: Engine, shares: int, seed: int, log: data.Log) -> list[Figure]:
+def run(engine: Engine, shares: int, log: data.Log) -> list[Figure]:
     from portal_tui.repository import Repository
 
     folder = data.DATA_ROOT / "staff" / f"tables-{engine.label.lower()}"
