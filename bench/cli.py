@@ -11,9 +11,12 @@ import time
 from collections.abc import Callable, Sequence
 
 from . import data
+from .engines import PG_URL_ENV
+from .neighbour import busy_neighbour
 from .results import Figure, not_measured, render
 
-PARTS = ("queries", "terminal", "service")
+PARTS = ("queries", "terminal", "service", "staff")
+SCALE_PARTS = ("queries", "terminal", "service")  # the parts that need the seeded scale data
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +42,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent HTTP clients")
     parser.add_argument("--duration", type=float, help="seconds of load per round and kind")
     parser.add_argument(
+        "--staff-duration",
+        type=float,
+        help="seconds each staff process shares and unshares (full 30, quick 10)",
+    )
+    parser.add_argument(
+        "--staff", type=int, default=4, help="staff processes of the many-staff run (4)"
+    )
+    parser.add_argument(
+        "--staff-items", type=int, default=20, help="items of the many-staff firm (20)"
+    )
+    parser.add_argument(
+        "--shares",
+        type=int,
+        help="share and unshare operations before the table sizes (full 100,000, quick 10,000)",
+    )
+    parser.add_argument(
+        "--pg-url",
+        metavar="URL",
+        help=f"PostgreSQL admin URL for the staff part (or {PG_URL_ENV}); a database of its "
+        "own is created and dropped for each run. Without it the PostgreSQL rows say n/a",
+    )
+    parser.add_argument(
+        "--neighbour",
+        action="store_true",
+        help="keep one core busy (a tight Python loop in a process of its own) for the run",
+    )
+    parser.add_argument(
         "--only", choices=PARTS, action="append", help="run only this part (repeatable)"
     )
     return parser
@@ -59,9 +89,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(line: str) -> None:
         print(f"[{time.monotonic() - started:6.1f} s] {line}", file=sys.stderr, flush=True)
 
-    log(f"data: {size.folder}")
-    data.ensure_firm(size, log)
+    with busy_neighbour(args.neighbour) as neighbour:
+        if neighbour:
+            log("a busy neighbour keeps one core busy for the whole run")
+        figures = _run_parts(args, size, reps, parts, log)
+    load = os.getloadavg()
+    print(f"# python -m bench {shlex.join(argv if argv is not None else sys.argv[1:])}")
+    what = (
+        f"{size.matters:,} matters, {size.activities:,} activities (seed {size.seed})"
+        if any(part in SCALE_PARTS for part in parts)
+        else f"seed {args.seed}"
+    )
+    print(
+        f"# {what}; "
+        f"{os.cpu_count()} cores, {platform.python_implementation()} "
+        f"{platform.python_version()}; "
+        + ("a busy neighbour (one core) ran throughout; " if neighbour else "no neighbour; ")
+        + f"load average at the end {load[0]:.2f} {load[1]:.2f}; "
+        f"took {time.monotonic() - started:.0f} s"
+    )
+    print()
+    print(render(figures))
+    return 0
+
+
+def _run_parts(
+    args: argparse.Namespace,
+    size: data.Size,
+    reps: int,
+    parts: list[str],
+    log: Callable[[str], None],
+) -> list[Figure]:
+    quick = args.quick
     figures: list[Figure] = []
+    if any(part in SCALE_PARTS for part in parts):
+        log(f"data: {size.folder}")
+        data.ensure_firm(size, log)
     if "queries" in parts:
         from . import queries
 
@@ -85,18 +148,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             rounds=3,
         )
         figures += _guarded("service figures", lambda: service.run(size, options, log))
+    if "staff" in parts:
+        from . import staff
 
-    load = os.getloadavg()
-    print(f"# python -m bench {shlex.join(argv if argv is not None else sys.argv[1:])}")
-    print(
-        f"# {size.matters:,} matters, {size.activities:,} activities (seed {size.seed}); "
-        f"{os.cpu_count()} cores, {platform.python_implementation()} "
-        f"{platform.python_version()}; load average at the end {load[0]:.2f} {load[1]:.2f}; "
-        f"took {time.monotonic() - started:.0f} s"
-    )
-    print()
-    print(render(figures))
-    return 0
+        staff_options = staff.Options(
+            duration=args.staff_duration or (10.0 if quick else 30.0),
+            staff=args.staff,
+            items=args.staff_items,
+            shares=args.shares or (10_000 if quick else 100_000),
+            pg_url=args.pg_url,
+            seed=args.seed,
+        )
+        figures += _guarded("many-staff figures", lambda: staff.run(staff_options, log))
+    return figures
 
 
 def _guarded(what: str, run: Callable[[], list[Figure]]) -> list[Figure]:

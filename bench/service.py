@@ -59,17 +59,19 @@ FAKE_ITEM_BASE = 1_500_000_000  # ids of items published straight to the API, ne
 @dataclass
 class Service:
     """`portal-tui serve --port 0 --workers 2` on `database` with its data folder under
-    `root`."""
+    `root`; `database_url`, when given, instead of the SQLite file `database`."""
 
     root: Path
     database: Path
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
     token: str = ""
+    workers: int = 2
+    database_url: str = ""
 
     @property
     def url(self) -> str:
-        return data.sqlite_url(self.database)
+        return self.database_url or data.sqlite_url(self.database)
 
     @property
     def base(self) -> str:
@@ -110,7 +112,7 @@ class Service:
                     # The service as a busy portal runs it: one process per core of the
                     # 2-core reference machine, sharing the socket (only one sends mail).
                     "--workers",
-                    "2",
+                    str(self.workers),
                 ],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -174,13 +176,17 @@ class Relay:
     """The app's DeliveryWorker on `repo` and a PortalClient for `base`, with each pass's end
     noted, so a benchmark can wait for "the next pass after my change"."""
 
-    def __init__(self, repo: Any, base: str, token: str) -> None:
+    def __init__(self, repo: Any, base: str, token: str, *, firm: Any = None) -> None:
+        """`firm`: the firm's identity (repo.firm_identity()), named on every request as the
+        app names it; None sends none, as a portal not yet bound accepts."""
         from portal_tui.repository.portal_client import PortalClient
         from portal_tui.repository.worker import DeliveryWorker, PassReport
 
         self._cond = threading.Condition()
         self.passes: list[tuple[float, PassReport]] = []
-        client = PortalClient(base, token, document_content=repo.document_content, timeout=5.0)
+        client = PortalClient(
+            base, token, document_content=repo.document_content, timeout=5.0, firm=firm
+        )
 
         def on_pass(report: PassReport) -> None:
             with self._cond:
