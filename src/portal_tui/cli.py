@@ -428,12 +428,35 @@ def _cmd_sync(settings: Settings, *, watch: bool) -> int:
     from portal_tui import presence
     from portal_tui.repository import Repository
 
-    repo = Repository.open(settings.database_url)
+    with _said_while_locked(settings.database_url):
+        repo = Repository.open(settings.database_url)
     try:
         with presence.held(repo.db):
             return _sync_with(settings, repo, watch=watch)
     finally:
         repo.close()
+
+
+@contextlib.contextmanager
+def _said_while_locked(url: str) -> Iterator[None]:
+    """An opening that waits on another program's lock says so at once (after a second),
+    not only when it gives up 30 s later."""
+    from portal_tui.database import LOCK_NOTICE_S, locked_by_another, waiting_notice
+
+    done = threading.Event()
+
+    def check() -> None:
+        if not done.is_set() and locked_by_another(url):
+            _error(waiting_notice(url))
+
+    timer = threading.Timer(LOCK_NOTICE_S, check)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        timer.cancel()
 
 
 def _sync_with(settings: Settings, repo: Repository, *, watch: bool) -> int:
@@ -798,6 +821,7 @@ def _run_app(settings: Settings, url: str, *, demo: bool) -> int:
         ascii_only=settings.ascii,
         first_page=first_page,
         freeze_gc=True,
+        database_url=url,
     )
     with held:
         app.run()

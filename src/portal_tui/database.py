@@ -273,3 +273,39 @@ class Database:
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()
+
+
+# How long an opening may wait on a lock before the user is told it is waiting, and for what.
+LOCK_NOTICE_S = 1.0
+
+
+def locked_by_another(url: str) -> bool:
+    """Whether another program holds the SQLite file at `url` so that a write must wait (a
+    probe that waits for nothing). False for other databases, and when it cannot tell."""
+    try:
+        path = sqlite_file(make_url(url))
+    except Exception:
+        return False
+    if path is None or not path.exists():
+        return False
+    try:
+        probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    except sqlite3.Error:
+        return False
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc) or "busy" in str(exc)
+    finally:
+        probe.close()
+
+
+def waiting_notice(url: str, label: str = "firm database") -> str:
+    """What to say while an opening waits on a lock held by another program."""
+    from portal_tui.domain import texts
+
+    return texts.DATABASE_WAITING.format(
+        label=label, place=describe_location(make_url(url)), seconds=BUSY_TIMEOUT_MS / 1000
+    )

@@ -158,6 +158,10 @@ EDIT_CROSSED_UNKNOWN = (
 )
 DATABASE_UNREACHABLE = "the {label} at {place} cannot be reached ({reason})"
 DATABASE_LOCKED = "the {label} at {place} is busy (locked by another program)"
+DATABASE_WAITING = (
+    "Waiting for the {label} at {place}: another program has it locked. "
+    "Trying for up to {seconds:g} s..."
+)
 DATABASE_FULL = "the {label} at {place} cannot be written: the disk is full"
 # What a command that met one of the above says: the situation, then what to do.
 NOTHING_CHANGED = "{situation}; nothing was changed. {advice}"

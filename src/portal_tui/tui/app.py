@@ -91,6 +91,10 @@ def _in_own_thread(work: Callable[[], _T], name: str) -> asyncio.Future[_T]:
     return asyncio.wrap_future(outcome)
 
 
+# As portal_tui.database.LOCK_NOTICE_S (not imported: see _tell_waiting).
+LOCK_NOTICE_S = 1.0
+
+
 class DeliveryPassed(Message):
     def __init__(self, report: PassReport) -> None:
         super().__init__()
@@ -118,9 +122,12 @@ class PortalApp(App[None]):
         deliver: bool = True,
         first_page: Future[FirstPage | None] | None = None,
         freeze_gc: bool = False,
+        database_url: str | None = None,
     ) -> None:
+        """`database_url`: what `open_repo` opens, named when the opening waits on a lock."""
         super().__init__()
         self._open_repo = open_repo
+        self._database_url = database_url
         self._first_page = first_page
         self._freeze_gc = freeze_gc
         self._settings = settings
@@ -199,6 +206,8 @@ class PortalApp(App[None]):
         # A thread of its own: lists waiting for the repository hold threads of the default
         # pool, which must not keep it from being opened.
         opening = _in_own_thread(self._open_repo, "open-firm-database")
+        if self._database_url is not None:
+            self.set_timer(LOCK_NOTICE_S, self._say_if_waiting)
         if main is not None:
             await main.build_rest()  # Activities and Setup, while the repository opens
         try:
@@ -422,6 +431,26 @@ class PortalApp(App[None]):
         words = self.glyphs.share_words(share) if share is not None else ""
         problem = f"  |  Delivery: {self.delivery_problem}" if self.delivery_problem else ""
         self.set_status(f"{where}  |  {words}{problem}")
+
+    def _say_if_waiting(self) -> None:
+        if not self.repo_open:
+            self.run_worker(self._tell_waiting(), group="waiting", exclusive=True)
+
+    async def _tell_waiting(self) -> None:
+        """The opening waits on another program's lock: say so now, not 30 s later."""
+        # Here, not at the top: the first rows are drawn before SQLAlchemy is imported.
+        from portal_tui.database import locked_by_another, waiting_notice
+
+        url = self._database_url
+        if url is None or not await asyncio.to_thread(locked_by_another, url):
+            return
+        if self.repo_open:
+            return
+        notice = waiting_notice(url)
+        try:
+            self.query_one("#loading", Static).update(Text(notice))
+        except NoMatches:
+            self.set_status(notice)
 
     def action_keys(self) -> None:
         self.push_screen(KeysScreen())
