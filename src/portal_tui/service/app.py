@@ -91,6 +91,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
             )
         return harden(error_page(request, Busy()))
 
+    from .incidents import Incidents
+
+    app.add_middleware(Incidents)
+
     # The client pages first: they take most requests, and they step aside for /api/ at once.
     app.include_router(pages_router)
     app.include_router(api_router)
