@@ -361,11 +361,24 @@ def _check_seed_args(parser: argparse.ArgumentParser, args: argparse.Namespace) 
 
 
 def _cmd_config(settings: Settings, out: TextIO) -> int:
-    rows = settings.describe()
+    rows = [_kept_port_row(settings, row) for row in settings.describe()]
     width = max(len(key) for key, _, _ in rows)
     for key, value, source in rows:
         out.write(f"{key:<{width}} = {value}  ({source})\n")
     return EXIT_OK
+
+
+def _kept_port_row(settings: Settings, row: tuple[str, str, str]) -> tuple[str, str, str]:
+    """The embedded portal's port as it is used: the one kept since its first start."""
+    key, _, source = row
+    if key != "embedded_portal_port" or source != "default":
+        return row
+    from portal_tui.embedded import kept_port, port_file
+
+    port = kept_port(settings)
+    if port is None:
+        return (key, "(chosen at the embedded portal's first start)", source)
+    return (key, str(port), f"kept in {port_file(settings)}")
 
 
 def _cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
@@ -667,7 +680,10 @@ def _cmd_status(settings: Settings, out: TextIO) -> int:
     if settings.portal_url:
         portal = f"{settings.portal_url}  ({_portal_serves(settings, firm)})"
     else:
-        portal = "the embedded portal: inside the app, on loopback, while the app runs"
+        from portal_tui.embedded import embedded_address
+
+        address = embedded_address(settings) or "a port chosen at its first start"
+        portal = f"the embedded portal at {address}: inside the app (or sync) while one runs"
     rows = [
         (
             "firm",

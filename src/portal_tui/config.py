@@ -80,6 +80,11 @@ KEYS: Final[dict[str, _Key]] = {
     "smtp_password": _Key(str, optional=True, secret=True, help="SMTP password"),
     "mail_from": _Key(str, optional=True, help="sender address of portal emails"),
     "upload_limit_mb": _Key(int, help="largest client upload, in MB"),
+    "embedded_portal_port": _Key(
+        int,
+        optional=True,
+        help="port of the embedded portal; default: one chosen at the first start and kept",
+    ),
     "forwarded_allow_ips": _Key(
         str,
         optional=True,
@@ -126,6 +131,7 @@ class Settings:
     smtp_password: str | None
     mail_from: str | None
     upload_limit_mb: int
+    embedded_portal_port: int | None
     forwarded_allow_ips: str | None
     keep_outbox_days: int
     keep_feed_days: int
@@ -351,6 +357,7 @@ _CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
     "upload_limit_mb": _check_positive,
     "mail_from": _check_mail_from,
     "forwarded_allow_ips": _check_proxies,
+    "embedded_portal_port": _check_port,
     **{key: _check_days for key in DEFAULT_KEEP_DAYS},
 }
 
@@ -512,6 +519,7 @@ def load_settings(
         "smtp_password": lambda: None,
         "mail_from": lambda: None,
         "upload_limit_mb": lambda: DEFAULT_UPLOAD_LIMIT_MB,
+        "embedded_portal_port": lambda: None,
         "forwarded_allow_ips": lambda: None,
         **{key: functools.partial(int, days) for key, days in DEFAULT_KEEP_DAYS.items()},
     }

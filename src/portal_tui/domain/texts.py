@@ -184,3 +184,10 @@ QUIT_PENDING = (
 )
 QUIT_YES = "Quit"
 QUIT_NO = "Stay"
+
+# The embedded portal keeps one address.
+EMBEDDED_PORT_TAKEN = (
+    "The embedded portal cannot start: its port {port} on 127.0.0.1 is taken by another "
+    "program. Stop that program, or set embedded_portal_port to a free port (portal-tui config "
+    "shows where settings come from); invitations already sent link to port {port}."
+)

@@ -179,6 +179,19 @@ class PortalApp(App[None]):
         return self._repo
 
     @property
+    def portal_address(self) -> str | None:
+        """Where clients reach the portal (invitation links start here), if known."""
+        if self._portal is not None:
+            return str(self._portal.url)
+        if self._settings is None:
+            return None
+        if self._settings.portal_url:
+            return self._settings.portal_url
+        from portal_tui.embedded import embedded_address
+
+        return embedded_address(self._settings)
+
+    @property
     def repo_open(self) -> bool:
         return self._repo is not None
 

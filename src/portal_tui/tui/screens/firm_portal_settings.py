@@ -123,6 +123,12 @@ class FirmPortalSettings(VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Firm Settings > Client Portal"), classes="screen-title")
+        address = self.portal_app.portal_address
+        if address:
+            yield Static(
+                Text(f"Portal address: {address}  (invitation links start here)"),
+                id="portal-address",
+            )
         if not self.may_change:
             yield Static(Text(texts.ROLE_CANNOT_CHANGE_FIRM), id="firm-role")
         # Disabled until the saved settings are shown: a click before would change a guess.
