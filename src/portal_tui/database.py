@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -201,17 +202,41 @@ class Database:
             self.reader = self.writer
         self._write_sessions = sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.reader, expire_on_commit=False)
+        self._outer = threading.local()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One writing transaction: committed when the block ends, rolled back on error."""
+        outer: Session | None = getattr(self._outer, "session", None)
+        if outer is not None:
+            with self._outside_errors(), outer.begin_nested():
+                yield outer
+            return
         with self._outside_errors(), self._write_sessions() as session, session.begin():
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        outer: Session | None = getattr(self._outer, "session", None)
+        if outer is not None:
+            with self._outside_errors():
+                yield outer
+            return
         with self._outside_errors(), self._read_sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def one_transaction(self) -> Iterator[None]:
+        """Every write() and read() of this thread inside the block is part of one
+        transaction, committed at its end or, on any error (a full disk), rolled back whole:
+        for work that must be all or nothing, such as seeding a firm."""
+        assert getattr(self._outer, "session", None) is None, "one_transaction does not nest"
+        with self._outside_errors(), self._write_sessions() as session, session.begin():
+            self._outer.session = session
+            try:
+                yield
+            finally:
+                self._outer.session = None
 
     @contextmanager
     def _outside_errors(self) -> Iterator[None]:
@@ -227,7 +252,7 @@ class Database:
         except PoolTimeout as exc:
             raise self._unavailable(texts.DATABASE_LOCKED, texts.TRY_IN_A_MOMENT) from exc
         except DBAPIError as exc:
-            translated = self.outside_error(exc)
+            translated = self.outside_error(_first_error(exc))
             if translated is None:
                 raise
             raise translated from exc
@@ -273,6 +298,16 @@ class Database:
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()
+
+
+def _first_error(exc: DBAPIError) -> DBAPIError:
+    """The error that started it: SQLite rolls a whole transaction back by itself on some
+    errors (a full disk), and the savepoint's own rollback then fails ("no such savepoint"),
+    hiding the reason the user must hear."""
+    context = exc.__context__
+    if "no such savepoint" in str(exc.orig) and isinstance(context, DBAPIError):
+        return context
+    return exc
 
 
 # How long an opening may wait on a lock before the user is told it is waiting, and for what.

@@ -60,17 +60,21 @@ def seed_demo(
     `linked_root` is where the linked folders (a document integration) are created on disk;
     by default `linked-docs` next to an SQLite file, else under the user data folder. `today`
     anchors every date (default: a fixed day, so the demo does not drift with the calendar).
-    Raises DemoRefused, and writes nothing, when the database already holds matters.
+    Raises DemoRefused, and writes nothing, when the database already holds matters; one
+    transaction, so an error on the way (a full disk) writes nothing either.
     """
     root = linked_root if linked_root is not None else default_linked_root(database_url)
     system = Repository.open(database_url)
     try:
         _check_empty(system)
         writer = _DemoWriter(system, random.Random(seed), root, today)
-        writer.firm_and_staff()
-        # Items are written by the staff who would write them (notes and messages name their
-        # author); these repositories share the system one's engine, closed once below.
-        writer.write(lambda login: Repository(system.db, login))
+        # All or nothing: a seed that fails half-way (a full disk) leaves the firm as empty
+        # as it was, so that it can simply be run again.
+        with system.db.one_transaction():
+            writer.firm_and_staff()
+            # Items are written by the staff who would write them (notes and messages name
+            # their author); these repositories share the system one's engine, closed below.
+            writer.write(lambda login: Repository(system.db, login))
     finally:
         system.close()
 
