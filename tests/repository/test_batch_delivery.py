@@ -391,6 +391,7 @@ def test_s0_the_relay_and_the_portal_service_agree_on_batches(firm: Firm, tmp_pa
         data_dir=tmp_path / "portal-data",
         base_url="http://testserver",
         send_mail=False,
+        prune=False,
     )
     with TestClient(create_app(config)) as service:
         token = create_token(service.app.state.db, "relay")  # type: ignore[attr-defined]

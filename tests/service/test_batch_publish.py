@@ -34,6 +34,7 @@ def service_config(database_url: str, tmp_path: Path) -> ServiceConfig:
         data_dir=tmp_path / "portal-data",
         base_url="http://testserver",
         send_mail=False,
+        prune=False,
     )
 
 

@@ -39,6 +39,7 @@ def portal(database_url: str, tmp_path: Path) -> Iterator[Portal]:
         data_dir=tmp_path / "portal-data",
         base_url="http://testserver",
         send_mail=False,
+        prune=False,
     )
     with TestClient(create_app(config)) as client:
         portal = Portal(db=client.app.state.db, client=client, config=config)  # type: ignore[attr-defined]

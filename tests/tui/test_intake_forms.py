@@ -19,7 +19,7 @@ from portal_tui.tui.screens.intake_form_editor import (
 from portal_tui.tui.screens.intake_forms import IntakeFormsPane
 from portal_tui.tui.screens.main import MainScreen
 from portal_tui.tui.widgets.item_table import ItemTable
-from portal_tui.tui.widgets.modals import Notice
+from portal_tui.tui.widgets.modals import Confirm, Notice
 
 from .helpers import (
     ADMIN,
@@ -298,11 +298,15 @@ async def test_s4_invalid_form_is_refused_with_its_message_and_nothing_saved(
         assert app.screen is field_box
         error = str(field_box.query_one("#fe-error", Static).content)
         assert error == "Choice field 'Contact method' needs at least one choice."
-        await pilot.press("escape")
+        await pilot.press("escape")  # what was typed is not thrown away without a question
+        await screen_of(pilot, Confirm)
+        await pilot.press("y")
         await screen_of(pilot, IntakeFormEditor)
         assert field_rows(editor) == []
 
-        await pilot.press("escape")  # Cancel
+        await pilot.press("escape")  # Cancel: the name typed is not thrown away unasked
+        await screen_of(pilot, Confirm)
+        await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "the editor to close")
     assert tui_firm.system.list_intake_forms().rows == ()
     assert tui_firm.count(ItemKind.FORM, tui_firm.on_matter) == 0

@@ -32,6 +32,7 @@ def workers(database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Tes
         data_dir=tmp_path / "portal-data",
         base_url="http://testserver",
         send_mail=False,
+        prune=False,
     )
     with TestClient(create_app(config)) as first, TestClient(create_app(config)) as second:
         yield first, second

@@ -66,7 +66,7 @@ def test_token_create_prints_only_the_token_which_then_works_until_revoked(
     token = made.stdout.strip()
     assert made.stdout == f"{token}\n" and token.startswith("ptk_")
 
-    config = ServiceConfig(database_url=url, data_dir=tmp_path / "d", send_mail=False)
+    config = ServiceConfig(database_url=url, data_dir=tmp_path / "d", send_mail=False, prune=False)
     with TestClient(create_app(config)) as client:
         auth = {"Authorization": f"Bearer {token}"}
         assert client.get("/api/v1/changes", headers=auth).status_code == 200

@@ -26,6 +26,7 @@ def staff_token_and_app(tmp_path: Path) -> tuple[str, ServiceConfig]:
         data_dir=tmp_path / "portal-data",
         base_url="http://testserver",
         send_mail=False,
+        prune=False,
         upload_limit_bytes=64 * 1024,
     )
     db = Database(config.database_url)

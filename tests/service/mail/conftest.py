@@ -113,6 +113,7 @@ def smtp_config(tmp_path: Path, port: int, **smtp: Any) -> ServiceConfig:
         smtp=dataclasses.replace(settings, **smtp),
         mail_from="Portal <portal@example.com>",
         send_mail=False,
+        prune=False,
     )
 
 
@@ -128,6 +129,7 @@ def eml_config(tmp_path: Path) -> ServiceConfig:
         data_dir=tmp_path / "data",
         base_url="https://portal.example.com",
         send_mail=False,
+        prune=False,
     )
 
 

@@ -59,7 +59,7 @@ def live_portal(tmp_path: Path) -> Iterator[tuple[str, Database]]:
     port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     config = ServiceConfig(
-        database_url=url, data_dir=tmp_path / "data", base_url=base, send_mail=False
+        database_url=url, data_dir=tmp_path / "data", base_url=base, send_mail=False, prune=False
     )
     server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

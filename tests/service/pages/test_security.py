@@ -55,6 +55,7 @@ def service_config(tmp_path: Path) -> ServiceConfig:
         data_dir=tmp_path / "portal-data",
         base_url="http://testserver",
         send_mail=False,
+        prune=False,
         upload_limit_bytes=UPLOAD_LIMIT,
         login_limit_per_account=3,
         login_limit_per_address=5,
@@ -109,6 +110,7 @@ def test_session_cookie_is_secure_and_host_prefixed_over_https(tmp_path: Path) -
         data_dir=tmp_path / "data",
         base_url="https://portal.example",
         send_mail=False,
+        prune=False,
     )
     with TestClient(create_app(config), base_url="https://portal.example") as client:
         portal = Portal(db=client.app.state.db, client=client, config=config)  # type: ignore[attr-defined]
@@ -325,7 +327,7 @@ def test_pages_carry_nosniff_csp_and_no_store(portal: Portal, scene: Scene, ann:
             assert directive in csp, (url, directive)
         assert "unsafe-inline" not in csp
         assert "no-store" in headers["cache-control"], url
-        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["referrer-policy"] == "same-origin"  # no Referer to another site
         # No inline script or style for the policy to have to allow.
         assert "<script" not in response.text.replace("&lt;script", "")
         assert " style=" not in response.text

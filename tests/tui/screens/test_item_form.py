@@ -195,7 +195,10 @@ async def test_m1_s2_add_shared_note_on_portal_off_matter_is_refused(tui_firm: T
         assert dialog(app) == (texts.SHARE_VIA_PORTAL, texts.MATTER_PORTAL_OFF)
         await pilot.press("enter")
         assert await screen_of(pilot, ItemForm) is form  # the form stays, to fix or cancel
-        await pilot.press("escape")
+        await pilot.press("escape")  # what was typed is not thrown away without a question
+        await screen_of(pilot, Confirm)
+        assert dialog(app)[0] == texts.DISCARD_TITLE
+        await pilot.press("y")
         await screen_of(pilot, MatterDetails)
     assert tui_firm.count(ItemKind.NOTE, tui_firm.off_matter) == before
 

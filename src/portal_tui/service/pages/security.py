@@ -38,8 +38,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 SECURITY_HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    # Invitation links carry their secret in the path: never let it leave in a Referer.
-    "Referrer-Policy": "no-referrer",
+    # Invitation links carry their secret in the path: never let it leave in a Referer to
+    # another site. Same-origin (not no-referrer): with no-referrer a browser sends its own
+    # form posts with `Origin: null`, and the origin check (same_origin) could not tell them
+    # from another site's.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
