@@ -8,22 +8,13 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
-from .delivery.support import clean_env
+from .delivery.support import clean_env, portal_tui
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "portal_tui", *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        preexec_fn=lambda: os.umask(0o022),  # as a usual login shell has it
-    )
+    return portal_tui(env, *args, timeout=300, umask=0o022)  # as a usual login shell has it
 
 
 def _modes(root: Path) -> dict[str, int]:

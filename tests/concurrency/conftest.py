@@ -4,51 +4,34 @@ matters over two clients, each invited): on both engines, or on one."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from ..delivery.support import Firm, Service, build_firm, clean_env
+from ..delivery.conftest import env, service
+from ..delivery.support import Firm, build_firm
+
+__all__ = ["env", "firm", "pg_firm", "service", "sqlite_firm"]  # the delivery tests' own two
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return clean_env(tmp_path)
-
-
-@pytest.fixture
-def service(env: dict[str, str], tmp_path: Path) -> Iterator[Service]:
-    svc = Service(env, tmp_path)
-    svc.start()
+def _firm(url: str) -> Iterator[Firm]:
+    built = build_firm(url, [2, 1])
     try:
-        yield svc
+        yield built
     finally:
-        svc.kill()
+        built.close()
 
 
 @pytest.fixture
 def firm(database_url: str) -> Iterator[Firm]:
     """On SQLite and on PostgreSQL (`database_url` is parametrized over both)."""
-    built = build_firm(database_url, [2, 1])
-    try:
-        yield built
-    finally:
-        built.close()
+    yield from _firm(database_url)
 
 
 @pytest.fixture
 def sqlite_firm(sqlite_url: str) -> Iterator[Firm]:
-    built = build_firm(sqlite_url, [2, 1])
-    try:
-        yield built
-    finally:
-        built.close()
+    yield from _firm(sqlite_url)
 
 
 @pytest.fixture
 def pg_firm(pg_url: str) -> Iterator[Firm]:
-    built = build_firm(pg_url, [2, 1])
-    try:
-        yield built
-    finally:
-        built.close()
+    yield from _firm(pg_url)

@@ -54,8 +54,9 @@ def clean_env(root: Path) -> dict[str, str]:
 
 
 def portal_tui(
-    env: dict[str, str], *args: str, timeout: float = 120
+    env: dict[str, str], *args: str, timeout: float = 120, umask: int | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own; `umask`: the one it is started with."""
     return subprocess.run(
         [sys.executable, "-m", "portal_tui", *args],
         env=env,
@@ -63,6 +64,7 @@ def portal_tui(
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=None if umask is None else (lambda: os.umask(umask)),
     )
 
 
