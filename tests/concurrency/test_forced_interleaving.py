@@ -42,7 +42,9 @@ def _blocking(repo: Repository, pid: int) -> list[int]:
 
 
 def _pid(path: Path) -> int | None:
-    return int(path.read_text()) if path.exists() else None
+    """The pid a child wrote, once it is all there (the file can be seen before it is)."""
+    written = path.read_text().strip() if path.exists() else ""
+    return int(written) if written else None
 
 
 @pytest.mark.parametrize(
