@@ -38,14 +38,15 @@ def test_sync_watch_and_shares_ride_out_a_postgres_restart(
         "PORTAL_TUI_PORTAL_URL": service.base,
         "PORTAL_TUI_PORTAL_TOKEN": service.token,
     }
-    err = (tmp_path / "watch.err").open("w")
+    # Files, not pipes, so the test can read what it said while it runs.
+    out_path, err_path = tmp_path / "watch.out", tmp_path / "watch.err"
+    out, err = out_path.open("w"), err_path.open("w")
     watch = subprocess.Popen(
         [sys.executable, "-m", "portal_tui", "sync", "--watch"],
         env=watch_env,
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
+        stdout=out,
         stderr=err,
-        text=True,
     )
     try:
         wait_for(
@@ -65,7 +66,7 @@ def test_sync_watch_and_shares_ride_out_a_postgres_restart(
         assert "\n" not in refused.value.message
         # sync --watch says so, once, and keeps running.
         wait_for(
-            lambda: "cannot be reached" in (tmp_path / "watch.err").read_text(),
+            lambda: "cannot be reached" in err_path.read_text(),
             timeout=20,
             what="sync --watch to say the database cannot be reached",
         )
@@ -89,14 +90,20 @@ def test_sync_watch_and_shares_ride_out_a_postgres_restart(
         wait_for(
             lambda: firm.repo.pending_deliveries() == 0, timeout=30, what="the notices delivered"
         )
+        # A pass is said once it is over (a row is seen delivered while its pass goes on).
+        wait_for(
+            lambda: "The portal and the firm database answer again." in out_path.read_text(),
+            timeout=30,
+            what="sync --watch to say the database answers again",
+        )
     finally:
         watch.send_signal(signal.SIGTERM)
-        out, _ = watch.communicate(timeout=30)
+        watch.wait(timeout=30)
+        out.close()
         err.close()
         firm.close()
-    assert watch.returncode == 0, (tmp_path / "watch.err").read_text()
-    assert out.rstrip().endswith("Stopped.")
-    assert "The portal and the firm database answer again." in out
+    assert watch.returncode == 0, err_path.read_text()
+    assert out_path.read_text().rstrip().endswith("Stopped.")
 
 
 def _answers(repo: object) -> bool:
