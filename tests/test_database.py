@@ -95,3 +95,15 @@ def test_sqlite_readers_are_not_blocked_by_an_open_writer(sqlite_db: Database) -
             count = reader.execute(text("SELECT count(*) FROM sync_state")).scalar_one()
         assert time.monotonic() - started < 1
         assert count == 0
+
+
+@pytest.mark.postgres
+def test_postgres_waits_on_a_held_row_as_long_as_sqlite_waits_on_its_file(pg_url: str) -> None:
+    """A row lock another staff member holds is never waited on without end."""
+    database = Database(pg_url)
+    try:
+        with database.write() as session:
+            in_force = session.execute(text("SHOW lock_timeout")).scalar_one()
+    finally:
+        database.dispose()
+    assert in_force == f"{BUSY_TIMEOUT_MS // 1000}s"

@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
@@ -304,6 +305,14 @@ def _main(argv: list[str]) -> int:
     if warning:
         print(f"{PROG}: {warning}", file=sys.stderr)
 
+    if args.command in ("config", "demo", "open", None):
+        # The app says lock waits on its own screen; config opens no database.
+        return _dispatch(args, settings)
+    with _lock_waits_on_stderr():
+        return _dispatch(args, settings)
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "config":
         return _cmd_config(settings, sys.stdout)
     if args.command == "seed":
@@ -450,6 +459,28 @@ def _cmd_sync(settings: Settings, *, watch: bool) -> int:
         repo.close()
 
 
+# A lock notice already said is not repeated for this long (an opening and its first write
+# may both wait on the same lock).
+_LOCK_NOTICE_QUIET_S = 30.0
+_lock_notice_said: dict[str, float] = {}
+
+
+def _say_lock_wait(notice: str) -> None:
+    now = time.monotonic()
+    if now - _lock_notice_said.get(notice, -_LOCK_NOTICE_QUIET_S) >= _LOCK_NOTICE_QUIET_S:
+        _lock_notice_said[notice] = now
+        _error(notice)
+
+
+@contextlib.contextmanager
+def _lock_waits_on_stderr() -> Iterator[None]:
+    """A command's write that waits on another program's lock says so on stderr at once."""
+    from portal_tui.database import told_of_lock_waits
+
+    with told_of_lock_waits(_say_lock_wait):
+        yield
+
+
 @contextlib.contextmanager
 def _said_while_locked(url: str) -> Iterator[None]:
     """An opening that waits on another program's lock says so at once (after a second),
@@ -460,7 +491,7 @@ def _said_while_locked(url: str) -> Iterator[None]:
 
     def check() -> None:
         if not done.is_set() and locked_by_another(url):
-            _error(waiting_notice(url))
+            _say_lock_wait(waiting_notice(url))
 
     timer = threading.Timer(LOCK_NOTICE_S, check)
     timer.daemon = True

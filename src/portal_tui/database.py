@@ -20,7 +20,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,9 @@ from portal_tui.domain.decision import Conflict, Unavailable
 from portal_tui.private import private_file
 
 BUSY_TIMEOUT_MS = 30_000
+# How long an opening or a write may wait on a lock before the user is told it is waiting,
+# and for what.
+LOCK_NOTICE_S = 1.0
 CONNECT_TIMEOUT_S = 10
 # Connections an app keeps open to PostgreSQL: the screen's list readers, the delivery
 # worker and its lease heartbeat, with room for a burst; a checkout waits this long at most.
@@ -80,7 +83,9 @@ def _ensure_wal(cursor: Any) -> None:
             time.sleep(0.05)
 
 
-def _sqlite_engine(url: URL, *, immediate: bool, echo: bool) -> Engine:
+def _sqlite_engine(
+    url: URL, *, immediate: bool, echo: bool, label: str = "firm database"
+) -> Engine:
     extra: dict[str, Any] = {}
     if _is_memory(url):
         # One connection for all: otherwise each pooled connection is its own empty database.
@@ -113,13 +118,66 @@ def _sqlite_engine(url: URL, *, immediate: bool, echo: bool) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    if not immediate or path is None:
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+    def _on_begin_writing(conn: Any) -> None:
+        # A write waits at BEGIN for another program's lock. "A locked database says at once
+        # that it is waiting": so the first second's wait is had on its own, and only if it
+        # runs out are the listeners told before the full busy timeout is waited.
+        raw = conn.connection.driver_connection
+        raw.execute(f"PRAGMA busy_timeout={int(LOCK_NOTICE_S * 1000)}")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                _tell_lock_wait(waiting_notice(url, label))
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # Again through SQLAlchemy, so that what ends it is its error, and ours in turn.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED") or (
+        "database is locked" in str(exc)
+    )
+
+
+# Who hears that a write waits on another program's lock: the command line prints it, the
+# app shows it; a process may have none.
+_lock_wait_listeners: list[Callable[[str], None]] = []
+
+
+def listen_for_lock_waits(listener: Callable[[str], None]) -> Callable[[], None]:
+    """From now on `listener` hears (on the waiting thread) each notice that a write waits on
+    a lock another program holds; returns what stops it."""
+    _lock_wait_listeners.append(listener)
+    return lambda: _lock_wait_listeners.remove(listener)
+
+
+@contextmanager
+def told_of_lock_waits(listener: Callable[[str], None]) -> Iterator[None]:
+    """`listen_for_lock_waits` while the block runs."""
+    stop = listen_for_lock_waits(listener)
+    try:
+        yield
+    finally:
+        stop()
+
+
+def _tell_lock_wait(notice: str) -> None:
+    for listener in list(_lock_wait_listeners):
+        listener(notice)
 
 
 def sqlite_file(url: URL) -> Path | None:
@@ -164,11 +222,18 @@ def driver_reason(exc: DBAPIError, url: URL) -> str:
 def is_lock_error(exc: DBAPIError) -> bool:
     orig = exc.orig
     if isinstance(orig, sqlite3.Error):
-        return getattr(orig, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED") or (
-            "database is locked" in str(orig)
-        )
+        return _is_busy(orig)
     # 55P03 lock_not_available: our lock_timeout ran out.
     return getattr(orig, "sqlstate", None) == "55P03"
+
+
+def _pg_options(url: URL) -> str:
+    """The server options of a PostgreSQL URL (a search_path, say), with a lock timeout: a row
+    another staff member holds is waited for as long as SQLite waits for its file, then refused
+    (55P03) — never a wait without end. An options= of the URL's own comes first and wins."""
+    own = url.query.get("options", "")
+    given = " ".join(own) if isinstance(own, tuple) else own
+    return f"-c lock_timeout={BUSY_TIMEOUT_MS} {given}".strip()
 
 
 class Database:
@@ -186,7 +251,7 @@ class Database:
             self.writer = _sqlite_engine(self.url, immediate=True, echo=echo)
             self.reader = self.writer
         elif self.is_sqlite:
-            self.writer = _sqlite_engine(self.url, immediate=True, echo=echo)
+            self.writer = _sqlite_engine(self.url, immediate=True, echo=echo, label=label)
             self.reader = _sqlite_engine(self.url, immediate=False, echo=echo)
         else:
             self.writer = create_engine(
@@ -196,8 +261,12 @@ class Database:
                 pool_size=POOL_SIZE,
                 max_overflow=POOL_OVERFLOW,
                 pool_timeout=POOL_TIMEOUT_S,
-                # A host that drops packets should fail in seconds, not at the OS's TCP timeout.
-                connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+                connect_args={
+                    # A host that drops packets should fail in seconds, not at the OS's TCP
+                    # timeout.
+                    "connect_timeout": CONNECT_TIMEOUT_S,
+                    "options": _pg_options(self.url),
+                },
             )
             self.reader = self.writer
         self._write_sessions = sessionmaker(self.writer, expire_on_commit=False)
@@ -209,20 +278,20 @@ class Database:
         """One writing transaction: committed when the block ends, rolled back on error."""
         outer: Session | None = getattr(self._outer, "session", None)
         if outer is not None:
-            with self._outside_errors(), outer.begin_nested():
+            with self.outside_errors(), outer.begin_nested():
                 yield outer
             return
-        with self._outside_errors(), self._write_sessions() as session, session.begin():
+        with self.outside_errors(), self._write_sessions() as session, session.begin():
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         outer: Session | None = getattr(self._outer, "session", None)
         if outer is not None:
-            with self._outside_errors():
+            with self.outside_errors():
                 yield outer
             return
-        with self._outside_errors(), self._read_sessions() as session, session.begin():
+        with self.outside_errors(), self._read_sessions() as session, session.begin():
             yield session
 
     @contextmanager
@@ -231,7 +300,7 @@ class Database:
         transaction, committed at its end or, on any error (a full disk), rolled back whole:
         for work that must be all or nothing, such as seeding a firm."""
         assert getattr(self._outer, "session", None) is None, "one_transaction does not nest"
-        with self._outside_errors(), self._write_sessions() as session, session.begin():
+        with self.outside_errors(), self._write_sessions() as session, session.begin():
             self._outer.session = session
             try:
                 yield
@@ -239,7 +308,7 @@ class Database:
                 self._outer.session = None
 
     @contextmanager
-    def _outside_errors(self) -> Iterator[None]:
+    def outside_errors(self) -> Iterator[None]:
         """The driver's errors that come from outside the program, as the domain's."""
         try:
             yield
@@ -310,10 +379,6 @@ def _first_error(exc: DBAPIError) -> DBAPIError:
     return exc
 
 
-# How long an opening may wait on a lock before the user is told it is waiting, and for what.
-LOCK_NOTICE_S = 1.0
-
-
 def locked_by_another(url: str) -> bool:
     """Whether another program holds the SQLite file at `url` so that a write must wait (a
     probe that waits for nothing). False for other databases, and when it cannot tell."""
@@ -337,10 +402,9 @@ def locked_by_another(url: str) -> bool:
         probe.close()
 
 
-def waiting_notice(url: str, label: str = "firm database") -> str:
-    """What to say while an opening waits on a lock held by another program."""
-    from portal_tui.domain import texts
-
+def waiting_notice(url: str | URL, label: str = "firm database") -> str:
+    """What to say while an opening or a write waits on a lock held by another program."""
+    parsed = make_url(url) if isinstance(url, str) else url
     return texts.DATABASE_WAITING.format(
-        label=label, place=describe_location(make_url(url)), seconds=BUSY_TIMEOUT_MS / 1000
+        label=label, place=describe_location(parsed), seconds=BUSY_TIMEOUT_MS / 1000
     )

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, event, func, select
 from portal_tui.database import Database
 from portal_tui.domain.decision import Unavailable
 from portal_tui.seed.demo import seed_demo
+from portal_tui.seed.scale import seed_scale
 from portal_tui.store.models import Client, Matter, StaffUser
 
 
@@ -54,3 +55,23 @@ def test_a_seed_that_runs_out_of_space_writes_nothing_and_can_be_run_again(
     seed_demo(url, linked_root=tmp_path / "linked")  # space freed: it simply runs again
     matters, clients, staff = _counts(url)
     assert matters > 0 and clients > 0 and staff > 0
+
+
+def test_a_scale_seed_that_runs_out_of_space_writes_nothing_and_can_be_run_again(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'firm.db'}"
+    seed_scale(url, 2, 4, progress=False)  # a firm with its schema and a little data
+    before = _counts(url)
+
+    event.listen(Engine, "connect", _limit)
+    try:
+        with pytest.raises(Unavailable) as full:
+            seed_scale(url, 400, 4_000, seed=2, progress=False)
+    finally:
+        event.remove(Engine, "connect", _limit)
+    assert "disk is full" in str(full.value)
+    assert _counts(url) == before  # none of the 400 matters half-written
+
+    seed_scale(url, 400, 4_000, seed=2, progress=False)  # space freed: it simply runs again
+    assert _counts(url)[0] == before[0] + 400

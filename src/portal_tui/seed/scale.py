@@ -356,8 +356,14 @@ def seed_scale(
         ensure_current(db)
         rng = random.Random(seed)
         plan = split_activities(activities)
-        with _progress_bar(progress, total=matters + activities) as advance:
-            writer = _Writer(db, rng, advance)
+        # One transaction for the whole run: a full disk or a lost connection half-way leaves
+        # the firm as it was, so the same command can simply be run again.
+        with (
+            _progress_bar(progress, total=matters + activities) as advance,
+            db.outside_errors(),
+            db.writer.begin() as conn,
+        ):
+            writer = _Writer(conn, rng, advance)
             info = writer.base(matters)
             writer.invoices(info, plan.invoices)
             writer.events(info, plan.events)
@@ -453,35 +459,37 @@ def _rich_bar(total: int) -> Iterator[Callable[[str, int], None]]:
 
 
 class _Writer:
-    def __init__(self, db: Database, rng: random.Random, advance: Callable[[str, int], None]):
-        self.db = db
+    def __init__(self, conn: Connection, rng: random.Random, advance: Callable[[str, int], None]):
+        self.conn = conn
         self.rng = rng
         self.advance = advance
-        self.is_pg = db.url.get_backend_name() == "postgresql"
+        self.is_pg = conn.dialect.name == "postgresql"
         self.staff_ids: list[int] = []
         self.firm_permissions: frozenset[Category] = ALL_CATEGORIES
 
     @contextmanager
     def _transaction(self, *tables: Table) -> Iterator[Connection]:
-        """One writing transaction; on PostgreSQL also the tables' locks and sequence fix-up.
+        """A step of the run's one transaction; on PostgreSQL also the tables' locks and
+        sequence fix-up.
 
         SQLite's writer begins IMMEDIATE, which already keeps other writers out while we read
-        max(id) and insert above it. PostgreSQL needs the explicit lock for the same guarantee,
-        and its serial sequences must then be moved past the ids we chose ourselves.
+        max(id) and insert above it. PostgreSQL needs the explicit lock (held to the end of
+        the transaction) for the same guarantee, and its serial sequences must then be moved
+        past the ids we chose ourselves.
         """
-        with self.db.writer.begin() as conn:
-            if self.is_pg:
-                for table in tables:
-                    conn.execute(text(f"LOCK TABLE {table.name} IN EXCLUSIVE MODE"))
-            yield conn
-            if self.is_pg:
-                for table in tables:
-                    conn.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                            f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
-                        )
+        conn = self.conn
+        if self.is_pg:
+            for table in tables:
+                conn.execute(text(f"LOCK TABLE {table.name} IN EXCLUSIVE MODE"))
+        yield conn
+        if self.is_pg:
+            for table in tables:
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
                     )
+                )
 
     @staticmethod
     def _next_id(conn: Connection, table: Table) -> int:
@@ -891,7 +899,7 @@ class _Writer:
     def audit(self, seed: int, matters: int, activities: int) -> None:
         """One entry for the whole run: the audit trail says where the bulk data came from."""
         t_audit = _table(models.AuditEntry)
-        with self.db.writer.begin() as conn:
+        with self._transaction() as conn:
             conn.execute(
                 insert(t_audit).values(
                     actor="system",

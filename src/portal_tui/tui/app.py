@@ -93,6 +93,16 @@ def _in_own_thread(work: Callable[[], _T], name: str) -> asyncio.Future[_T]:
 
 # As portal_tui.database.LOCK_NOTICE_S (not imported: see _tell_waiting).
 LOCK_NOTICE_S = 1.0
+# A lock-wait notice stays up as long as the wait may last (BUSY_TIMEOUT_MS).
+LOCK_WAIT_SHOWN_S = 30.0
+
+
+class LockWaitHeard(Message):
+    """A write (on a worker thread) waits on a lock another program holds."""
+
+    def __init__(self, notice: str) -> None:
+        super().__init__()
+        self.notice = notice
 
 
 class DeliveryPassed(Message):
@@ -128,6 +138,7 @@ class PortalApp(App[None]):
         super().__init__()
         self._open_repo = open_repo
         self._database_url = database_url
+        self._stop_lock_waits: Callable[[], None] | None = None
         self._first_page = first_page
         self._freeze_gc = freeze_gc
         self._settings = settings
@@ -225,6 +236,7 @@ class PortalApp(App[None]):
             await main.build_rest()  # Activities and Setup, while the repository opens
         try:
             self._repo = repo = await opening
+            self._listen_for_lock_waits()
             if first is None:
                 staff = await asyncio.to_thread(repo.current_staff)
                 firm = await asyncio.to_thread(repo.firm_name)
@@ -407,7 +419,22 @@ class PortalApp(App[None]):
                 if table.shown_once:
                     table.reload()
 
+    def _listen_for_lock_waits(self) -> None:
+        from portal_tui.database import listen_for_lock_waits
+
+        def heard(notice: str) -> None:
+            # post_message: the one safe way in from the waiting (worker) thread.
+            self.post_message(LockWaitHeard(notice))
+
+        self._stop_lock_waits = listen_for_lock_waits(heard)
+
+    def on_lock_wait_heard(self, message: LockWaitHeard) -> None:
+        # "A locked database says at once that it is waiting, for what and for how long."
+        self.notify(message.notice, severity="warning", timeout=LOCK_WAIT_SHOWN_S)
+
     async def on_unmount(self) -> None:
+        if self._stop_lock_waits is not None:
+            self._stop_lock_waits()
         self._repo_settled.set()  # no worker thread is left waiting for a repository
         if self.delivery is not None:
             await asyncio.to_thread(self.delivery.stop)
