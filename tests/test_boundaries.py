@@ -1,132 +1,105 @@
-"""The boundaries of DESIGN.md, checked statically (every import in the source) and dynamically
-(what importing a layer really loads, in a fresh interpreter).
+"""The boundaries of DESIGN.md, checked statically (every import in the source, by the
+import-linter contracts in pyproject.toml) and dynamically (what importing a layer really loads,
+in a fresh interpreter).
 
-- tui/ imports neither sqlalchemy nor httpx;
-- domain/ does no I/O and imports nothing of the project (nor sqlalchemy, httpx, textual);
+Statically (`lint-imports`; the contracts name each rule):
+- layers: cli > tui > embedded > service | repository > store > domain, none importing up;
+- tui/ imports neither sqlalchemy nor httpx, nor the service but through embedded.py;
+- domain/ imports nothing of the project, no I/O module, nor sqlalchemy, httpx, textual;
 - service/ imports neither tui/ nor the firm store/;
+- the package root imports nothing of the project;
+- no import cycles between siblings, but in tui/ and repository/ (they hold some today).
+Here as well: domain/ calls no open(), read_text() and the like (no contract can say so).
+
+Dynamically:
 - `import portal_tui.cli` loads none of sqlalchemy, alembic, textual, httpx (start-up time);
 - the staff app's first matter rows (settings, the first page read with sqlite3, the main
-  screen) load neither sqlalchemy nor alembic: the repository opens behind them (issue 7).
+  screen) load neither sqlalchemy nor alembic: the repository opens behind them (cold start).
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parent.parent / "src"
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
 PACKAGE = SRC / "portal_tui"
+# The venv's own script, next to its interpreter: the test extras install it.
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 HEAVY = ("sqlalchemy", "alembic", "textual", "httpx")
-# Modules whose import means the domain touches the outside world.
-IO_MODULES = (
-    "os", "pathlib", "socket", "sqlite3", "subprocess", "shutil", "tempfile", "io", "glob",
-    "asyncio", "selectors", "ssl", "http", "urllib.request", "smtplib", "ftplib", "requests",
-    "psycopg", "importlib", "platformdirs", "filelock", "logging",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Import:
-    path: Path
-    line: int
-    module: str
-
-    def __str__(self) -> str:
-        where = self.path.relative_to(SRC) if self.path.is_relative_to(SRC) else self.path
-        return f"{where}:{self.line}: {self.module}"
-
-
-def module_name(path: Path, root: Path = SRC) -> str:
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def python_files(folder: Path) -> list[Path]:
-    files = sorted(folder.rglob("*.py"))
-    assert files, f"no modules under {folder}"
-    return files
-
-
-def imports_of(path: Path, root: Path = SRC) -> Iterator[Import]:
-    """Every module `path` imports, relative imports resolved; `from a import b` yields both
-    `a` and `a.b`, since b may be a submodule. TYPE_CHECKING imports count too: a layer that
-    names another's types depends on it."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    name = module_name(path, root)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield Import(path, node.lineno, alias.name)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base_parts = package.split(".")
-                if node.level > 1:
-                    base_parts = base_parts[: -(node.level - 1)]
-                base = ".".join(base_parts)
-                target = f"{base}.{node.module}" if node.module else base
-            else:
-                target = node.module or ""
-            yield Import(path, node.lineno, target)
-            for alias in node.names:
-                if alias.name != "*":
-                    yield Import(path, node.lineno, f"{target}.{alias.name}")
 
 
 def is_within(module: str, prefixes: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
-def violations(folder: str, forbidden: tuple[str, ...]) -> list[str]:
-    return [
-        str(imp)
-        for path in python_files(PACKAGE / folder)
-        for imp in imports_of(path)
-        if is_within(imp.module, forbidden)
-    ]
-
-
 # Static: the source as written -----------------------------------------------------------------
 
 
-def test_the_import_walker_resolves_relative_imports() -> None:
-    imports = {imp.module for imp in imports_of(PACKAGE / "domain" / "__init__.py")}
-    assert "portal_tui.domain.decision" in imports
-    assert "portal_tui.domain.decision.Refused" in imports
+def lint_imports(*args: str, src: Path = SRC) -> subprocess.CompletedProcess[str]:
+    """`lint-imports` on the contracts of pyproject.toml, over the package found in `src`."""
+    assert LINT_IMPORTS.exists(), f"{LINT_IMPORTS} is missing: pip install -e '.[test]'"
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    return subprocess.run(
+        # No cache: parallel test workers would share one directory in the worktree.
+        [str(LINT_IMPORTS), "--no-logo", "--no-cache", *args, str(ROOT / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
 
 
-def test_tui_imports_neither_sqlalchemy_nor_httpx() -> None:
-    assert violations("tui", ("sqlalchemy", "httpx")) == []
+def test_the_source_keeps_every_import_contract() -> None:
+    run = lint_imports()
+    assert run.returncode == 0, f"lint-imports found broken contracts:\n{run.stdout}{run.stderr}"
+    assert "0 broken" in run.stdout
 
 
-def test_domain_imports_nothing_of_the_project() -> None:
-    outside = [
-        str(imp)
-        for path in python_files(PACKAGE / "domain")
-        for imp in imports_of(path)
-        if is_within(imp.module, ("portal_tui",))
-        and not is_within(imp.module, ("portal_tui.domain",))
-    ]
-    assert outside == []
+@pytest.mark.parametrize(
+    ("module", "line", "contract"),
+    [
+        ("domain/texts.py", "import os", "domain-no-io"),
+        ("domain/texts.py", "from .. import config", "domain-pure"),
+        ("__init__.py", "from portal_tui.domain import rules", "root-empty"),
+        ("tui/app.py", "def f() -> None:\n    import sqlalchemy.orm", "tui-no-db-http"),
+        ("tui/app.py", "from ..service import tokens", "tui-service-via-embedded"),
+        ("service/feed.py", "from ..store import models", "service-apart"),
+        ("store/models.py", "from portal_tui.repository import base", "layers"),
+        ("store/revision.py", "from portal_tui.store import migrate", "acyclic"),
+    ],
+)
+def test_a_boundary_crossed_breaks_its_contract(
+    tmp_path: Path, module: str, line: str, contract: str
+) -> None:
+    # A copy of the package with one import that crosses a boundary; the contract that names
+    # the boundary must say so (and not, say, skip it as an overlap or an indirect import).
+    copy = tmp_path / "src" / "portal_tui"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with (copy / module).open("a", encoding="utf-8") as file:
+        file.write(f"\n{line}\n")
+    run = lint_imports("--contract", contract, src=tmp_path / "src")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "0 kept, 1 broken" in run.stdout
 
 
-def test_domain_imports_no_database_network_or_ui_library() -> None:
-    assert violations("domain", ("sqlalchemy", "httpx", "textual", "rich", "alembic")) == []
-
-
-def test_domain_imports_no_io_module() -> None:
-    assert violations("domain", IO_MODULES) == []
+def python_files(folder: Path) -> list[Path]:
+    files = sorted(folder.rglob("*.py"))
+    assert files, f"no modules under {folder}"
+    return files
 
 
 def test_domain_opens_no_file() -> None:
@@ -144,37 +117,6 @@ def test_domain_opens_no_file() -> None:
             ):  # fmt: skip
                 calls.append(f"{path.relative_to(SRC)}:{node.lineno}: {name or attr}()")
     assert calls == []
-
-
-def test_service_imports_neither_tui_nor_store() -> None:
-    assert violations("service", ("portal_tui.tui", "portal_tui.store")) == []
-
-
-def test_the_package_root_imports_nothing_of_the_project() -> None:
-    # `import portal_tui.domain` runs portal_tui/__init__.py first; it must stay empty of
-    # project imports, or the domain would drag them in.
-    imports = imports_of(PACKAGE / "__init__.py")
-    assert [str(imp) for imp in imports if is_within(imp.module, ("portal_tui",))] == []
-
-
-@pytest.mark.parametrize(
-    ("source", "expected"),
-    [
-        ("import sqlalchemy.orm", "sqlalchemy.orm"),
-        ("from sqlalchemy import select", "sqlalchemy.select"),
-        ("from ..widgets import table", "portal_tui.tui.widgets.table"),
-        ("from ...store import models", "portal_tui.store.models"),
-        ("import portal_tui.repository as repo", "portal_tui.repository"),
-        ("from . import x", "portal_tui.tui.screens.x"),
-    ],
-)
-def test_the_import_walker_sees_every_form(tmp_path: Path, source: str, expected: str) -> None:
-    # A module at src/portal_tui/tui/screens/probe.py, as the walker would meet it.
-    folder = tmp_path / "src" / "portal_tui" / "tui" / "screens"
-    folder.mkdir(parents=True)
-    probe = folder / "probe.py"
-    probe.write_text(source + "\n", encoding="utf-8")
-    assert expected in {imp.module for imp in imports_of(probe, tmp_path / "src")}
 
 
 # Dynamic: what importing really loads -----------------------------------------------------------
@@ -245,7 +187,7 @@ def test_opening_the_firm_and_the_app_imports_no_http_client() -> None:
 
 
 def test_the_first_matter_rows_load_no_sqlalchemy(tmp_path: Path) -> None:
-    """Cold start (issue 7): from the command line's settings to the first matter rows on
+    """Cold start: from the command line's settings to the first matter rows on
     screen, nothing imports SQLAlchemy or Alembic; the repository is opened after them (here
     it never is: its opening fails once the rows are seen, and the app ends)."""
     from portal_tui.repository import Repository

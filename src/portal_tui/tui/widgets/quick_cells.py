@@ -9,8 +9,9 @@ cells in rows of height 1 the same segments come out of a few direct steps; anyt
 is the same on screen (the snapshot tests hold it), with adjacent segments of one style merged,
 which also means fewer escape sequences written per row.
 
-This leans on DataTable internals; Textual is pinned exactly (pyproject.toml) and the snapshot
-and pilot tests would show a change of them.
+This leans on DataTable internals; Textual is pinned exactly (pyproject.toml), and
+tests/tui/widgets/test_quick_cells_textual.py names the members used and stops at a Textual that
+is not the pin or changed them; the snapshot and pilot tests would show a change of behaviour.
 """
 
 from __future__ import annotations
