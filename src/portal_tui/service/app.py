@@ -71,9 +71,9 @@ def create_app(config: ServiceConfig) -> FastAPI:
         # client's browser: it gets the portal's own "not found" page, hardened like every
         # page, instead of a bare JSON answer without the security headers.
         if request.url.path.startswith("/api/") and exc.status_code == 405:
-            from .api.route import allowed_methods
+            from .api import allowed_methods
 
-            headers = {**(exc.headers or {}), "Allow": allowed_methods(request)}
+            headers = {**(exc.headers or {}), "Allow": allowed_methods(request.url.path)}
             exc = StarletteHTTPException(405, exc.detail, headers=headers)
         if request.url.path.startswith("/api/") or exc.status_code not in (404, 405):
             return await http_exception_handler(request, exc)
@@ -104,7 +104,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(api_router)
 
-    from .api.openapi import document_optional_parameters_as_absent
+    from .api.openapi import tidy_document
 
-    document_optional_parameters_as_absent(app)
+    tidy_document(app, config)
     return app

@@ -54,8 +54,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "Not now: retry later with the same key"},
     413: {
         "model": ErrorOut,
-        "description": f"The body is larger than {JSON_BODY_LIMIT} bytes (a document's content: "
-        "than the portal's upload limit), a limit no JSON Schema can state",
+        "description": f"The body is too large: JSON over {JSON_BODY_LIMIT} bytes (a size no "
+        "JSON Schema can state), or a document's content over the upload limit",
     },
     421: {"model": ErrorOut, "description": _FIRM_REFUSED},
     422: {"model": ErrorOut, "description": "Invalid body, or the key reused for another body"},

@@ -515,7 +515,10 @@ async def _raw_body(request: Request) -> bytes:
         "requestBody": {
             "required": True,
             "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                # Not empty (422); at most the upload limit, which openapi.py fills in (413).
+                "application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary", "minLength": 1}
+                }
             },
         }
     },

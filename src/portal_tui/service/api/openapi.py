@@ -1,9 +1,11 @@
-"""The staff API's OpenAPI document: FastAPI's, with optional parameters put right.
+"""The staff API's OpenAPI document: FastAPI's, with what it cannot know put right.
 
-FastAPI documents an optional parameter (`X | None = None`) as "X or null". A query parameter
-or header that is not sent is simply absent; it has no null, and a client taking the document
-at its word would send the text "null", which the API refuses. So such a parameter is
-documented as X alone, not required.
+- FastAPI documents an optional parameter (`X | None = None`) as "X or null". A query
+  parameter or header that is not sent is simply absent; it has no null, and a client taking
+  the document at its word would send the text "null", which the API refuses. So such a
+  parameter is documented as X alone, not required.
+- A document's bytes may be as long as this service's upload limit, a setting: the document
+  states the one this service was started with.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from ..config import ServiceConfig
+
+CONTENT_PATH = "/api/v1/items/document/{item_id}/content"
 _NULL = {"type": "null"}
 
 
-def document_optional_parameters_as_absent(app: FastAPI) -> None:
+def tidy_document(app: FastAPI, config: ServiceConfig) -> None:
     make: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -28,6 +33,8 @@ def document_optional_parameters_as_absent(app: FastAPI) -> None:
                     for parameter in operation.get("parameters", []):
                         if not parameter.get("required", False):
                             parameter["schema"] = _without_null(parameter["schema"])
+            content = doc["paths"][CONTENT_PATH]["put"]["requestBody"]["content"]
+            content["application/octet-stream"]["schema"]["maxLength"] = config.upload_limit_bytes
         return doc
 
     app.openapi = openapi  # type: ignore[method-assign]

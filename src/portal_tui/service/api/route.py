@@ -29,7 +29,6 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
-from starlette.routing import Match
 from starlette.types import Message
 
 from portal_tui.database import Database
@@ -102,18 +101,6 @@ class StaffRoute(APIRoute):
             return response
 
         return handler
-
-
-def allowed_methods(request: Request) -> str:
-    """The Allow header of a 405 from the staff API: every method some route takes at this
-    URL, as the OpenAPI document lists them under its path. (Starlette names only those of the
-    first route whose path matched: PUT alone for /items/invoice/1, which also takes GET and
-    DELETE.)"""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, StaffRoute) and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= route.methods or set()
-    return ", ".join(sorted(methods))
 
 
 async def _handle(

@@ -1,8 +1,10 @@
 """Request and response bodies of the staff API.
 
 Every body forbids unknown fields and every value is constrained to what the service's
-database can hold (32-bit ids, 63-bit versions, bounded text without NUL or lone surrogates),
-so bad input is a 422 with a message instead of a database error and a 500.
+database can hold (32-bit ids, bounded text without NUL or lone surrogates) and what every JSON
+reader holds exactly (other whole numbers up to 2**53 - 1), so bad input is a 422 with a
+message instead of a database error and a 500. The OpenAPI document states each of these
+bounds, so a request it allows is one the API takes.
 
 The bodies mirror the firm's outbox payloads (repository/: `firm_payload`, `matter_payload`,
 `_parties_payload`, contacts' `_payload`, sharing's `_publish`/`_revoke`): the delivery worker
