@@ -70,6 +70,11 @@ def create_app(config: ServiceConfig) -> FastAPI:
         # A path no route matches (or a method no route takes) outside the staff API is a
         # client's browser: it gets the portal's own "not found" page, hardened like every
         # page, instead of a bare JSON answer without the security headers.
+        if request.url.path.startswith("/api/") and exc.status_code == 405:
+            from .api import allowed_methods
+
+            headers = {**(exc.headers or {}), "Allow": allowed_methods(request.url.path)}
+            exc = StarletteHTTPException(405, exc.detail, headers=headers)
         if request.url.path.startswith("/api/") or exc.status_code not in (404, 405):
             return await http_exception_handler(request, exc)
         return harden(error_page(request, NotFound()))
@@ -98,4 +103,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
     # The client pages first: they take most requests, and they step aside for /api/ at once.
     app.include_router(pages_router)
     app.include_router(api_router)
+
+    from .api.openapi import tidy_document
+
+    tidy_document(app, config)
     return app

@@ -96,6 +96,10 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+# What every cursor sign_cursor gives looks like: base64url, a dot, base64url.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+
+
 def sign_cursor(key: bytes, seq: int) -> str:
     """An opaque cursor meaning "after seq"."""
     body = _b64(json.dumps({"v": 1, "after": seq}, separators=(",", ":")).encode())

@@ -12,15 +12,13 @@ from fastapi.testclient import TestClient
 
 from portal_tui.database import Database
 from portal_tui.service import feed
+from portal_tui.service.api.schemas import MAX_ID, MAX_VERSION
 from portal_tui.service.config import ServiceConfig
 from portal_tui.service.models import PortalItem
 
 from .conftest import Api, contact_body, firm_body, matter_body, publish_body
 
 pytestmark = pytest.mark.postgres
-
-MAX_ID = 2**31 - 1
-MAX_VERSION = 2**63 - 1
 
 
 @pytest.fixture
@@ -35,6 +33,7 @@ def service_config(pg_url: str, tmp_path: Path) -> ServiceConfig:
 
 
 def test_every_write_at_the_limits_of_the_columns(api: Api, service_db: Database) -> None:
+    # The largest the API takes: 32-bit ids, versions inside what JSON readers hold exactly.
     assert api.put("/firm", firm_body(version=MAX_VERSION)).json()["applied"] is True
     assert api.put(f"/matters/{MAX_ID}", matter_body(MAX_ID, MAX_VERSION)).status_code == 200
     body = publish_body(item_id=MAX_ID, matter_id=MAX_ID, version=MAX_VERSION, batch="b" * 64)
@@ -44,6 +43,7 @@ def test_every_write_at_the_limits_of_the_columns(api: Api, service_db: Database
     assert api.post(f"/batches/{'b' * 64}/notify").status_code == 200
     assert api.delete(f"/items/invoice/{MAX_ID}?version={MAX_VERSION}").json()["applied"] is False
     assert api.put(f"/items/invoice/{MAX_ID + 1}", body).status_code == 422
+    assert api.put("/firm", firm_body(version=MAX_VERSION + 1)).status_code == 422
     assert api.put("/firm", firm_body(name="nul\x00")).status_code == 422
     with service_db.write() as s:
         feed.record_change(s, feed.LOGIN, None, {"account_id": MAX_ID})

@@ -37,9 +37,31 @@ firm's database, is refused with 421.
 """
 
 from fastapi import APIRouter
+from fastapi.routing import APIRoute
 
 from . import batch, contacts, feed, items, matters, reset
 
 router = APIRouter(prefix="/api/v1")
-for _module in (matters, items, batch, contacts, feed, reset):
+_MODULES = (matters, items, batch, contacts, feed, reset)
+for _module in _MODULES:
     router.include_router(_module.router)
+
+
+def allowed_methods(path: str) -> str:
+    """The Allow header of a 405 from the staff API: every method some route takes at this
+    path, as the OpenAPI document lists them under it. (Starlette names only those of the
+    first route whose path matched: PUT alone for /items/invoice/1, which takes GET and
+    DELETE too.) The modules' own routes are read, whatever FastAPI makes of them when
+    included."""
+    relative = path.removeprefix(router.prefix)
+    return ", ".join(
+        sorted(
+            {
+                method
+                for module in _MODULES
+                for route in module.router.routes
+                if isinstance(route, APIRoute) and route.path_regex.match(relative)
+                for method in route.methods or ()
+            }
+        )
+    )

@@ -18,6 +18,7 @@ A request that does not name a firm (a tool that is not portal-tui) is served as
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -40,7 +41,13 @@ RESET_PATH = "/api/v1/firm/reset"
 # A binding seen lately is trusted from memory when the request's firm and epoch match it (the
 # usual case); anything else is read again from the database before it is refused.
 BINDING_TTL_S = 5.0
-MAX_EPOCH = 2**62
+# Plain digits, no leading zero, at most 15 of them: a pattern can say exactly that, and it
+# stays inside what a JSON reader holds exactly. An epoch counts the firm's restores.
+EPOCH_PATTERN = r"^[1-9][0-9]{0,14}$"
+MAX_EPOCH = 10**15 - 1
+_EPOCH = re.compile(EPOCH_PATTERN)
+FIRM_ID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+FIRM_ID = re.compile(FIRM_ID_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,22 +62,29 @@ def _refusal(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 
 
 def read_claim(request: Request) -> tuple[str, int] | JSONResponse | None:
-    """The firm and epoch the request names; None when it names none; a 400 when malformed."""
+    """The firm and epoch the request names; None when it names none; a 400 when malformed.
+
+    Exactly what the OpenAPI document says of the two headers (auth.py): the firm's id as
+    portal-tui sends it, 8-4-4-4-12 hex digits, and the epoch as EPOCH_PATTERN says, checked
+    even without a firm."""
     named = request.headers.get(FIRM_HEADER)
+    given_epoch = request.headers.get(EPOCH_HEADER)
+    epoch = 1
+    if given_epoch is not None:
+        if not _EPOCH.fullmatch(given_epoch):
+            return _refusal(
+                400, "bad_firm", f"{EPOCH_HEADER} must be a whole number from 1 to {MAX_EPOCH}."
+            )
+        epoch = int(given_epoch)
     if named is None:
         return None
-    try:
-        firm = str(uuid.UUID(named.strip()))
-        epoch = int(request.headers.get(EPOCH_HEADER, "1"))
-    except ValueError:
+    if not FIRM_ID.fullmatch(named):
         return _refusal(
             400,
             "bad_firm",
-            f"{FIRM_HEADER} must be the firm's id (a UUID) and {EPOCH_HEADER} a whole number.",
+            f"{FIRM_HEADER} must be the firm's id, a UUID (8-4-4-4-12 hexadecimal digits).",
         )
-    if not 1 <= epoch <= MAX_EPOCH:
-        return _refusal(400, "bad_firm", f"{EPOCH_HEADER} is out of range.")
-    return firm, epoch
+    return str(uuid.UUID(named)), epoch
 
 
 def bound_firm(db: Database) -> Bound | None:

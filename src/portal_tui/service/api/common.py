@@ -22,9 +22,10 @@ from ..config import ServiceConfig
 from ..deps import config_of, db_of
 from ..models import PortalMatter
 from . import binding, idempotency
-from .auth import current_staff
+from .auth import current_staff, named_firm
 from .idempotency import RETRY_AFTER_SECONDS
 from .route import (
+    JSON_BODY_LIMIT,
     UNAUTHORIZED,
     UNAUTHORIZED_HEADERS,
     StaffRoute,
@@ -44,14 +45,28 @@ Config = Annotated[ServiceConfig, Depends(config_of)]
 # the loser retries once the winner has committed, and then finds (and locks) the row.
 WRITE_ATTEMPTS = 3
 
+_FIRM_REFUSED = (
+    "Another firm's request, or one from a copy of the firm's database older than a restore"
+)
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "No Idempotency-Key, or a malformed request"},
     401: {"model": ErrorOut, "description": "No valid staff token"},
     409: {"model": ErrorOut, "description": "Not now: retry later with the same key"},
-    413: {"model": ErrorOut, "description": "The body is too large"},
+    413: {
+        "model": ErrorOut,
+        "description": f"The body is too large: JSON over {JSON_BODY_LIMIT} bytes (a size no "
+        "JSON Schema can state), or a document's content over the upload limit",
+    },
+    421: {"model": ErrorOut, "description": _FIRM_REFUSED},
     422: {"model": ErrorOut, "description": "Invalid body, or the key reused for another body"},
 }
-READ_ERRORS: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (401, 422)}
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Malformed firm headers"},
+    401: ERRORS[401],
+    409: {"model": ErrorOut, "description": "The firm restored a backup: its reset comes first"},
+    421: ERRORS[421],
+    422: {"model": ErrorOut, "description": "Invalid parameters"},
+}
 
 
 def not_now(detail: str) -> HTTPException:
@@ -60,8 +75,13 @@ def not_now(detail: str) -> HTTPException:
     return HTTPException(409, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-def staff_router() -> APIRouter:
-    return APIRouter(route_class=StaffRoute, dependencies=[Depends(current_staff)])
+def staff_router(*, names_firm: bool = True) -> APIRouter:
+    """The routes of a module of the staff API; `names_firm`: the firm's headers are declared
+    for every route (a module whose routes declare them themselves passes False)."""
+    dependencies = [Depends(current_staff)]
+    if names_firm:
+        dependencies.append(Depends(named_firm))
+    return APIRouter(route_class=StaffRoute, dependencies=dependencies)
 
 
 def write(request: Request, db: Database, work: Callable[[Session], T], *, conflict: str) -> T:

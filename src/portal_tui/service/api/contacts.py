@@ -16,7 +16,6 @@ from typing import Annotated
 from fastapi import HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
-from portal_tui.domain import rules
 from portal_tui.domain.states import ContactAction, ContactStatus
 from portal_tui.sqltypes import utcnow
 
@@ -25,23 +24,12 @@ from ..mail import notices
 from ..models import Account, PortalContact
 from .auth import IdempotencyKey
 from .common import DB, ERRORS, Config, known_matter, same_as_path, staff_router, write
-from .schemas import MAX_ID, ContactIn, ContactOut
+from .schemas import ENDS_IN, MAX_ID, ContactIn, ContactOut
 
 router = staff_router()
 
 ContactId = Annotated[int, Path(ge=1, le=MAX_ID, description="The firm's contact id.")]
 
-# The statuses each action can end in, from any status (the firm computed it by the rules).
-ENDS_IN: dict[ContactAction, frozenset[ContactStatus]] = {
-    action: frozenset(
-        target
-        for status in (None, *ContactStatus)
-        for activated in (False, True)
-        if (target := rules.contact_transition(status, action, was_activated=activated)[1])
-        is not None
-    )
-    for action in ContactAction
-}
 SENDS_INVITATION = frozenset({ContactAction.INVITE, ContactAction.REINVITE})
 
 

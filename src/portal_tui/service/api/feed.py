@@ -50,7 +50,13 @@ def notify_batch(
 @router.get(
     "/changes",
     response_model=ChangesOut,
-    responses={**READ_ERRORS, 400: {"model": ErrorOut, "description": "A forged cursor"}},
+    responses={
+        **READ_ERRORS,
+        400: {
+            "model": ErrorOut,
+            "description": "A cursor this portal did not give out, or malformed firm headers",
+        },
+    },
     summary="What clients did, in order, from a cursor",
     description="Uploads, form submissions, replies, first views and downloads, activations "
     "and logins. Start without a cursor; then pass the one returned. The same cursor always "
@@ -58,7 +64,17 @@ def notify_batch(
 )
 def changes(
     db: DB,
-    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR,
+            description="The cursor of the page before; one this portal did not give out is "
+            "answered 400.",
+            # Only stated: verify_cursor answers 400 (which portal-tui takes as "start again")
+            # for any other, as for a forged one.
+            json_schema_extra={"pattern": feed.CURSOR_PATTERN},
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> ChangesOut:
     key = feed.cursor_key(db)

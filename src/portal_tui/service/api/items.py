@@ -46,6 +46,7 @@ from .schemas import (
     MAX_ID,
     MAX_VERSION,
     ApiModel,
+    ErrorOut,
     ItemOut,
     ItemState,
     PublishBase,
@@ -407,37 +408,24 @@ def publish_form(
     return publish(request, db, ItemKind.FORM, item_id, body, body.data)
 
 
-@router.put("/items/{kind}/{item_id}", include_in_schema=False)
-def publish_unknown_kind(kind: str, item_id: str) -> None:
-    # Reached only when no route above matched: the kind is not one the portal knows.
-    known = ", ".join(k.value for k in ItemKind)
-    raise HTTPException(422, f"There is no item kind {kind!r}; the kinds are: {known}.")
+MatterQuery = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=MAX_ID,
+        description="The item's matter. Pass it: for an item the portal never had, it lets the "
+        "tombstone be kept, so a late publish of an older version cannot bring the item back.",
+    ),
+]
 
 
-@router.delete(
-    "/items/{kind}/{item_id}",
-    response_model=ItemOut,
-    responses=ERRORS,
-    summary="Revoke (unshare) an item",
-)
-@one_transaction
 def revoke(
     request: Request,
+    db: Database,
     kind: ItemKind,
-    item_id: ItemId,
-    version: VersionQuery,
-    db: DB,
-    _key: IdempotencyKey,
-    matter_id: Annotated[
-        int | None,
-        Query(
-            ge=1,
-            le=MAX_ID,
-            description="The item's matter. Pass it: for an item the portal never had, it "
-            "lets the tombstone be kept, so a late publish of an older version cannot "
-            "bring the item back.",
-        ),
-    ] = None,
+    item_id: int,
+    version: int,
+    matter_id: int | None,
 ) -> Response:
     def work(s: Session) -> ItemOut:
         writer = ItemWriter(s, [(kind, item_id)], [matter_id] if matter_id else [])
@@ -450,18 +438,64 @@ def revoke(
     )
 
 
-@router.get(
-    "/items/{kind}/{item_id}",
-    response_model=ItemState,
-    responses={**READ_ERRORS, 404: ERRORS[401] | {"description": "The portal never had it"}},
-    summary="What the portal holds of an item",
-)
-def get_item(kind: ItemKind, item_id: ItemId, db: DB) -> ItemState:
+def held_item(db: Database, kind: ItemKind, item_id: int) -> ItemState:
     with db.read() as s:
         item = s.get(PortalItem, (kind.value, item_id))
         if item is None:
             raise HTTPException(404, f"The portal has no {kind.label} {item_id}.")
         return _state(s, item)
+
+
+def _revoke_and_read(kind: ItemKind) -> None:
+    """DELETE and GET /items/{kind}/{item_id} for one kind. A path of their own per kind, as
+    its PUT has, so that the OpenAPI document lists every method a URL takes under one path
+    (and the Allow header of a 405 agrees with it)."""
+    path = f"/items/{kind.value}/{{item_id}}"
+    named = f"{'an' if kind.label[0] in 'aeiou' else 'a'} {kind.label}"
+
+    @router.delete(
+        path,
+        response_model=ItemOut,
+        responses=ERRORS,
+        summary=f"Revoke (unshare) {named}",
+        name=f"revoke_{kind.value}",
+    )
+    @one_transaction
+    def revoke_kind(
+        request: Request,
+        item_id: ItemId,
+        version: VersionQuery,
+        db: DB,
+        _key: IdempotencyKey,
+        matter_id: MatterQuery = None,
+    ) -> Response:
+        return revoke(request, db, kind, item_id, version, matter_id)
+
+    @router.get(
+        path,
+        response_model=ItemState,
+        responses={
+            **READ_ERRORS,
+            404: {"model": ErrorOut, "description": "The portal never had it"},
+        },
+        summary=f"What the portal holds of {named}",
+        name=f"get_{kind.value}",
+    )
+    def get_kind(item_id: ItemId, db: DB) -> ItemState:
+        return held_item(db, kind, item_id)
+
+
+for _kind in ItemKind:
+    _revoke_and_read(_kind)
+
+
+@router.api_route(
+    "/items/{kind}/{item_id}", methods=["PUT", "DELETE", "GET"], include_in_schema=False
+)
+def unknown_kind(kind: str, item_id: str) -> None:
+    # Reached only when no route above matched: the kind is not one the portal knows.
+    known = ", ".join(k.value for k in ItemKind)
+    raise HTTPException(422, f"There is no item kind {kind!r}; the kinds are: {known}.")
 
 
 def _upload_limit(config: ServiceConfig) -> int:
@@ -481,7 +515,10 @@ async def _raw_body(request: Request) -> bytes:
         "requestBody": {
             "required": True,
             "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                # Not empty (422); at most the upload limit, which openapi.py fills in (413).
+                "application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary", "minLength": 1}
+                }
             },
         }
     },

@@ -12,7 +12,7 @@ to read again.
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -28,11 +28,12 @@ from ..models import (
     PortalMatter,
 )
 from . import binding
-from .auth import IdempotencyKey
+from .auth import IdempotencyKey, named_firm, resetting_firm
 from .common import DB, ERRORS, READ_ERRORS, staff_router, write
 from .schemas import Applied, BindingOut, ResetIn
 
-router = staff_router()
+# The reset needs the firm's headers; GET /firm/binding takes them as every route does.
+router = staff_router(names_firm=False)
 # Contact ids per IN (...), well under every backend's limit on bound parameters.
 _CHUNK = 500
 
@@ -42,6 +43,7 @@ _CHUNK = 500
     response_model=BindingOut,
     responses=READ_ERRORS,
     summary="Which firm this portal serves",
+    dependencies=[Depends(named_firm)],
 )
 def firm_binding(db: DB) -> BindingOut:
     with db.read() as s:
@@ -64,6 +66,7 @@ def firm_binding(db: DB) -> BindingOut:
     f"lose their access. The request must name the firm ({binding.FIRM_HEADER}) and its new "
     f"epoch ({binding.EPOCH_HEADER}, equal to the body's); a reset to the epoch already held "
     "changes nothing.",
+    dependencies=[Depends(resetting_firm)],
 )
 def reset_firm(body: ResetIn, request: Request, db: DB, _key: IdempotencyKey) -> Applied:
     claim = binding.read_claim(request)

@@ -1,8 +1,10 @@
 """Request and response bodies of the staff API.
 
 Every body forbids unknown fields and every value is constrained to what the service's
-database can hold (32-bit ids, 63-bit versions, bounded text without NUL or lone surrogates),
-so bad input is a 422 with a message instead of a database error and a 500.
+database can hold (32-bit ids, bounded text without NUL or lone surrogates) and what every JSON
+reader holds exactly (other whole numbers up to 2**53 - 1), so bad input is a 422 with a
+message instead of a database error and a 500. The OpenAPI document states each of these
+bounds, so a request it allows is one the API takes.
 
 The bodies mirror the firm's outbox payloads (repository/: `firm_payload`, `matter_payload`,
 `_parties_payload`, contacts' `_payload`, sharing's `_publish`/`_revoke`): the delivery worker
@@ -23,23 +25,34 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     StringConstraints,
     Tag,
     TypeAdapter,
     ValidationError,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     WrapValidator,
     field_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
+from portal_tui.domain import rules
 from portal_tui.domain.kinds import Category, ItemKind
 from portal_tui.domain.states import ContactAction, ContactStatus, FieldType, InvoiceStatus
 
-# Column limits of service/models.py: Integer ids are 32-bit on PostgreSQL, versions BigInteger.
+from .binding import MAX_EPOCH
+
+# Column limits of service/models.py: Integer ids are 32-bit on PostgreSQL.
 MAX_ID = 2**31 - 1
-MAX_VERSION = 2**63 - 1
-# Money in cents, kept well inside what a JSON reader (and JavaScript) holds exactly.
+# Every other whole number stays inside what every JSON reader holds exactly (RFC 8259 §6:
+# doubles), so that a client or checker reading the document's bounds that way agrees with
+# the API on the last value it takes. Versions and epochs count up from 1 and never get near.
+MAX_JSON_INT = 2**53 - 1
+MAX_VERSION = MAX_JSON_INT
+# Money in cents, kept well inside that too.
 MAX_CENTS = 10**15
 LONG_TEXT = 1_000_000
 
@@ -56,15 +69,35 @@ def _storable(text: str) -> str:
     return text
 
 
+class _Storable:
+    """Text the database can hold (`_storable`), and the JSON Schema saying so of NUL (a lone
+    surrogate cannot be said in a pattern, and a JSON writer does not make one)."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_storable, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = NO_NUL_PATTERN
+        return json_schema
+
+
+NO_NUL_PATTERN = "^[^\\x00]*$"
+STORABLE = _Storable()
+
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Version = Annotated[int, Field(ge=1, le=MAX_VERSION, description="Only a higher one applies.")]
 Cents = Annotated[int, Field(ge=-MAX_CENTS, le=MAX_CENTS)]
-Name = Annotated[str, StringConstraints(max_length=300), AfterValidator(_storable)]
-ShortText = Annotated[str, StringConstraints(max_length=200), AfterValidator(_storable)]
-LongText = Annotated[str, StringConstraints(max_length=LONG_TEXT), AfterValidator(_storable)]
-Login = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_storable)]
+Name = Annotated[str, StringConstraints(max_length=300), STORABLE]
+ShortText = Annotated[str, StringConstraints(max_length=200), STORABLE]
+LongText = Annotated[str, StringConstraints(max_length=LONG_TEXT), STORABLE]
+Login = Annotated[str, StringConstraints(min_length=1, max_length=120), STORABLE]
 # Deliberately loose (the firm checked it when it was typed): one @, no spaces or brackets.
-EMAIL_PATTERN = r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+$"
+EMAIL_PATTERN = r"^[^@\s<>\"',;\x00]+@[^@\s<>\"',;\x00]+$"
 Email = Annotated[str, StringConstraints(min_length=3, max_length=320, pattern=EMAIL_PATTERN)]
 # Staff users may have no email on file; they then simply get no notices.
 StaffEmail = Annotated[str, StringConstraints(max_length=320, pattern=r"^$|" + EMAIL_PATTERN)]
@@ -107,7 +140,7 @@ Permissions = Annotated[
 class FirmIn(ApiModel):
     """The firm's portal settings as they should now be (F2-F5)."""
 
-    name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_storable)]
+    name: Annotated[str, StringConstraints(max_length=200), STORABLE]
     enabled: bool
     permissions: Permissions
     notify_new_items: bool
@@ -120,7 +153,7 @@ class MatterIn(ApiModel):
     """A matter's portal switch and permissions as they should now be (M1-M4)."""
 
     matter_id: Id | None = None
-    number: Annotated[str, StringConstraints(max_length=40), AfterValidator(_storable)]
+    number: Annotated[str, StringConstraints(max_length=40), STORABLE]
     name: Name
     enabled: bool
     permissions: Permissions
@@ -153,14 +186,42 @@ class Applied(ApiModel):
 # Contacts ---------------------------------------------------------------------------------------
 
 
+# The statuses each action can end in, from any status (the firm computed it by the rules).
+ENDS_IN: dict[ContactAction, frozenset[ContactStatus]] = {
+    action: frozenset(
+        target
+        for status in (None, *ContactStatus)
+        for activated in (False, True)
+        if (target := rules.contact_transition(status, action, was_activated=activated)[1])
+        is not None
+    )
+    for action in ContactAction
+}
+
+
+def _status_follows_action(schema: dict[str, Any]) -> None:
+    # The document says which statuses go with each action, as put_contact checks (422).
+    schema["anyOf"] = [
+        {
+            "properties": {
+                "action": {"const": action.value},
+                "status": {"enum": sorted(status.value for status in ENDS_IN[action])},
+            }
+        }
+        for action in ContactAction
+    ]
+
+
 class ContactIn(ApiModel):
     """A portal contact (C1-C3) after a staff action. `status` is the firm's view; an
     activation the firm has not yet heard of is kept (the client really did activate)."""
 
+    model_config = ConfigDict(json_schema_extra=_status_follows_action)
+
     contact_id: Id | None = None
     matter_id: Id
     client_id: Id
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_storable)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), STORABLE]
     email: Email
     status: ContactStatus
     action: ContactAction
@@ -188,7 +249,7 @@ class InvoiceLine(ApiModel):
 
 
 class InvoiceData(ApiModel):
-    number: Annotated[str, StringConstraints(max_length=40), AfterValidator(_storable)]
+    number: Annotated[str, StringConstraints(max_length=40), STORABLE]
     issued_on: date
     due_on: date | None = None
     status: InvoiceStatus
@@ -220,9 +281,9 @@ class NoteData(ApiModel):
 
 
 class DocumentData(ApiModel):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_storable)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300), STORABLE]
     content_type: ContentType
-    size: Annotated[int, Field(ge=0, le=2**62)]
+    size: Annotated[int, Field(ge=0, le=MAX_JSON_INT)]
     sha256: Sha256 | None = None
     created_at: AwareDatetime
     folder: ShortText = ""
@@ -237,14 +298,12 @@ class MessageData(ApiModel):
 
 
 class FormField(ApiModel):
-    key: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_storable)]
+    key: Annotated[str, StringConstraints(min_length=1, max_length=200), STORABLE]
     label: Name
     type: FieldType
     required: bool = False
     choices: Annotated[list[ShortText], Field(max_length=200)] = []
-    target: Annotated[str, StringConstraints(max_length=80), AfterValidator(_storable)] | None = (
-        None
-    )
+    target: Annotated[str, StringConstraints(max_length=80), STORABLE] | None = None
 
 
 class FormData(ApiModel):
@@ -329,7 +388,9 @@ class ResetIn(ApiModel):
     """The restored firm starts over on the portal: every copy it holds is withdrawn until the
     firm sends it again, and contacts the restored firm does not know lose their access."""
 
-    epoch: Annotated[int, Field(ge=1, le=2**62, description="The firm's epoch after restoring.")]
+    epoch: Annotated[
+        int, Field(ge=1, le=MAX_EPOCH, description="The firm's epoch after restoring.")
+    ]
     contacts: Annotated[
         list[Annotated[int, Field(ge=1, le=MAX_ID)]],
         Field(max_length=1_000_000, description="Every contact id the restored firm has."),
@@ -536,6 +597,13 @@ def _each_on_its_own(
         return _invalid(value, exc)
 
 
+# The batch takes anything as an operation: one that is none of the above is answered
+# "rejected" with its reason, in a 200 with the others' results; the document says so.
+_ANYTHING_ELSE: JsonSchemaValue = {
+    "description": "Anything else: not applied, its result `rejected` with the reason."
+}
+
+
 class ItemsBatchIn(ApiModel):
     """Publishes and revokes, applied in order in one transaction. Each operation is checked
     as the single request would be; one that is not valid is rejected on its own."""
@@ -543,7 +611,7 @@ class ItemsBatchIn(ApiModel):
     operations: Annotated[
         list[
             Annotated[
-                BatchOperation | SkipJsonSchema[InvalidOperation],
+                BatchOperation | Annotated[InvalidOperation, WithJsonSchema(_ANYTHING_ELSE)],
                 WrapValidator(_each_on_its_own),
             ]
         ],
