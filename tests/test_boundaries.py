@@ -1,12 +1,13 @@
-"""The boundaries of DESIGN.md, checked statically (every import in the source) and dynamically
-(what importing a layer really loads, in a fresh interpreter).
+"""The boundaries of docs/architecture.md, checked statically (every import in the source) and
+dynamically (what importing a layer really loads, in a fresh interpreter).
 
 - tui/ imports neither sqlalchemy nor httpx;
 - domain/ does no I/O and imports nothing of the project (nor sqlalchemy, httpx, textual);
 - service/ imports neither tui/ nor the firm store/;
 - `import portal_tui.cli` loads none of sqlalchemy, alembic, textual, httpx (start-up time);
 - the staff app's first matter rows (settings, the first page read with sqlite3, the main
-  screen) load neither sqlalchemy nor alembic: the repository opens behind them (issue 7).
+  screen) load neither sqlalchemy nor alembic: the repository opens behind them (cold start
+  to the first matter row <= 2.5x a bare Textual app).
 """
 
 from __future__ import annotations
@@ -245,9 +246,9 @@ def test_opening_the_firm_and_the_app_imports_no_http_client() -> None:
 
 
 def test_the_first_matter_rows_load_no_sqlalchemy(tmp_path: Path) -> None:
-    """Cold start (issue 7): from the command line's settings to the first matter rows on
-    screen, nothing imports SQLAlchemy or Alembic; the repository is opened after them (here
-    it never is: its opening fails once the rows are seen, and the app ends)."""
+    """Cold start (first matter row <= 2.5x a bare Textual app): from the command line's settings to
+    the first matter rows on screen, nothing imports SQLAlchemy or Alembic; the repository is opened
+    after them (here it never is: its opening fails once the rows are seen, and the app ends)."""
     from portal_tui.repository import Repository
 
     url = f"sqlite:///{tmp_path / 'firm.db'}"
