@@ -1,1 +1,1 @@
-"""The benchmark suite of issue 7: `python -m bench` (see bench/README.md)."""
+"""The benchmark suite of the speed targets: `python -m bench` (see bench/README.md)."""

@@ -1,4 +1,4 @@
-"""`python -m bench`: build the data, run every benchmark of issue 7, print the table."""
+"""`python -m bench`: build the data, run every speed benchmark, print the table."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ SCALE_PARTS = ("queries", "terminal", "service")  # the parts that need the seed
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmarks of issue 7: build (or reuse) the scale data, run every "
+        description="Speed benchmarks: build (or reuse) the scale data, run every "
         "benchmark side by side with its baseline, print figure, target, measured, ratio.",
     )
     parser.add_argument(

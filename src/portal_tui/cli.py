@@ -836,8 +836,9 @@ def _run_app(settings: Settings, url: str, *, demo: bool) -> int:
     # Start-up allocates a great deal and frees little: full collections on the way would
     # only delay the first rows. The app turns collection back on once started (freeze_gc).
     gc.disable()
-    # The first screen's rows, read with sqlite3 in a thread while Textual imports (issue 7:
-    # cold start); None tells the app to take its usual path.
+    # The first screen's rows, read with sqlite3 in a thread while Textual imports (cold start
+    # to the first matter row <= 2.5x a bare Textual app); None tells the app to take its usual
+    # path.
     first_page = _read_first_page_soon(url, settings.staff_user)
     from portal_tui.tui.app import PortalApp
 

@@ -1,4 +1,4 @@
-"""The pure rule functions of domain/ (every id of RULES.md has its function here)."""
+"""The pure rule functions of domain/ (every id of docs/rules.md has its function here)."""
 
 from __future__ import annotations
 

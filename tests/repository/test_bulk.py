@@ -1,5 +1,5 @@
-"""Bulk share and unshare in chunks (issue 6, item 7): one batch across the chunks, held until
-the last, so the batch's clients get one email listing every item; refusals reported per item
+"""Bulk share and unshare in chunks (the rows marked with Space): one batch across the chunks, held
+until the last, so the batch's clients get one email listing every item; refusals reported per item
 with the rule's message; reads in a few queries, not a few per item."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The set-based bulk share (issue 7: 10,000 items enqueued within a second) against the
+"""The set-based bulk share (10,000 items enqueued within a second) against the
 one-by-one path it replaced: for a mix of items every rule refuses, items already shared,
 shared before, failed, deleted or named twice, it must refuse with the same texts and leave
 the same share marks, outbox rows and audit entries, row by row (the delivery relay reads
@@ -170,7 +170,8 @@ Call = tuple[list[Item], bool, bool, bool]  # items, share, confirmed, hold
 def _one_by_one(
     repo: Repository, calls: list[Call], batch: str, since: tuple[int, int]
 ) -> list[tuple[int, list[tuple[ItemKind, int, str]], dict[str, Any]]]:
-    """share_many as it was before issue 7, for each call in turn, all rolled back at the end.
+    """share_many as it was before it was set-based (one item at a time through the ORM), for
+    each call in turn, all rolled back at the end.
     Returns each call's outcome and what the database then held."""
     results = []
     with Session(repo.db.writer) as s:

@@ -1,4 +1,5 @@
-"""The first page read with sqlite3 alone (issue 7, cold start): it must be exactly what the
+"""The first page read with sqlite3 alone (cold start to the first matter row <= 2.5x a bare
+Textual app): it must be exactly what the
 Repository gives — `current_staff`, `firm_name` and the first page of `list_matters()` — and
 give None, for the app to take its usual path, whenever the Repository might answer otherwise
 (another schema revision, another database, a staff user it would refuse, a locked file)."""

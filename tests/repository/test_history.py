@@ -1,4 +1,4 @@
-"""Share history (issue 6, item 5): who shared and unshared an item and when, its delivery, the
+"""Share history of an item: who shared and unshared an item and when, its delivery, the
 clients' email and what can be known of its recipients, the client's first view and download."""
 
 from __future__ import annotations

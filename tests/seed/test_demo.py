@@ -1,4 +1,5 @@
-"""The demo firm of issue 2, item 7: what it holds, the same for the same seed, on both backends."""
+"""The demo firm (`portal-tui seed --demo`): what it holds, the same for the same seed, on both
+backends."""
 
 from __future__ import annotations
 

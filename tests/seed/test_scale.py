@@ -1,5 +1,6 @@
-"""Scale data (issue 2, item 7): exactly the activities asked for, deterministic for a seed,
-appended without collisions, readable by the repository on both backends."""
+"""Scale data (`portal-tui seed --matters N --activities M`): exactly the activities asked for,
+deterministic for a seed, appended without collisions, readable by the repository on both
+backends."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bulk share and unshare of marked rows (issue 6, item 7), by keyboard: Space marks rows (the
+"""Bulk share and unshare of marked rows, by keyboard: Space marks rows (the
 mark shows, the status line counts them), `s` or Action offers to share or unshare them all,
 one question, a progress bar while the work runs, then a summary naming each item a rule
 refused, with the rule's message (M1, S6) — and one email batch for the whole bulk (F5)."""

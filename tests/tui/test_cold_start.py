@@ -1,6 +1,7 @@
-"""Cold start (issue 7): with a first page read with sqlite3, the Matters list shows its rows
-before the repository is open; everything the user does meanwhile waits for it and then works
-as usual, and a database that then cannot be opened still ends the app with its one line.
+"""Cold start (first matter row <= 2.5x a bare Textual app): with a first page read with sqlite3,
+the Matters list shows its rows before the repository is open; everything the user does meanwhile
+waits for it and then works as usual, and a database that then cannot be opened still ends the app
+with its one line.
 
 The repository "still opening" is an `open_repo` that waits for the test to let it go."""
 

@@ -1,4 +1,4 @@
-"""Share history (issue 6, item 5), by keyboard: `h` or Action > Share history on any item of
+"""Share history of an item, by keyboard: `h` or Action > Share history on any item of
 any list opens a box telling who shared and unshared it (staff names), its delivery, the
 clients' email and the client's first view — oldest first, in local time."""
 

@@ -29,7 +29,8 @@ def refuse(rule: str, message: str) -> Decision:
 
 
 class Refused(Exception):
-    """A business rule said no. `message` is the user-facing text; `rule` its RULES.md id."""
+    """A business rule said no. `message` is the user-facing text; `rule` its id in
+    docs/rules.md."""
 
     def __init__(self, rule: str, message: str) -> None:
         super().__init__(message)

@@ -1,4 +1,4 @@
-"""One function per rule of RULES.md. Pure: every input is a plain value, no I/O.
+"""One function per rule of docs/rules.md. Pure: every input is a plain value, no I/O.
 
 The repository and the portal service both call these, so a rule is decided in one place.
 """

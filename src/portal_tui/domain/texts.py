@@ -1,8 +1,9 @@
-"""Every sentence a user reads that a rule decides. Exact texts of RULES.md stay word for word."""
+"""Every sentence a user reads that a rule decides. The exact texts of docs/rules.md stay word
+for word."""
 
 from __future__ import annotations
 
-# S1 — the seed article's message boxes, word for word.
+# S1 — the help article's message boxes (docs/rules.md), word for word.
 SHARE_VIA_PORTAL = "Share via Client Portal"
 UNSHARE_VIA_PORTAL = "Unshare via Client Portal"
 UNFINAL_INVOICE_CONFIRM = (
@@ -125,7 +126,7 @@ PREVIEW_NO_ACTIVE_CONTACT = (
     "No contact of this matter has active client portal access: nobody sees it in the portal."
 )
 
-# Share history and bulk share of marked rows (issue 6, items 5 and 7).
+# Share history of an item, and bulk share of the rows marked with Space.
 SHARE_HISTORY = "Share history"
 HISTORY_NEVER_SHARED = "This {label} has never been shared via the client portal."
 BULK_SHARE_ACTION = "Share {count} marked via Client Portal"

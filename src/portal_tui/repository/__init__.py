@@ -1,9 +1,9 @@
 """The one door to firm data: queries that return domain types, and commands that enforce the
-rules of RULES.md, write the audit trail and the outbox.
+rules of docs/rules.md, write the audit trail and the outbox.
 
 The names below load on first use (PEP 562), so that `portal_tui.repository.first_page` — the
 app's first screen, read with the standard library's sqlite3 — can be imported without
-SQLAlchemy and the models (issue 7, cold start).
+SQLAlchemy and the models (cold start to the first matter row <= 2.5x a bare Textual app).
 """
 
 from __future__ import annotations

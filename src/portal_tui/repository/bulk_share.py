@@ -1,4 +1,4 @@
-"""Bulk share and unshare, set-based: 10,000 marked items enqueued within a second (issue 7).
+"""Bulk share and unshare, set-based: 10,000 marked items enqueued within a second.
 
 One transaction, three steps. Read what the rules and the portal's copies need for every item
 in a few queries (ids in chunks, IN lists well under any backend's limit on bound parameters),

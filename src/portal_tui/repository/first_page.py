@@ -1,7 +1,8 @@
 """The staff app's first screen, read with the standard library's sqlite3 alone: who is working,
 the firm's name and the first page of the Matters list — exactly what `current_staff`,
 `firm_name` and `list_matters()` would give — while SQLAlchemy and the Repository load behind
-it (issue 7: importing them takes longer than everything else on the way to the first row).
+it (cold start to the first matter row <= 2.5x a bare Textual app: importing them takes longer
+than everything else on the way to the first row).
 
 Only a plain SQLite file already at this build's schema revision, opened without waiting, with
 an active staff user, is read here. Anything else (PostgreSQL, a file that is missing, behind

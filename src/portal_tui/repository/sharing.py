@@ -132,8 +132,8 @@ class SharingMixin(RepositoryBase):
         until the last call releases them, so the batch's one email goes out after its last
         item and lists them all. Rows held by a caller that died go out after HOLD anyway.
         """
-        # Set-based, beside this module: 10,000 items must be enqueued within a second (issue 7),
-        # which the one-by-one path through the ORM cannot do.
+        # Set-based, beside this module: 10,000 items must be enqueued within a second, which
+        # the one-by-one path through the ORM cannot do.
         from .bulk_share import share_many
 
         return share_many(

@@ -1,6 +1,7 @@
 """Where the firm database's schema stands, as plain constants: the app's first page reads the
-version table with the standard library's sqlite3 before SQLAlchemy or Alembic is imported
-(issue 7, cold start), so these must not live beside the migration machinery."""
+version table with the standard library's sqlite3 before SQLAlchemy or Alembic is imported (cold
+start to the first matter row <= 2.5x a bare Textual app), so these must not live beside the
+migration machinery."""
 
 from __future__ import annotations
 

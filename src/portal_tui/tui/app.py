@@ -5,11 +5,12 @@ Nothing here waits on the network or the database in the event loop: the firm da
 opened in a thread, every query runs in a worker, and delivery to the portal runs in a thread
 of its own that reports back by message.
 
-Cold start (issue 7): given a first page read with sqlite3 alone (`repository.first_page`, read
-by the command line while Textual imports), the main screen shows it at once and the Repository
-(SQLAlchemy, the models) is opened only once those rows are painted, so its imports do not
-compete with the first screen for the interpreter. Until then a list read in a worker thread
-waits for it (`repo`), opening a matter waits for it, and Setup opens once it is there.
+Cold start (first matter row <= 2.5x a bare Textual app): given a first page read with sqlite3 alone
+(`repository.first_page`, read by the command line while Textual imports), the main screen shows it
+at once and the Repository (SQLAlchemy, the models) is opened only once those rows are painted, so
+its imports do not compete with the first screen for the interpreter. Until then a list read in a
+worker thread waits for it (`repo`), opening a matter waits for it, and Setup opens once it is
+there.
 """
 
 from __future__ import annotations
@@ -258,7 +259,7 @@ class PortalApp(App[None]):
         what start-up built — SQLAlchemy, the models, the screens; the embedded portal on the
         second call — is set aside from the collector for good, and collection resumes. Else
         each full collection walks all of it: 100-150 ms pauses, now and then, on a keystroke
-        (issue 7)."""
+        (keystroke to screen <= 100 ms)."""
         if self._freeze_gc:
             gc.freeze()
             gc.enable()

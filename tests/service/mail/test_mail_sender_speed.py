@@ -1,4 +1,5 @@
-"""Issue 7: after a big bulk share the sender composes each email once, for its recipient only.
+"""After a big bulk share (10,000 items, one email per client) the sender composes each email
+once, for its recipient only.
 
 The recheck before sending (S7, P3: only what the client may still see is announced) used to
 compose every email of the batch for each one it sent, inside a write transaction: N emails

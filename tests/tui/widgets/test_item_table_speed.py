@@ -1,7 +1,7 @@
-"""The list widget's shortcuts for speed (issue 7) change nothing a user sees: a cell drawn the
-quick way has the same characters in the same styles as DataTable's own drawing, whatever the
-cell holds; a new page replaces the rows as add_row would; and filter-as-you-type reads the
-first key at once and a burst of keys once."""
+"""The list widget's shortcuts for speed (keystroke to screen <= 100 ms) change nothing a user sees:
+a cell drawn the quick way has the same characters in the same styles as DataTable's own drawing,
+whatever the cell holds; a new page replaces the rows as add_row would; and filter-as-you-type reads
+the first key at once and a burst of keys once."""
 
 from __future__ import annotations
 

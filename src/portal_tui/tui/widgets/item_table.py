@@ -27,7 +27,7 @@ from ..glyphs import Glyphs
 from .quick_cells import QuickCells
 
 # Keys closer together than this are one burst of typing, read once when it stops; a key after a
-# pause is read at once (issue 7: keystroke to screen under 100 ms).
+# pause is read at once (keystroke to screen <= 100 ms).
 FILTER_DELAY_S = 0.04
 
 
