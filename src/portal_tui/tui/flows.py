@@ -1,5 +1,5 @@
-"""The sharing flows of the help article (docs/rules.md), one place for every screen that offers them: the same
-questions, the same message boxes, the same words (S1, S3, S6, R1)."""
+"""The sharing flows of the help article (docs/rules.md), one place for every screen that
+offers them: the same questions, the same message boxes, the same words (S1, S3, S6, R1)."""
 
 from __future__ import annotations
 
