@@ -189,8 +189,9 @@ def test_opening_the_firm_and_the_app_imports_no_http_client() -> None:
 
 def test_the_first_matter_rows_load_no_sqlalchemy(tmp_path: Path) -> None:
     """Cold start (first matter row <= 2.5x a bare Textual app): from the command line's
-    settings to the first matter rows on screen, nothing imports SQLAlchemy or Alembic; the repository is opened after them (here
-    it never is: its opening fails once the rows are seen, and the app ends)."""
+    settings to the first matter rows on screen, nothing imports SQLAlchemy or Alembic; the
+    repository is opened after them (here it never is: its opening fails once the rows are
+    seen, and the app ends)."""
     from portal_tui.repository import Repository
 
     url = f"sqlite:///{tmp_path / 'firm.db'}"
