@@ -1,6 +1,7 @@
 """The sharing flows of the help article (docs/rules.md), driven through the app as staff
 would drive them: S1 from Matter Details and from Activities, S3 for stored and linked
-documents, the refusals of M1, S6 and R1 — each with the seed's exact words, and the repository checked afterwards."""
+documents, the refusals of M1, S6 and R1 — each with the seed's exact words, and the
+repository checked afterwards."""
 
 from __future__ import annotations
 
