@@ -1,17 +1,19 @@
 """Client text is inert end to end: a client types markup, terminal escapes, a right-to-left
-override, NUL, an over-long line and bytes that are not UTF-8 into the real portal's pages (`portal-tui
-serve`, driven over HTTP as a browser would) — their name and their matter's through an intake
-form, a message reply, a form answer, an uploaded file's name; `portal-tui sync` brings it all
-into the firm; and the staff app, in a real terminal (tmux), shows it on every screen that
-shows client text. Not one byte the app writes to the terminal obeys the client: no OSC (title,
-clipboard, hyperlink), no clear-screen, no colour, no bidi override, no NUL; the markup did
-not quit the app; the escapes are on screen as visible placeholders. The firm database keeps
-every character the client typed."""
+override, NUL, an over-long line and bytes that are not UTF-8 into the real portal's pages
+(`portal-tui serve`, driven over HTTP as a browser would): their name and their matter's
+through an intake form, a message reply, a form answer, an uploaded file's name. `portal-tui
+sync` brings it all into the firm, and the staff app, in a real terminal (tmux), shows it on
+every screen that shows client text. Not one byte the app writes to the terminal obeys the
+client: no OSC (title, clipboard, hyperlink), no clear-screen, no colour, no bidi override, no
+NUL; the markup did not quit the app; the escapes are on screen as visible placeholders. The
+firm database keeps every character the client typed."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -24,9 +26,19 @@ from portal_tui.domain import FormRule, ItemKind
 from portal_tui.repository import CLIENT_PORTAL_FOLDER, Repository
 from portal_tui.repository.portal_client import PortalClient
 from portal_tui.service.pages.portal import REPLY_MAX
+from portal_tui.tui.screens.main import ACTIVITIES
+from portal_tui.tui.screens.matter_details import SECTIONS
 
-from ..tmux import Terminal, joined, kill_server, start, terminal_env
-from .support import Browser, Service, activate_clients, build_firm, csrf_of, deliver_all, portal_tui
+from ..tmux import TIMEOUT_S, Terminal, joined, kill_server, start, terminal_env
+from .support import (
+    Browser,
+    Service,
+    activate_clients,
+    build_firm,
+    csrf_of,
+    deliver_all,
+    portal_tui,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -91,9 +103,8 @@ def _multipart(csrf: str, filename: bytes) -> tuple[bytes, str]:
         f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{csrf}\r\n'
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="'
     ).encode()
-    body += filename + (
-        b'"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 scan\r\n' + f"--{boundary}--\r\n".encode()
-    )
+    body += filename + b'"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 scan\r\n'
+    body += f"--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 
 
@@ -135,6 +146,7 @@ def test_hostile_client_text_through_portal_and_sync_is_shown_never_obeyed(
         "application/x-www-form-urlencoded",
     )
     assert raw.status_code == 400, raw.text[:300]
+    assert "The form could not be read. Go back, reload the page and try again." in raw.text
     too_long = browser.submit(messages, {"body": "x" * 100_000})
     assert too_long.status_code == 400
     assert f"Messages can be at most {REPLY_MAX:,} characters long." in too_long.text
@@ -216,9 +228,7 @@ def _assert_stored_exactly(repo: Repository, client_id: int, matter_id: int, for
     story = submission.answers["story"]
     assert story.startswith(STORY) and set(story[len(STORY) :]) == {"\ufffd"}, ascii(story)
     assert submission.answers["name"] == CLIENT_NAME
-    names = {
-        d.name for d in repo.list_documents(matter_id=matter_id).rows if d.from_client
-    }
+    names = {d.name for d in repo.list_documents(matter_id=matter_id).rows if d.from_client}
     assert FILENAME in names
     (mangled,) = names - {FILENAME}
     assert mangled.startswith("not") and mangled.endswith("utf8.pdf") and "\ufffd" in mangled
@@ -226,9 +236,25 @@ def _assert_stored_exactly(repo: Repository, client_id: int, matter_id: int, for
     assert folders == {CLIENT_PORTAL_FOLDER}
 
 
+MATTER_SECTIONS = [label for _, label in SECTIONS]
+ACTIVITY_LISTS = [label for _, label in ACTIVITIES]
+_STATUS = re.compile(r"^ (Matters|Matter Details|Activities)\b")
+
+
+def _status(screen: str) -> str:
+    """The status line: where the user is, and what the highlighted row is."""
+    lines = [line.strip() for line in screen.splitlines() if _STATUS.match(line)]
+    return lines[-1] if lines else ""
+
+
 def _walk_every_screen(term: Terminal, keep: Path) -> None:
     """Every screen that shows the client's text, by keys as a user would; each screen as
-    shown is kept in `keep` (for the one reading a failure)."""
+    shown is kept in `keep` (for the one reading a failure).
+
+    Textual moves the focus a moment after the key that asks for it, so a key sent at once
+    would go to the widget focused before: each step waits for what shows the focus has
+    moved (the status line names the highlighted section, or a list's row once the list has
+    the focus), and a navigation key that changed nothing is sent again."""
     screens: list[str] = []
 
     def see(what: str, test: Callable[[str], bool]) -> str:
@@ -236,6 +262,30 @@ def _walk_every_screen(term: Terminal, keep: Path) -> None:
         screens.append(f"== {what}\n{shown}")
         keep.write_text("\n".join(screens))
         return shown
+
+    def go_to(prefix: str, order: list[str], target: str) -> None:
+        """Move a navigation list's highlight to `target`, reading where it is from the
+        status line (`prefix` + the highlighted label). Only a key that moved it shows the
+        list has the focus: a `target` already named is left and come back to."""
+        deadline = time.monotonic() + TIMEOUT_S
+        tries, moved = 0, False
+        while True:
+            line = _status(term.screen())
+            here = next((o for o in order if line.startswith(prefix + o)), None)
+            if here == target and moved:
+                see(f"{prefix}{target}", lambda s: True)
+                return
+            assert time.monotonic() < deadline, f"cannot reach {target}: at {line!r}"
+            if here is None or here == target:  # not named yet, or not by a key: move
+                ends = (order[0], order[-1])
+                key = "Down" if (here != ends[1] and tries % 2 == 0) or here == ends[0] else "Up"
+            else:
+                key = "Down" if order.index(here) < order.index(target) else "Up"
+            tries += 1
+            term.keys(key)
+            with contextlib.suppress(AssertionError):  # the key went elsewhere: again
+                term.wait_for(lambda s, was=line: _status(s) != was, "a move", timeout=1.0)
+                moved = True
 
     def back(what: str, test: Callable[[str], bool]) -> None:
         """Esc, and wait for it to be taken: two at once would read as one Alt+Esc."""
@@ -245,14 +295,15 @@ def _walk_every_screen(term: Terminal, keep: Path) -> None:
     def back_to_matters() -> None:
         back("the Matters list", lambda s: "Summary" not in s and "Details" in s)
 
-    def open_section(downs: int, test: Callable[[str], bool], what: str) -> str:
-        """From the Matters list: open the matter, and move into its section."""
+    def open_section(section: str, test: Callable[[str], bool], inside: str) -> str:
+        """From the Matters list: open the matter, highlight its `section`, check the
+        screen, and move into it (`inside` shows once the focus is there)."""
         term.keys("Enter")
         see("the Summary", lambda s: "Client: Eve" in s)
-        for _ in range(downs):
-            term.keys("Down")
-        shown = see(what, test)
+        go_to("Matter Details > 2026-0001 > ", MATTER_SECTIONS, section)
+        shown = see(section, test)
         term.keys("Enter")
+        see(f"the focus in {section}", lambda s: inside in s)
         return shown
 
     # Matters: the client's and the matter's names in the list, and on the status line.
@@ -264,16 +315,22 @@ def _walk_every_screen(term: Terminal, keep: Path) -> None:
     back_to_matters()
 
     # Documents: the uploads by their names, and the share history's title.
-    open_section(5, lambda s: "scan ␛[2J␛]0;title␇ [link=" in s, "the Documents")
+    open_section(
+        "Documents", lambda s: "scan ␛[2J␛]0;title␇ [link=" in s, "> Documents | Not shared"
+    )
     term.keys("Down")
-    see("the hostile upload", lambda s: "Shared" in s)  # (shared back, above)
+    see("the hostile upload", lambda s: "> Documents | Shared" in s)  # (shared back, above)
     term.keys("h")
     see("its share history", lambda s: "Share history: scan ␛[2J" in s and "Reading" not in s)
     back("the Documents again", lambda s: "Share history" not in s)
     back_to_matters()
 
     # Messages: the thread and the reply in full; the longest line cut for display.
-    open_section(6, lambda s: "Reply [bold]not bold[/bold] [@click=app.quit]x[/]" in s, "Messages")
+    open_section(
+        "Messages",
+        lambda s: "Reply [bold]not bold[/bold] [@click=app.quit]x[/]" in s,
+        "> Messages | From the client",
+    )
     see("the long line, cut", lambda s: "Longwww" in s)
     term.keys("Up")
     reply = see("the reply in full", lambda s: "␛]52;c;aGk=␇" in s and "NUL␀here" in s)
@@ -281,28 +338,33 @@ def _walk_every_screen(term: Terminal, keep: Path) -> None:
     back_to_matters()
 
     # Forms: the submission's answers, and what they changed.
-    open_section(7, lambda s: "Intake" in s, "the Forms")
+    open_section("Forms", lambda s: "Intake" in s, "> Forms | ")
     term.keys("Enter")
     answers = see("the submission", lambda s: "Story [bold]b[/] ␛]0;title␇ and \ufffddrow" in s)
     assert SHOWN_NAME in joined(answers)
     back("the Forms again", lambda s: "Submissions:" not in s)
     back_to_matters()
 
-    # Client Portal > Preview as client: the matter's name, the client's shared file.
-    open_section(8, lambda s: "Preview as client" in s, "the Client Portal")
-    term.keys("p")
+    # Client Portal > Preview as client: the matter's name, the client's shared file. The
+    # focus lands on the portal's switch, which says nothing on the status line: `p` is
+    # sent until it is the section's.
+    open_section("Client Portal", lambda s: "Preview as client" in s, "Client Portal")
+    for _ in range(10):
+        term.keys("p")
+        with contextlib.suppress(AssertionError):
+            term.wait_for(lambda s: "What each active contact" in s, "the preview", timeout=1.0)
+            break
     see("the preview", lambda s: f"2026-0001 {SHOWN_MATTER}" in s and "scan ␛[2J" in s)
     back("the Client Portal again", lambda s: "What each active contact" not in s)
     back_to_matters()
 
-    # Activities: the client's name on the invoices, the reply among the messages.
+    # Activities: the client's name on the invoices, the reply among the messages (each list
+    # shows as its name is highlighted).
     term.keys("2")
-    term.keys("Enter")
+    go_to("Activities > ", ACTIVITY_LISTS, "Invoices")
     see("the Invoices", lambda s: "INV-1" in s and "Eve [bold]Byrne" in s)
-    term.keys("2")
-    for _ in range(4):
-        term.keys("Down")
-    see("the Messages", lambda s: "(client)" in s and "Reply [bold]not bold" in s)
+    go_to("Activities > ", ACTIVITY_LISTS, "Messages")
+    see("the Messages", lambda s: "Reply [bold]not bold" in s and "Longwww" in s)
 
     # The app is still running (no markup quit it): it quits when asked.
     assert "EXIT=" not in term.screen()
