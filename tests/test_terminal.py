@@ -5,122 +5,40 @@ and a database that cannot be used ending in one line on the terminal, not a bro
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from portal_tui.domain import texts
 
+from .tmux import Terminal, joined, kill_server, start, terminal_env
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
-WIDTH, HEIGHT = 120, 40
-TIMEOUT_S = 60.0
 ON_MATTER = "2022-0017"  # the demo matter of Aisha Okafor: portal ON, Draft invoices
-
-
-@dataclass
-class Terminal:
-    """One tmux session running one command; the pane is what the user sees."""
-
-    name: str
-    socket: Path
-
-    def tmux(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-S", str(self.socket), *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        )
-        return done.stdout
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", self.name)
-
-    def keys(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", self.name, *keys)
-
-    def wait_for(self, test: Callable[[str], bool], what: str) -> str:
-        deadline = time.monotonic() + TIMEOUT_S
-        while True:
-            shown = self.screen()
-            if test(shown):
-                return shown
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; the screen:\n{shown}")
-            time.sleep(0.05)
-
-    def shows(self, text: str) -> str:
-        """Wait for `text`, word by word in order: a message box wraps its sentence, and what
-        the list behind it shows continues each of its lines."""
-        words = r"\W.*?".join(re.escape(word) for word in text.split())
-        return self.wait_for(lambda s: re.search(words, _joined(s)) is not None, repr(text))
-
-
-def _joined(screen: str) -> str:
-    """The screen with its lines joined, so a message box's wrapped sentence reads whole."""
-    return " ".join(" ".join(line.replace("│", " ").split()) for line in screen.splitlines())
 
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Callable[[str], Terminal]]:
     socket = tmp_path / "tmux.sock"
-    # COLUMNS and LINES would override the pane's size (Textual reads them first).
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PORTAL_TUI_", "XDG_")) and k not in ("COLUMNS", "LINES")
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_TUI_", "XDG_"))}
+    env = terminal_env(env, tmp_path)
     env.update(
-        HOME=str(tmp_path),
         PORTAL_TUI_CONFIG=str(tmp_path / "config.toml"),
         PORTAL_TUI_DATA_DIR=str(tmp_path / "data"),
-        LANG="C.UTF-8",
-        TERM="xterm-256color",
     )
     sessions: list[Terminal] = []
 
-    def start(args: str) -> Terminal:
-        name = f"t{uuid.uuid4().hex[:8]}"
-        # The shell prints the exit status and stays, so the test can read what was left.
-        command = f"{sys.executable} -m portal_tui {args}; echo EXIT=$?; sleep 600"
-        subprocess.run(
-            [
-                "tmux",
-                "-S",
-                str(socket),
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                name,
-                "-x",
-                str(WIDTH),
-                "-y",
-                str(HEIGHT),
-                command,
-            ],
-            env=env,
-            check=True,
-            timeout=10,
-        )
-        term = Terminal(name, socket)
+    def started(args: str) -> Terminal:
+        term = start(socket, env, args)
         sessions.append(term)
         return term
 
-    yield start
+    yield started
     if sessions:
-        subprocess.run(["tmux", "-S", str(socket), "kill-server"], capture_output=True)
+        kill_server(socket)
 
 
 def test_s1_demo_in_a_terminal_shares_an_unfinal_invoice_by_keys(
@@ -167,7 +85,7 @@ def test_an_unknown_staff_user_ends_in_one_line_on_the_terminal(
     shown = term.shows("EXIT=2")
     lines = [line for line in shown.splitlines() if line.startswith("portal-tui:")]
     assert len(lines) == 1, shown
-    assert "nobody" in _joined(shown)
+    assert "nobody" in joined(shown)
     assert "Traceback" not in shown
 
 
@@ -208,7 +126,7 @@ def test_client_text_reaches_the_terminal_shown_never_obeyed(
     firm.system.close()
     written = tmp_path / "written.bin"
     term = terminal(f"--database-url {url} --staff-user {ADMIN}")
-    term.tmux("pipe-pane", "-o", "-t", term.name, f"cat >> {written}")
+    term.record(written)
     matters = term.wait_for(lambda s: "2026-0003" in s, "the Matters list")
     rows = [line for line in matters.splitlines() if "2026-000" in line]
     for _ in range(next(i for i, line in enumerate(rows) if "2026-0003" in line)):

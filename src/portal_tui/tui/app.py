@@ -31,6 +31,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.filter import LineFilter
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.widgets import Header, Input, Static, TextArea
 
@@ -39,7 +40,7 @@ from portal_tui.domain.decision import Conflict, Unavailable
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.states import StaffRole
 
-from .client_text import InertFilter
+from .client_text import InertFilter, inert
 from .commands import PortalCommands
 from .glyphs import ASCII, UNICODE, AsciiFilter, Glyphs
 from .screens.keys import KeysScreen
@@ -170,6 +171,25 @@ class PortalApp(App[None]):
     def get_line_filters(self) -> Sequence[LineFilter]:
         filters = [*super().get_line_filters(), self._inert_filter]
         return [*filters, self._ascii_filter] if self._ascii_filter.enabled else filters
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast. Never markup, whatever the caller asks: what it says may name a client, a
+        document or a contact, and client text is data ("[@click=app.quit]" stays as typed)."""
+        super().notify(
+            inert(message, multiline=True),
+            title=inert(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # No blinking cursor anywhere, Textual's own inputs included: it costs bytes over SSH.
@@ -454,7 +474,9 @@ class PortalApp(App[None]):
             if isinstance(status, Static):
                 # A layout pass repaints every scrollbar on screen (1 KiB a cursor move over
                 # SSH): only when the line needs another number of rows than it has.
-                text = Text(line)
+                # The line may name a matter or a client as they were typed (a form answer
+                # fills them): shown inert, and never markup.
+                text = Text(inert(line))
                 rows = len(text.wrap(self.console, max(status.content_size.width, 1)))
                 status.update(text, layout=min(rows, 3) != status.content_size.height)
 

@@ -22,6 +22,15 @@ MULTIPART_OVERHEAD = 64 * 1024
 MAX_FIELD = 4 * 1024
 # The longest intake form has a few dozen fields; thousands would only be an attack.
 MAX_FIELDS = 500
+# NUL is the one character neither database can hold (PostgreSQL text refuses it, and the
+# change feed's JSON with it): what a client sent with one keeps it visible as its symbol.
+NUL_SHOWN = "\u2400"
+
+
+def storable(text: str) -> str:
+    """`text` as posted, but for NUL (see NUL_SHOWN). Every other character stays as sent;
+    a lone surrogate cannot arrive at all (percent-decoding replaces what is not UTF-8)."""
+    return text.replace("\x00", NUL_SHOWN)
 
 
 def _declared_length(request: Request) -> int | None:
@@ -71,7 +80,7 @@ async def read_form(request: Request) -> dict[str, str]:
         raise BadRequest() from exc
     form: dict[str, str] = {}
     for key, value in pairs:
-        form.setdefault(key, value)
+        form.setdefault(storable(key), storable(value))
     return form
 
 
@@ -204,7 +213,7 @@ async def read_upload(request: Request, file_limit: int) -> Upload:
     files: list[UploadedFile] = []
     for part in parts:
         if part.filename is None:
-            fields.setdefault(part.name, part.data.decode("utf-8", "replace"))
+            fields.setdefault(storable(part.name), storable(part.data.decode("utf-8", "replace")))
         else:
             files.append(
                 UploadedFile(

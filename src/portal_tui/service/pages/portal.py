@@ -27,7 +27,7 @@ from ..deps import config_of, db_of
 from ..mail.notices import queue_upload_notice
 from ..models import ClientMessage, ClientUpload, FormSubmission
 from . import csrf, ics, visibility
-from .bodies import read_upload
+from .bodies import read_upload, storable
 from .common import (
     Chrome,
     CurrentVisitor,
@@ -477,8 +477,6 @@ def _upload_refused(
 
 
 MAX_NAME = 300  # what the portal's and the firm's databases hold of a file's name
-# NUL is the one character neither database can store: kept visible as its Unicode symbol.
-_NUL_SHOWN = "\u2400"
 
 
 def clean_filename(raw: str) -> str:
@@ -488,7 +486,7 @@ def clean_filename(raw: str) -> str:
     live in the databases, and downloads name it in a quoted header (`attachment`). Only what
     storage cannot hold changes: NUL, and a name longer than MAX_NAME characters (shortened,
     its extension kept)."""
-    name = raw.replace("\x00", _NUL_SHOWN)
+    name = storable(raw)
     if len(name) > MAX_NAME:
         stem, dot, ext = name.rpartition(".")
         keep = MAX_NAME - len(dot + ext)

@@ -23,6 +23,7 @@ from portal_tui.domain import texts
 from portal_tui.domain.decision import NotFound
 from portal_tui.domain.kinds import ItemKind
 
+from ..client_text import inert
 from .share_history import item_label
 
 if TYPE_CHECKING:
@@ -213,7 +214,7 @@ class BulkSummary(_Modal):
             out.append(reason + "\n", style="italic")
             for item_id in ids[:NAMED]:
                 out.append("  - ")
-                out.append(r.labels.get(item_id, f"{r.kind.label} {item_id}"))
+                out.append(inert(r.labels.get(item_id, f"{r.kind.label} {item_id}")))
                 out.append("\n")
             if len(ids) > NAMED:
                 out.append(f"  and {len(ids) - NAMED:,} more\n")

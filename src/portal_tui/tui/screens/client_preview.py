@@ -81,7 +81,7 @@ class ClientPreview(Screen[None]):
         app = self.portal_app
         preview = await asyncio.to_thread(app.repo.client_preview, self.matter_id)
         self.preview = preview
-        title = Text.assemble(PREVIEW_TITLE, ": ", preview.number, "  ", preview.name)
+        title = Text.assemble(PREVIEW_TITLE, ": ", preview.number, "  ", inert(preview.name))
         self.query_one("#preview-title", Static).update(title)
         self.query_one("#preview", Static).update(self._preview_text(preview))
         app.set_location(f"Matter Details > {preview.number} > Client Portal > {PREVIEW_TITLE}")

@@ -22,6 +22,8 @@ from portal_tui.domain.kinds import Category
 from portal_tui.domain.records import FormField, FormRow
 from portal_tui.domain.states import FormRule
 
+from ..client_text import inert
+
 if TYPE_CHECKING:
     from ..app import PortalApp
 
@@ -138,7 +140,7 @@ class FormShare(ModalScreen[bool]):
         forms = "permitted" if Category.FORMS in matter.effective_permissions else "not permitted"
         self.query_one("#share-summary", Static).update(
             self._summary(
-                Text.assemble(matter.number, "  ", matter.name),
+                Text.assemble(matter.number, "  ", inert(matter.name)),
                 Text(f"{portal}  |  Forms {forms}"),
             )
         )

@@ -154,7 +154,7 @@ class SubmissionsView(Vertical):
         parts: list[RenderableType] = [meta, "", Text("Answers", style="bold underline"), answers]
         parts += ["", Text("What it changed", style="bold underline")]
         if matter is not None:
-            what = Text.assemble(matter.number, "  ", matter.name)
+            what = Text.assemble(matter.number, "  ", inert(matter.name))
             created = self.form.rule is FormRule.CREATE
             parts.append(
                 Text.assemble(
@@ -168,10 +168,13 @@ class SubmissionsView(Vertical):
             changes.add_column("Now", ratio=1, overflow="fold")
             for change in sub.changes:
                 before = change.get("before")
+                # Was and Now are a client's fields: what the firm held, and the answer.
                 changes.add_row(
                     Text(target_label(str(change.get("field", "")))),
-                    Text("(blank)", style="dim") if before in (None, "") else Text(str(before)),
-                    Text(str(change.get("after"))),
+                    Text("(blank)", style="dim")
+                    if before in (None, "")
+                    else Text(inert(before, multiline=True)),
+                    Text(inert(change.get("after"), multiline=True)),
                 )
             parts.append(changes)
         else:

@@ -97,7 +97,7 @@ class InviteContact(UnsavedChanges, ModalScreen[str | None]):
             yield Input(self._email, placeholder="name@example.com", id="invite-email")
             if not (self._primary or "").strip():
                 yield Static(
-                    Text(texts.INVITE_EMAIL_BECOMES_PRIMARY.format(name=self.contact_name)),
+                    Text(texts.INVITE_EMAIL_BECOMES_PRIMARY.format(name=inert(self.contact_name))),
                     classes="invite-hint",
                 )
             yield Static(Text(texts.INVITE_EXPLAINS), classes="invite-hint")

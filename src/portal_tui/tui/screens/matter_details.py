@@ -114,16 +114,18 @@ class MatterDetails(Screen[None]):
         self.portal_app.set_location(f"Matter Details > {matter.number} > Summary")
         client = matter.client
         on = "ON" if matter.portal_enabled else "OFF"
+        # The client's name and email, and the matter's name, practice area and description,
+        # may be a client's form answers as typed (an intake form fills them): inert.
         self.query_one("#summary", Static).update(
             Text(
-                f"{matter.number}  {matter.name}\n\n"
+                f"{matter.number}  {inert(matter.name)}\n\n"
                 f"Client: {inert(client.name)}\n"
                 f"Email: {inert(client.primary_email or '(none)')}\n"
                 f"Status: {matter.status.value.capitalize()}\n"
-                f"Practice area: {matter.practice_area or ''}\n"
+                f"Practice area: {inert(matter.practice_area or '')}\n"
                 f"Opened: {matter.opened_on or ''}\n"
                 f"Client portal: {on}\n\n"
-                f"{matter.description or ''}"
+                f"{inert(matter.description or '', multiline=True)}"
             )
         )
 

@@ -29,6 +29,7 @@ from portal_tui.domain.records import ContactRow, MatterDetail, PartyRow
 from portal_tui.domain.rules import FirmPortal
 from portal_tui.domain.states import ContactAction, PartyAccess
 
+from ..client_text import inert
 from ..widgets.item_table import text
 from ..widgets.modals import ActionMenu, Confirm, Notice
 from ..widgets.tick_box import TickBox
@@ -273,9 +274,8 @@ class MatterPortal(VerticalScroll):
         if state.contacts:
             empty.update("")
         else:
-            empty.update(
-                Text(f"Nobody is invited yet: Invite Contact invites {state.matter.client.name}.")
-            )
+            client = inert(state.matter.client.name)
+            empty.update(Text(f"Nobody is invited yet: Invite Contact invites {client}."))
         empty.set_class(bool(state.contacts), "-empty")
 
     def _show_parties(self, parties: list[PartyRow]) -> None:

@@ -20,6 +20,7 @@ from portal_tui.domain.decision import NotFound
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import ShareHistory
 
+from ..client_text import inert
 from ..columns import day
 
 if TYPE_CHECKING:
@@ -41,17 +42,17 @@ def item_label(kind: ItemKind, row: Any) -> str:
 
 def history_table(history: ShareHistory) -> Table:
     """When, what, by whom; a detail (recipients, a failure's reason) under what it explains.
-    Every cell is a Text: names and reasons are shown as written, never read as markup."""
+    Every cell is a Text: names and reasons are shown inert, never read as markup."""
     table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
     table.add_column(Text("When"), no_wrap=True, style="bold", width=16)
     table.add_column(Text("What"), ratio=3)
     table.add_column(Text("By"), ratio=1, min_width=14)
     for entry in history.entries:
-        what = Text(entry.what)
-        if entry.detail:
+        what = Text(inert(entry.what))
+        if entry.detail:  # recipients' names and addresses, a portal's reason
             what.append("\n")
-            what.append(entry.detail, style="italic")
-        table.add_row(Text(day(entry.at)), what, Text(entry.who or ""))
+            what.append(inert(entry.detail, multiline=True), style="italic")
+        table.add_row(Text(day(entry.at)), what, Text(inert(entry.who or "")))
     return table
 
 
@@ -95,7 +96,7 @@ class ShareHistoryScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         title = Text(f"{texts.SHARE_HISTORY}: ")
-        title.append(item_label(self.kind, self.row))
+        title.append(inert(item_label(self.kind, self.row)))  # a client's file name, say
         with Vertical(classes="dialog history"):
             yield Label(title, classes="dialog-title")
             yield Static(Text(""), id="history-now")

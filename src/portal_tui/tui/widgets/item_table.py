@@ -47,6 +47,7 @@ Fetch = Callable[[Key | None, Key | None, int], Page[Any]]
 PAGE = 100
 WINDOW = 300
 EDGE = 10  # rows from the window's edge at which the next page is read
+SEEN_CHECK_S = 0.2  # after mounting, when a list looks for itself on screen (see on_mount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +138,26 @@ class ItemTable(QuickCells, Generic[RowT]):
         self.add_column(Text(" "), width=1, key="mark")
         for i, col in enumerate(self._columns):
             self.add_column(Text(col.label), width=col.width, key=f"c{i}")
+        # Read the first page only once the list is seen: hidden tabs cost nothing at start.
+        # Textual's Show is not enough: a list mounted into a section that is switched in
+        # while keys move through the navigation can be laid out, on screen, and get
+        # neither Show nor Resize (a layout pass that only scrolls): it would stay empty,
+        # unread. So it also looks for itself on screen once it has been drawn.
+        self.call_after_refresh(self._seen_if_on_screen)
+        self.set_timer(SEEN_CHECK_S, self._seen_if_on_screen)
 
     def on_show(self) -> None:
-        # Read the first page only once the list is seen: hidden tabs cost nothing at start.
+        self._seen()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.area:
+            self._seen()
+
+    def _seen_if_on_screen(self) -> None:
+        if not self._started and self.size.area and self.is_on_screen:
+            self._seen()
+
+    def _seen(self) -> None:
         if not self._started:
             self._started = True
             self.reload()

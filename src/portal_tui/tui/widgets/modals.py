@@ -1,5 +1,8 @@
 """The app's message boxes: one confirmation that serves every yes/no, one OK box, and the
-Action menu. Each is modal; the safe choice has the focus."""
+Action menu. Each is modal; the safe choice has the focus.
+
+What they say is often the app's sentence around a client's or a contact's name, a document's
+name or an email address as typed: titles and messages are shown inert (client_text.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from ..client_text import inert
 
 
 class Confirm(ModalScreen[bool]):
@@ -27,8 +32,8 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(self._title), classes="dialog-title")
-            yield Static(Text(self._question), classes="dialog-body")
+            yield Label(Text(inert(self._title)), classes="dialog-title")
+            yield Static(Text(inert(self._question, multiline=True)), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self._yes, id="yes", variant="primary")
                 yield Button(self._no, id="no")
@@ -58,8 +63,8 @@ class Notice(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -error" if self._error else "dialog"):
-            yield Label(Text(self._title), classes="dialog-title")
-            yield Static(Text(self._message), classes="dialog-body")
+            yield Label(Text(inert(self._title)), classes="dialog-title")
+            yield Static(Text(inert(self._message, multiline=True)), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", id="ok", variant="primary")
 
@@ -86,7 +91,7 @@ class ActionMenu(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog menu"):
-            yield Label(Text(self._title), classes="dialog-title")
+            yield Label(Text(inert(self._title)), classes="dialog-title")
             yield OptionList(*(Option(Text(label), id=key) for key, label in self._actions))
 
     def on_mount(self) -> None:
