@@ -38,6 +38,7 @@ from portal_tui.tui.widgets.modals import ActionMenu, Confirm, Notice
 from portal_tui.tui.widgets.tick_box import TickBox
 
 from .conftest import FAILED_FILE, FORMS_MATTER, MATTER, OFF_MATTER, MakeApp
+from .waiting import waited
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 README = Path(__file__).resolve().parents[3] / "README.md"
@@ -89,7 +90,7 @@ async def back_to(pilot: AnyPilot, *screens: type) -> None:
 async def start(pilot: AnyPilot) -> None:
     """Matters, on the main screen: where the app opens."""
     app = portal_app(pilot)
-    await app.ready.wait()
+    await waited(app.ready)
     main = app.screen
     if not (
         isinstance(main, MainScreen)
@@ -98,13 +99,13 @@ async def start(pilot: AnyPilot) -> None:
     ):
         await back_to(pilot, MainScreen)
         await pilot.press("1")
-    await app.screen.query_one("#matters ItemTable", ItemTable).loaded.wait()
+    await waited(app.screen.query_one("#matters ItemTable", ItemTable).loaded)
     await settle(pilot)
 
 
 async def move_to(pilot: AnyPilot, table: ItemTable[Any], **wanted: object) -> None:
     """Put the cursor on the row whose attributes are `wanted` (number=..., title=...)."""
-    await table.loaded.wait()
+    await waited(table.loaded)
     rows = table.rows_shown
     index = next(
         i for i, row in enumerate(rows) if all(getattr(row, k) == v for k, v in wanted.items())
@@ -116,7 +117,7 @@ async def move_to(pilot: AnyPilot, table: ItemTable[Any], **wanted: object) -> N
 
 async def open_matter(pilot: AnyPilot, number: str) -> None:
     app = portal_app(pilot)
-    await app.ready.wait()
+    await waited(app.ready)
     if any(getattr(s, "matter_number", None) == number for s in app.screen_stack):
         await back_to(pilot, MatterDetails)  # already open (a tour of several screens)
         return
@@ -152,7 +153,7 @@ async def go_to_section(pilot: AnyPilot, section: str) -> ListPane | None:
         return None
     else:
         pane = screen.query_one(f"#{section}", ListPane)
-    await pane.table.loaded.wait()
+    await waited(pane.table.loaded)
     await settle(pilot)
     return pane
 
@@ -160,16 +161,16 @@ async def go_to_section(pilot: AnyPilot, section: str) -> ListPane | None:
 async def activity(pilot: AnyPilot, label: str) -> None:
     """Activities > label: `2`, then that entry of its list of lists."""
     app = portal_app(pilot)
-    await app.ready.wait()
+    await waited(app.ready)
     await back_to(pilot, MainScreen)
-    await app.screen.query_one("#matters ItemTable", ItemTable).loaded.wait()
+    await waited(app.screen.query_one("#matters ItemTable", ItemTable).loaded)
     await settle(pilot)
     await pilot.press("2")
     index = [name for _, name in ACTIVITIES].index(label)
     await choose(pilot, portal_app(pilot).screen.query_one("#activities-nav", OptionList), index)
     kind = ACTIVITIES[index][0]
     pane = portal_app(pilot).screen.query_one(f"#act-{kind.value}", ListPane)
-    await pane.table.loaded.wait()
+    await waited(pane.table.loaded)
     await settle(pilot)
 
 
@@ -397,7 +398,7 @@ async def test_every_screen_in_ascii_mode_draws_only_ascii_and_nothing_blinks(
     app = make_app(ascii_only=True)
     inputs_seen = 0
     async with app.run_test(size=SIZES["80x24"]) as pilot:
-        await app.ready.wait()
+        await waited(app.ready)
         for name in LEGS[leg]:
             steps = SCREENS[name]
             await back_to(pilot, MainScreen, MatterDetails)  # close what the last one opened

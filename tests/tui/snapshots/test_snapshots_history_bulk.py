@@ -38,6 +38,7 @@ from .test_snapshots import (
     settle,
     until,
 )
+from .waiting import waited
 
 NOTE = "Meeting summary"  # shared by the demo on MATTER, and delivered
 VIEWED_AT = datetime(2026, 11, 30, 17, 45, tzinfo=UTC)
@@ -66,7 +67,7 @@ async def _history(pilot: AnyPilot) -> None:
     await press_until(pilot, "h", ShareHistoryScreen, "the share history")
     box = portal_app(pilot).screen
     assert isinstance(box, ShareHistoryScreen)
-    await box.loaded.wait()
+    await waited(box.loaded)
     await settle(pilot)
 
 
@@ -176,7 +177,7 @@ def test_ascii_marked_list(make_app: MakeApp, snap_compare: Any) -> None:
 async def test_ascii_mode_draws_only_ascii(name: str, make_app: MakeApp, note_viewed: None) -> None:
     app = make_app(ascii_only=True)
     async with app.run_test(size=SIZES["80x24"]) as pilot:
-        await app.ready.wait()
+        await waited(app.ready)
         await SHOTS[name](pilot)
         text = screen_text(app)
         strange = sorted({ch for ch in text if ord(ch) >= 128})

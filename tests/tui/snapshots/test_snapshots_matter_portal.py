@@ -21,6 +21,7 @@ from portal_tui.tui.screens.matter_portal import MatterPortal
 
 from .conftest import MATTER, STAFF_LOGIN, MakeApp
 from .test_snapshots import ASKING, SIZES, matter_section, portal_app, screen_text, until
+from .waiting import waited
 
 AnyPilot = Pilot[Any]
 Steps = Callable[[AnyPilot], Awaitable[None]]
@@ -47,7 +48,7 @@ async def press_until(pilot: AnyPilot, key: str, screen: type, what: str) -> Non
 async def portal_pane(pilot: AnyPilot, number: str = MATTER) -> MatterPortal:
     await matter_section(pilot, "portal", number)
     pane = portal_app(pilot).screen.query_one(MatterPortal)
-    await pane.loaded.wait()
+    await waited(pane.loaded)
     await settle(pilot)
     return pane
 
@@ -67,7 +68,7 @@ async def _preview(pilot: AnyPilot) -> None:
     await press_until(pilot, "p", ClientPreview, "Preview as client")
     preview = portal_app(pilot).screen
     assert isinstance(preview, ClientPreview)
-    await preview.loaded.wait()
+    await waited(preview.loaded)
     await settle(pilot)
 
 

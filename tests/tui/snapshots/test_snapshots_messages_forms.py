@@ -33,6 +33,7 @@ from .test_snapshots import (
     settle,
     until,
 )
+from .waiting import waited
 
 REPLY_AT = datetime(2026, 11, 30, 16, 10, tzinfo=UTC)
 SUBMITTED_AT = datetime(2026, 11, 30, 16, 20, tzinfo=UTC)
@@ -99,7 +100,7 @@ async def _form_submissions(pilot: AnyPilot) -> None:
     await matter_section(pilot, "forms", FORMS_MATTER)
     await press_until(pilot, "enter", FormSubmissions, "the Submissions screen")
     view = portal_app(pilot).screen.query_one(SubmissionsView)
-    await view.loaded.wait()
+    await waited(view.loaded)
     await until(pilot, lambda: "What it changed" in screen_text(portal_app(pilot)), "the detail")
     await settle(pilot)
 

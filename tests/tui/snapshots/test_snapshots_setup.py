@@ -29,6 +29,7 @@ from portal_tui.tui.widgets.modals import Confirm
 
 from .conftest import MakeApp
 from .test_snapshots import SIZES, portal_app, screen_text, start, until
+from .waiting import waited
 
 AnyPilot = Pilot[Any]
 Steps = Callable[[AnyPilot], Awaitable[None]]
@@ -62,7 +63,7 @@ async def firm_portal(pilot: AnyPilot) -> None:
     """`3`, then Enter: the firm's settings, the focus on the first one it may change."""
     await setup_section(pilot, 0)
     panel = portal_app(pilot).screen.query_one(FirmPortalSettings)
-    await panel.loaded.wait()
+    await waited(panel.loaded)
     await pilot.press("enter")
     await settle(pilot)
 
@@ -72,7 +73,7 @@ async def intake_forms(pilot: AnyPilot) -> None:
     await pilot.press("enter")
     pane = portal_app(pilot).screen.query_one(IntakeFormsPane)
     await until(pilot, lambda: pane.table.has_focus, "the focus in the list")
-    await pane.table.loaded.wait()
+    await waited(pane.table.loaded)
     await settle(pilot)
 
 
@@ -154,7 +155,7 @@ async def _matter(pilot: AnyPilot) -> None:
     editor.query_one("#ife-choose").focus()
     await pilot.press("enter")
     picker = await on_top(pilot, MatterPicker, "the matter picker")
-    await picker.query_one(ItemTable).loaded.wait()
+    await waited(picker.query_one(ItemTable).loaded)
     await settle(pilot)
 
 
@@ -201,7 +202,7 @@ async def test_setup_screens_in_ascii_mode_draw_only_ascii_and_nothing_blinks(
     app = make_app(ascii_only=True)
     inputs_seen = 0
     async with app.run_test(size=SIZES["80x24"]) as pilot:
-        await app.ready.wait()
+        await waited(app.ready)
         for name, steps in SCREENS.items():
             while not isinstance(app.screen, MainScreen):
                 await pilot.press("escape")
