@@ -128,10 +128,15 @@ def test_p2_portal_screens_follow_the_matters_permissions() -> None:
 def test_c_contact_state_machine() -> None:
     assert rules.contact_actions(None) == [ContactAction.INVITE]
     assert rules.contact_actions(ContactStatus.REMOVED) == [ContactAction.INVITE]
-    assert set(rules.contact_actions(ContactStatus.ACTIVE)) == {
+    assert set(rules.contact_actions(ContactStatus.INVITED)) == {
         ContactAction.DISABLE,
         ContactAction.REMOVE,
         ContactAction.REINVITE,
+    }
+    # C3: an active contact has an account; an invitation would never be sent.
+    assert set(rules.contact_actions(ContactStatus.ACTIVE)) == {
+        ContactAction.DISABLE,
+        ContactAction.REMOVE,
     }
     assert set(rules.contact_actions(ContactStatus.DISABLED)) == {
         ContactAction.ENABLE,

@@ -122,6 +122,18 @@ def test_c3_reinvite_sends_the_invitation_again(firm: Firm) -> None:
         firm.admin.reinvite_contact(contact)
 
 
+def test_c3_an_active_contact_is_not_reinvited(firm: Firm) -> None:
+    """The portal sends no invitation to a contact with an account: the app neither offers nor
+    says it did."""
+    contact = _invite(firm)
+    firm.admin.record_contact_activated(contact, datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    assert ContactAction.REINVITE not in firm.admin.contact_actions(contact)
+    with pytest.raises(Refused, match="Re-invite Contact is not available"):
+        firm.admin.reinvite_contact(contact)
+    assert firm.admin.contact(contact).invitations_sent == 1
+    assert _contact_ops(firm) == ["invite"]
+
+
 def test_c4_a_client_with_several_portal_matters_has_them_all_listed(firm: Firm) -> None:
     from portal_tui.domain.rules import c4_needs_matter_choice
 

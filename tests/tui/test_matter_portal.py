@@ -337,7 +337,8 @@ async def test_c2_disable_says_disabled_and_enable_asks_first(tui_firm: TuiFirm)
         await tab_to(pilot, pane.query_one("#portal-contacts", DataTable))
         assert contacts(pane)[0][2] == "Active"
 
-        assert await menu(pilot) == ["Disable Access", "Remove Access", "Re-invite Contact"]
+        # C3: no Re-invite for a contact with an account (the portal would send nothing).
+        assert await menu(pilot) == ["Disable Access", "Remove Access"]
         await choose(pilot, app.screen.query_one(OptionList), 0)
         await screen_of(pilot, Notice)
         assert dialog(app) == ("Disable Access", "Client portal access has been disabled.")

@@ -283,10 +283,9 @@ _TRANSITIONS: dict[ContactAction, dict[ContactStatus | None, ContactStatus]] = {
         ContactStatus.ACTIVE: ContactStatus.REMOVED,
         ContactStatus.DISABLED: ContactStatus.REMOVED,
     },
-    ContactAction.REINVITE: {
-        ContactStatus.INVITED: ContactStatus.INVITED,
-        ContactStatus.ACTIVE: ContactStatus.ACTIVE,
-    },
+    # C3: an invitation goes to a contact still invited. An active contact has an account and
+    # a password: the portal sends them no invitation, so the app offers none.
+    ContactAction.REINVITE: {ContactStatus.INVITED: ContactStatus.INVITED},
 }
 
 _ACTION_RULE = {
