@@ -127,6 +127,7 @@ class Client(Edited, Base):
     """A person or organisation the firm acts for; its primary email is where the portal writes."""
 
     __tablename__ = "clients"
+    __table_args__ = (Index("uq_clients_ref", "ref", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -135,6 +136,9 @@ class Client(Edited, Base):
     address: Mapped[str | None] = mapped_column(Text)
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The firm's own id for the client (its practice-management system's): how an import
+    # finds the row again. None for a client added on screen.
+    ref: Mapped[str | None] = mapped_column(String(80))
 
 
 class Matter(Edited, Base):
@@ -239,6 +243,7 @@ class CalendarEvent(Edited, Base):
     __table_args__ = (
         Index("ix_events_starts", "starts_at", "id"),
         Index("ix_events_matter_starts", "matter_id", "starts_at", "id"),
+        Index("uq_events_matter_uid", "matter_id", "uid", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -248,6 +253,8 @@ class CalendarEvent(Edited, Base):
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     location: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
+    # The UID of the calendar file it came from (RFC 5545): a second import matches it.
+    uid: Mapped[str | None] = mapped_column(String(255))
 
 
 class Task(Edited, Base):
