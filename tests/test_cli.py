@@ -111,8 +111,8 @@ def test_config_shows_every_setting_with_its_source(home: Home) -> None:
     assert list(shown) == [
         "config_file", "data_dir", "database_url", "portal_url", "portal_token", "staff_user",
         "ascii", "smtp_host", "smtp_port", "smtp_starttls", "smtp_user", "smtp_password",
-        "mail_from", "upload_limit_mb", "embedded_portal_port", "forwarded_allow_ips",
-        "keep_outbox_days", "keep_feed_days",
+        "mail_from", "upload_limit_mb", "reset_link_valid_minutes", "embedded_portal_port",
+        "forwarded_allow_ips", "keep_outbox_days", "keep_feed_days",
         "keep_idempotency_days", "keep_mail_days", "keep_sessions_days",
         "keep_login_failures_days",
     ]  # fmt: skip

@@ -214,6 +214,7 @@ smtp_user = "mailer"
 smtp_password = "pw"
 mail_from = "Firm <portal@example.com>"
 upload_limit_mb = 100
+reset_link_valid_minutes = 30
 embedded_portal_port = 36363
 forwarded_allow_ips = "10.0.0.5, 192.168.1.0/24"
 keep_outbox_days = 60
@@ -237,6 +238,7 @@ keep_login_failures_days = 2
     assert settings.smtp_password == "pw"
     assert settings.mail_from == "Firm <portal@example.com>"
     assert settings.upload_limit_mb == 100
+    assert settings.reset_link_valid_minutes == 30
     assert settings.forwarded_allow_ips == "10.0.0.5,192.168.1.0/24"
     assert settings.embedded_portal_port == 36363
     assert (

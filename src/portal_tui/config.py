@@ -80,6 +80,9 @@ KEYS: Final[dict[str, _Key]] = {
     "smtp_password": _Key(str, optional=True, secret=True, help="SMTP password"),
     "mail_from": _Key(str, optional=True, help="sender address of portal emails"),
     "upload_limit_mb": _Key(int, help="largest client upload, in MB"),
+    "reset_link_valid_minutes": _Key(
+        int, help='minutes a client\'s emailed "Forgot your password?" link works'
+    ),
     "embedded_portal_port": _Key(
         int,
         optional=True,
@@ -102,6 +105,7 @@ KEYS: Final[dict[str, _Key]] = {
 
 DEFAULT_SMTP_PORT: Final = 587
 DEFAULT_UPLOAD_LIMIT_MB: Final = 25
+DEFAULT_RESET_LINK_MINUTES: Final = 60
 # How long each kind of finished record is kept (docs/housekeeping.md says why each is enough).
 DEFAULT_KEEP_DAYS: Final[dict[str, int]] = {
     "keep_outbox_days": 30,
@@ -131,6 +135,7 @@ class Settings:
     smtp_password: str | None
     mail_from: str | None
     upload_limit_mb: int
+    reset_link_valid_minutes: int
     embedded_portal_port: int | None
     forwarded_allow_ips: str | None
     keep_outbox_days: int
@@ -356,6 +361,7 @@ _CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
     "smtp_user": _check_not_blank,
     "smtp_port": _check_port,
     "upload_limit_mb": _check_positive,
+    "reset_link_valid_minutes": _check_positive,
     "mail_from": _check_mail_from,
     "forwarded_allow_ips": _check_proxies,
     "embedded_portal_port": _check_port,
@@ -520,6 +526,7 @@ def load_settings(
         "smtp_password": lambda: None,
         "mail_from": lambda: None,
         "upload_limit_mb": lambda: DEFAULT_UPLOAD_LIMIT_MB,
+        "reset_link_valid_minutes": lambda: DEFAULT_RESET_LINK_MINUTES,
         "embedded_portal_port": lambda: None,
         "forwarded_allow_ips": lambda: None,
         **{key: functools.partial(int, days) for key, days in DEFAULT_KEEP_DAYS.items()},

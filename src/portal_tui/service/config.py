@@ -46,6 +46,12 @@ class ServiceConfig:
     login_limit_per_account: int = 5
     login_limit_per_address: int = 20
     invitation_valid_days: int = 14
+    # "Forgot your password?": how long its emailed link works, and how many a browser or an
+    # address may ask for within reset_window_seconds (whether or not the address exists).
+    reset_link_valid_minutes: int = 60
+    reset_window_seconds: int = 60 * 60
+    reset_limit_per_account: int = 3
+    reset_limit_per_address: int = 10
     # Run the mail sender in the background (off in tests that drive it by hand).
     send_mail: bool = True
     # Prune what retention says is done with, hourly in the background (off like send_mail).

@@ -264,6 +264,21 @@ class ClientSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class OneTimeLink(Base):
+    """An emailed link that signs a client in once: a password reset. Only the secret's hash
+    is kept; the link works until `expires_at`, once (`used_at`)."""
+
+    __tablename__ = "one_time_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "reset"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class LoginFailure(Base):
     """Failed logins, counted per account and per address to limit guessing (429)."""
 

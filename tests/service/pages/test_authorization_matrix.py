@@ -161,6 +161,24 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
         same_for_all(Outcome(303, f"{A}/")),
     ),
+    # Asking for a reset link answers the same to everyone, whoever the address is.
+    ("GET", "/forgot"): Row(
+        lambda b: b.get("/forgot"), same_for_all(html("Forgot your password?"))
+    ),
+    ("POST", "/forgot"): Row(
+        lambda b: b.post_prelogin("/forgot", {"email": "ann@example.com"}),
+        same_for_all(html("we have emailed it a link")),
+    ),
+    # A reset link is the credential: one never sent is nobody's.
+    ("GET", "/reset/{secret}"): Row(
+        lambda b: b.get("/reset/not-a-link-anyone-was-sent"), same_for_all(NOT_FOUND)
+    ),
+    ("POST", "/reset/{secret}"): Row(
+        lambda b: b.post_prelogin(
+            "/reset/not-a-link-anyone-was-sent", {"password": PASSWORD, "confirm": PASSWORD}
+        ),
+        same_for_all(NOT_FOUND),
+    ),
     ("POST", "/invite/{secret}/accept"): Row(
         lambda b: b.post(f"/invite/{INVITE_ANN_C}/accept"), expect_accept
     ),

@@ -84,7 +84,9 @@ def test_p1_invitation_sets_password_activates_and_logs_in(portal: Portal, scene
         )
 
     short = set_password("short", "short")
-    assert short.status_code == 400 and "Use at least 10 characters." in short.text
+    assert short.status_code == 400 and "Use at least 12 characters." in short.text
+    weak = set_password("password1234", "password1234")
+    assert weak.status_code == 400 and "This password would be easy to guess" in weak.text
     mismatch = set_password(PASSWORD, PASSWORD + "!")
     assert mismatch.status_code == 400 and "The two passwords are not the same." in mismatch.text
     with portal.db.read() as s:

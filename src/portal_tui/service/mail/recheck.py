@@ -27,6 +27,7 @@ from .compose import Mail, message_id_for
 from .digest import KIND_DIGEST, digest_mail
 from .notices import KIND_INVITATION, KIND_NEW_ITEMS, invitation_gone, new_items_mail
 from .outbox import stored_content
+from .security import KIND_PASSWORD_RESET, reset_gone
 
 NOTHING_LEFT = "nothing left to announce"
 
@@ -75,6 +76,8 @@ def recheck(s: Session, config: ServiceConfig, row: MailMessage, now: datetime) 
         return _fresh(row, digest_mail(s, config, firm, day, row.to_addr))
     if row.kind == KIND_INVITATION:
         return Verdict(invitation_gone(s, about, now))
+    if row.kind == KIND_PASSWORD_RESET:
+        return Verdict(reset_gone(s, about, now))
     return Verdict()
 
 

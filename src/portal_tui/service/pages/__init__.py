@@ -7,7 +7,7 @@ without a row, so a new page cannot slip in unchecked.
 
 from fastapi import Response
 
-from . import auth, portal
+from . import auth, portal, recovery
 from .common import PageRouter
 from .render import STATIC_DIR
 
@@ -16,6 +16,7 @@ router = PageRouter()
 # included router's routes again at each level of nesting, on every request.
 router.routes.extend(portal.router.routes)
 router.routes.extend(auth.router.routes)
+router.routes.extend(recovery.router.routes)
 
 _STYLESHEET = (STATIC_DIR / "portal.css").read_bytes()
 

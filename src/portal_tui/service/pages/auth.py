@@ -19,7 +19,7 @@ from portal_tui.sqltypes import utcnow
 
 from .. import feed
 from ..deps import config_of, db_of
-from ..models import Account, PortalContact, PortalMatter
+from ..models import Account, PortalContact, PortalFirm, PortalMatter
 from . import csrf, ratelimit, visibility
 from .common import (
     CurrentVisitor,
@@ -30,6 +30,7 @@ from .common import (
     require_visitor,
 )
 from .errors import NotFound
+from .passwords import PASSWORD_MAX, PASSWORD_MIN, password_errors
 from .render import render
 from .security import safe_next
 from .sessions import (
@@ -48,9 +49,6 @@ router = page_router()
 # argon2id with the library's defaults (RFC 9106's second recommended set).
 hasher = PasswordHasher()
 
-PASSWORD_MIN = 10
-# argon2 takes any length, but hashing megabytes per attempt would be a cheap way to load us.
-PASSWORD_MAX = 1024
 LOGIN_FAILED = (
     "We could not log you in with that email and password. Check them and try again. "
     "If your firm has changed your access, contact them."
@@ -67,6 +65,12 @@ def verify_password(stored: str | None, password: str) -> bool:
         return hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def guessable_names(s: Session, account: Account) -> list[str]:
+    """What a guesser knows of this client: their name, their email's name, the firm's."""
+    firm = s.get(PortalFirm, 1)
+    return [account.name, account.email.partition("@")[0], firm.name if firm else ""]
 
 
 def client_address(request: Request) -> str:
@@ -156,6 +160,11 @@ def _log_in(s: Session, request: Request, account: Account, password: str, now: 
     """A new session for the account (the browser's old one ends), noted for the firm."""
     if account.password_hash and hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hasher.hash(password)
+    return log_in_after(s, request, account, now)
+
+
+def log_in_after(s: Session, request: Request, account: Account, now: datetime) -> str:
+    """The account proved who it is (a password, or a reset link used): a new session."""
     account.last_login_at = now
     ratelimit.clear_account(s, account.email)
     feed.record_change(s, feed.LOGIN, None, {"account_id": account.id})
@@ -288,14 +297,9 @@ def set_password(request: Request, secret: str, form: FormFields) -> Response:
         if account.password_hash:
             # Set once; this account adds the matter by logging in instead.
             return RedirectResponse(f"/invite/{secret}", status_code=303)
+        names = guessable_names(s, account)
     password = form.get("password", "")
-    errors: dict[str, str] = {}
-    if len(password) < PASSWORD_MIN:
-        errors["password"] = f"Use at least {PASSWORD_MIN} characters."
-    elif len(password) > PASSWORD_MAX:
-        errors["password"] = f"Use at most {PASSWORD_MAX} characters."
-    elif form.get("confirm", "") != password:
-        errors["confirm"] = "The two passwords are not the same."
+    errors = password_errors(password, form.get("confirm", ""), names=names)
     if errors:
         return _invite_page(request, secret, errors=errors, status_code=400)
     hashed = hasher.hash(password)

@@ -44,14 +44,20 @@ class CsrfFailed(PageError):
 class TooManyAttempts(PageError):
     status_code = 429
     title = "Too many attempts"
+    lead = "Too many failed log-in attempts."
 
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, (retry_after + 59) // 60)
         super().__init__(
-            f"Too many failed log-in attempts. Wait {minutes} minute"
-            f"{'s' if minutes != 1 else ''} and try again."
+            f"{self.lead} Wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
         )
         self.retry_after = retry_after
+
+
+class TooManyRequests(TooManyAttempts):
+    """Too many of a request limited whatever its outcome (a reset link asked for)."""
+
+    lead = "Too many requests for a new password from here or for this address."
 
 
 class BadRequest(PageError):

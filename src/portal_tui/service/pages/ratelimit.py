@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..config import ServiceConfig
 from ..models import LoginFailure
-from .errors import TooManyAttempts
+from .errors import TooManyAttempts, TooManyRequests
 
 # The key space of pg_advisory_xact_lock(int, int) for "a log-in counter is being decided".
 _COUNTER_LOCKS = 0x6C67
@@ -106,3 +106,26 @@ def clear_account(s: Session, email: str) -> None:
     """A successful log-in forgets the account's failures (not the address's: one place
     trying many accounts stays limited)."""
     s.execute(delete(LoginFailure).where(LoginFailure.key == account_key(email)))
+
+
+def count_request(
+    s: Session, limits: list[tuple[str, int]], window_seconds: int, now: datetime
+) -> None:
+    """Count one request against each (key, limit) — TooManyAttempts, counting nothing, when
+    one is at its limit within the window. For what is limited whether or not it succeeds:
+    asking for a password-reset link, say, which must not tell whether the address exists."""
+    keys = [key for key, _ in limits]
+    _lock(s, keys)
+    start = now - timedelta(seconds=window_seconds)
+    s.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys), LoginFailure.at <= start))
+    for key, limit in limits:
+        times = s.scalars(
+            select(LoginFailure.at)
+            .where(LoginFailure.key == key, LoginFailure.at > start)
+            .order_by(LoginFailure.at)
+        ).all()
+        if len(times) >= limit:
+            free_at = times[0] + timedelta(seconds=window_seconds)
+            raise TooManyRequests(max(1, int((free_at - now).total_seconds()) + 1))
+    s.add_all([LoginFailure(key=key, at=now) for key in keys])
+    s.flush()
