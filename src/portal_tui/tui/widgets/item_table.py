@@ -131,6 +131,7 @@ class ItemTable(QuickCells, Generic[RowT]):
         self.marked: set[int] = set()  # ids of the rows marked for a bulk action
         self.loaded = asyncio.Event()
         self._started = False
+        self._looking: Timer | None = None  # see on_mount
 
     def on_mount(self) -> None:
         if self._shares:
@@ -143,8 +144,11 @@ class ItemTable(QuickCells, Generic[RowT]):
         # while keys move through the navigation can be laid out, on screen, and get
         # neither Show nor Resize (a layout pass that only scrolls): it would stay empty,
         # unread. So it also looks for itself on screen once it has been drawn.
+        # It keeps looking (a check of its own region, cheap) until it has been seen: one look
+        # at mount can come before a switch that shows it without a Show event.
         self.call_after_refresh(self._seen_if_on_screen)
-        self.set_timer(SEEN_CHECK_S, self._seen_if_on_screen)
+        if not self._started:
+            self._looking = self.set_interval(SEEN_CHECK_S, self._seen_if_on_screen)
 
     def on_show(self) -> None:
         self._seen()
@@ -204,6 +208,9 @@ class ItemTable(QuickCells, Generic[RowT]):
     def reload(self, keep_id: int | None = None) -> None:
         """Read the first page again (after a filter change, a share, a sync)."""
         self._started = True
+        if self._looking is not None:
+            self._looking.stop()
+            self._looking = None
         keep = keep_id if keep_id is not None else getattr(self.current, "id", None)
         self.loaded.clear()
         self.run_worker(self._load_first(keep), group="load", exclusive=True)
