@@ -63,6 +63,7 @@ def test_the_staff_api_gets_a_problem_with_the_same_id_as_the_log(faulty: Servic
         broken = api.get("/api/v1/changes")
         assert broken.status_code == 500
         assert broken.headers["content-type"] == "application/problem+json"
+        assert broken.headers["X-Portal-API-Version"] == "1"  # a portal service's answer
         body = broken.json()
         assert (body["type"], body["title"], body["status"]) == (
             "about:blank",

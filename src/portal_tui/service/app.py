@@ -86,19 +86,17 @@ def create_app(config: ServiceConfig) -> FastAPI:
         # one: nothing was written, and the same request may simply be sent again.
         status = 409 if isinstance(exc, Conflict) else 503
         if request.url.path.startswith("/api/"):
-            from .api.route import API_VERSION as STAFF_API_VERSION
-            from .api.route import VERSION_HEADER
-
             return JSONResponse(
-                {"detail": str(exc)},
-                status_code=status,
-                headers={"Retry-After": "2", VERSION_HEADER: STAFF_API_VERSION},
+                {"detail": str(exc)}, status_code=status, headers={"Retry-After": "2"}
             )
         return harden(error_page(request, Busy()))
 
+    from .api.version import VersionEveryAnswer
     from .incidents import Incidents
 
     app.add_middleware(Incidents)
+    # Outside Incidents, so that its 500 under /api/ carries the API version too.
+    app.add_middleware(VersionEveryAnswer)
 
     # The client pages first: they take most requests, and they step aside for /api/ at once.
     app.include_router(pages_router)

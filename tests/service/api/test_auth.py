@@ -81,3 +81,32 @@ def test_every_answer_says_the_api_version(api: Api, client: TestClient) -> None
     assert api.get("/changes").headers["X-Portal-API-Version"] == "1"
     assert client.get("/api/v1/changes").headers["X-Portal-API-Version"] == "1"
     assert api.put("/firm", firm_body()).headers["X-Portal-API-Version"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "without_token"),
+    [
+        ("GET", "/api/v1/no-such-thing", 404, 404),  # no route matches
+        ("GET", "/api/v2/changes", 404, 404),  # an API version this portal does not serve
+        ("GET", "/api/", 404, 404),
+        ("PATCH", "/api/v1/items/invoice/1", 405, 405),  # a method the path does not take
+        ("POST", "/api/v1/changes", 405, 405),
+        ("GET", "/api/v1/items/invoice/1", 404, 401),  # the portal never had it
+        ("GET", "/api/v1/items/widget/1", 422, 401),  # no such kind
+    ],
+)
+def test_every_error_under_the_api_says_the_api_version(
+    api: Api, client: TestClient, method: str, path: str, status: int, without_token: int
+) -> None:
+    # portal-tui tells a portal service from another server by this header: an error that
+    # lacked it read as "portal_url is not a portal service".
+    for headers, expected in ((api.headers(), status), ({}, without_token)):
+        response = client.request(method, path, headers=headers)
+        assert response.status_code == expected, (headers, response.text)
+        assert response.headers.get_list("X-Portal-API-Version") == ["1"], response.headers
+
+
+def test_pages_outside_the_api_do_not_claim_an_api_version(client: TestClient) -> None:
+    assert client.get("/no-such-page").status_code == 404
+    assert "X-Portal-API-Version" not in client.get("/no-such-page").headers
+    assert "X-Portal-API-Version" not in client.get("/login").headers

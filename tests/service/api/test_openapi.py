@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from portal_tui.domain.kinds import ItemKind
 from portal_tui.service.api.binding import EPOCH_HEADER, FIRM_HEADER
 from portal_tui.service.config import ServiceConfig
 
-from .conftest import Api, matter_body
+from .conftest import Api, matter_body, publish_body
 
 
 def _document(client: TestClient) -> dict[str, Any]:
@@ -40,6 +41,23 @@ def test_revoke_and_read_work_under_each_kinds_own_path(api: Api) -> None:
     assert api.get("/items/task/5").json()["version"] == 2
     unknown = api.delete("/items/widget/5?version=2")
     assert unknown.status_code == 422 and "no item kind 'widget'" in unknown.json()["detail"]
+
+
+def test_every_kind_has_its_own_path_and_publish_body(api: Api, client: TestClient) -> None:
+    # A kind the routes were not made for would be refused as unknown, and one made with
+    # another kind's body would take (and document) that kind's data.
+    doc = _document(client)
+    data_schemas = set()
+    for kind in ItemKind:
+        operations = doc["paths"][f"/api/v1/items/{kind.value}/{{item_id}}"]
+        assert sorted(operations) == ["delete", "get", "put"], kind
+        ref = operations["put"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        body = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        assert {"type": "string", "const": kind.value} in body["properties"]["kind"]["anyOf"]
+        data_schemas.add(body["properties"]["data"]["$ref"])
+    assert len(data_schemas) == len(ItemKind)
+    event_as_invoice = api.put("/items/invoice/11", publish_body(kind="event"))
+    assert event_as_invoice.status_code == 422, event_as_invoice.text
 
 
 FIRM = "3f2b8c1e-9d4a-4e7b-8c6f-1a2b3c4d5e6f"

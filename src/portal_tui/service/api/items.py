@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Annotated, Any, NamedTuple, TypeVar
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, HTTPException, Path, Query, Request, Response
 from pydantic import ValidationError
@@ -45,7 +45,6 @@ from .route import FastHandler, fast_path, one_transaction, raw_body_limit
 from .schemas import (
     MAX_ID,
     MAX_VERSION,
-    ApiModel,
     ErrorOut,
     ItemOut,
     ItemState,
@@ -54,6 +53,7 @@ from .schemas import (
     PublishEvent,
     PublishForm,
     PublishInvoice,
+    PublishItem,
     PublishMessage,
     PublishNote,
     PublishTask,
@@ -263,11 +263,9 @@ def _has_blob(s: Session, item_id: int) -> bool:
     return s.scalar(select(DocumentBlob.item_id).where(DocumentBlob.item_id == item_id)) is not None
 
 
-def publish(
-    request: Request, db: DB, kind: ItemKind, item_id: int, body: PublishBase, data: ApiModel
-) -> Response:
+def publish(request: Request, db: DB, kind: ItemKind, item_id: int, body: PublishItem) -> Response:
     same_as_path("item_id", item_id, body.item_id)
-    stored = data.model_dump(mode="json")
+    stored = body.data.model_dump(mode="json")
 
     def work(s: Session) -> ItemOut:
         writer = ItemWriter(s, [(kind, item_id)], [body.matter_id])
@@ -280,21 +278,10 @@ def publish(
     )
 
 
-P = TypeVar("P", bound=PublishBase)
-PublishEndpoint = Callable[[Request, int, P, Database, str], Response]
+PublishEndpoint = Callable[[Request, int, PublishItem, Database, str], Response]
 
 
-def fast_publish(model: type[P]) -> Callable[[PublishEndpoint[P]], PublishEndpoint[P]]:
-    """Mark a publish endpoint one-transaction, with its fast path."""
-
-    def mark(endpoint: PublishEndpoint[P]) -> PublishEndpoint[P]:
-        fast_path(_fast_publish(model, endpoint), endpoint)
-        return endpoint
-
-    return mark
-
-
-def _fast_publish(model: type[P], endpoint: PublishEndpoint[P]) -> FastHandler:
+def _fast_publish(model: type[PublishItem], endpoint: PublishEndpoint) -> FastHandler:
     """The publish endpoint for a plain request: an id in range and a body the model takes.
     Anything else goes through FastAPI, for its usual answer."""
 
@@ -321,91 +308,6 @@ def _keep_blob_if_same(s: Session, item_id: int, sha256: object) -> None:
     blob = s.get(DocumentBlob, item_id, with_for_update=True)
     if blob is not None and (sha256 is None or blob.sha256 != sha256):
         s.delete(blob)
-
-
-@router.put(
-    "/items/invoice/{item_id}",
-    response_model=ItemOut,
-    responses=ERRORS,
-    summary="Publish an invoice",
-)
-@fast_publish(PublishInvoice)
-def publish_invoice(
-    request: Request, item_id: ItemId, body: PublishInvoice, db: DB, _key: IdempotencyKey
-) -> Response:
-    return publish(request, db, ItemKind.INVOICE, item_id, body, body.data)
-
-
-@router.put(
-    "/items/event/{item_id}",
-    response_model=ItemOut,
-    responses=ERRORS,
-    summary="Publish a calendar event",
-)
-@fast_publish(PublishEvent)
-def publish_event(
-    request: Request, item_id: ItemId, body: PublishEvent, db: DB, _key: IdempotencyKey
-) -> Response:
-    return publish(request, db, ItemKind.EVENT, item_id, body, body.data)
-
-
-@router.put(
-    "/items/task/{item_id}", response_model=ItemOut, responses=ERRORS, summary="Publish a task"
-)
-@fast_publish(PublishTask)
-def publish_task(
-    request: Request, item_id: ItemId, body: PublishTask, db: DB, _key: IdempotencyKey
-) -> Response:
-    return publish(request, db, ItemKind.TASK, item_id, body, body.data)
-
-
-@router.put(
-    "/items/note/{item_id}", response_model=ItemOut, responses=ERRORS, summary="Publish a note"
-)
-@fast_publish(PublishNote)
-def publish_note(
-    request: Request, item_id: ItemId, body: PublishNote, db: DB, _key: IdempotencyKey
-) -> Response:
-    return publish(request, db, ItemKind.NOTE, item_id, body, body.data)
-
-
-@router.put(
-    "/items/document/{item_id}",
-    response_model=ItemOut,
-    responses=ERRORS,
-    summary="Publish a document's details",
-)
-@fast_publish(PublishDocument)
-def publish_document(
-    request: Request, item_id: ItemId, body: PublishDocument, db: DB, _key: IdempotencyKey
-) -> Response:
-    return publish(request, db, ItemKind.DOCUMENT, item_id, body, body.data)
-
-
-@router.put(
-    "/items/message/{item_id}",
-    response_model=ItemOut,
-    responses=ERRORS,
-    summary="Publish a message",
-)
-@fast_publish(PublishMessage)
-def publish_message(
-    request: Request, item_id: ItemId, body: PublishMessage, db: DB, _key: IdempotencyKey
-) -> Response:
-    return publish(request, db, ItemKind.MESSAGE, item_id, body, body.data)
-
-
-@router.put(
-    "/items/form/{item_id}",
-    response_model=ItemOut,
-    responses=ERRORS,
-    summary="Publish an intake form",
-)
-@fast_publish(PublishForm)
-def publish_form(
-    request: Request, item_id: ItemId, body: PublishForm, db: DB, _key: IdempotencyKey
-) -> Response:
-    return publish(request, db, ItemKind.FORM, item_id, body, body.data)
 
 
 MatterQuery = Annotated[
@@ -446,11 +348,50 @@ def held_item(db: Database, kind: ItemKind, item_id: int) -> ItemState:
         return _state(s, item)
 
 
-def _revoke_and_read(kind: ItemKind) -> None:
-    """DELETE and GET /items/{kind}/{item_id} for one kind. A path of their own per kind, as
-    its PUT has, so that the OpenAPI document lists every method a URL takes under one path
-    (and the Allow header of a 405 agrees with it)."""
-    path = f"/items/{kind.value}/{{item_id}}"
+class KindRoutes(NamedTuple):
+    """What the routes of one item kind have of their own; all else they share."""
+
+    kind: ItemKind
+    body: type[PublishItem]  # what its PUT takes
+    publish_summary: str
+
+
+# PUT, DELETE and GET /items/{kind}/{item_id}, a row per kind. Each kind has routes under a
+# path of its own, rather than one route taking {kind}, so that the OpenAPI document states
+# the very body each kind's publish takes, and lists every method a URL takes under one path
+# (the Allow header of a 405 agrees with it).
+KIND_ROUTES: tuple[KindRoutes, ...] = (
+    KindRoutes(ItemKind.INVOICE, PublishInvoice, "Publish an invoice"),
+    KindRoutes(ItemKind.EVENT, PublishEvent, "Publish a calendar event"),
+    KindRoutes(ItemKind.TASK, PublishTask, "Publish a task"),
+    KindRoutes(ItemKind.NOTE, PublishNote, "Publish a note"),
+    KindRoutes(ItemKind.DOCUMENT, PublishDocument, "Publish a document's details"),
+    KindRoutes(ItemKind.MESSAGE, PublishMessage, "Publish a message"),
+    KindRoutes(ItemKind.FORM, PublishForm, "Publish an intake form"),
+)
+
+
+def _publish_route(row: KindRoutes, path: str) -> None:
+    kind, model = row.kind, row.body
+
+    def publish_kind(
+        request: Request, item_id: ItemId, body: PublishItem, db: DB, _key: IdempotencyKey
+    ) -> Response:
+        return publish(request, db, kind, item_id, body)
+
+    # FastAPI takes the request schema from the annotation: this kind's body, not the union.
+    publish_kind.__annotations__["body"] = model
+    fast_path(_fast_publish(model, publish_kind), publish_kind)
+    router.put(
+        path,
+        response_model=ItemOut,
+        responses=ERRORS,
+        summary=row.publish_summary,
+        name=f"publish_{kind.value}",
+    )(publish_kind)
+
+
+def _revoke_and_read_routes(kind: ItemKind, path: str) -> None:
     named = f"{'an' if kind.label[0] in 'aeiou' else 'a'} {kind.label}"
 
     @router.delete(
@@ -485,8 +426,10 @@ def _revoke_and_read(kind: ItemKind) -> None:
         return held_item(db, kind, item_id)
 
 
-for _kind in ItemKind:
-    _revoke_and_read(_kind)
+for _row in KIND_ROUTES:
+    _path = f"/items/{_row.kind.value}/{{item_id}}"
+    _publish_route(_row, _path)
+    _revoke_and_read_routes(_row.kind, _path)
 
 
 @router.api_route(

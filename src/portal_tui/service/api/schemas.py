@@ -368,6 +368,18 @@ class PublishForm(PublishBase):
     data: FormData
 
 
+# The body of PUT /items/{kind}/{item_id}, whichever kind: each has its own `data`.
+PublishItem = (
+    PublishInvoice
+    | PublishEvent
+    | PublishTask
+    | PublishNote
+    | PublishDocument
+    | PublishMessage
+    | PublishForm
+)
+
+
 class BatchOut(ApiModel):
     batch: str
     queued: int
