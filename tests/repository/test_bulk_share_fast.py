@@ -4,9 +4,10 @@ shared before, failed, deleted or named twice, it must refuse with the same text
 the same share marks, outbox rows and audit entries, row by row (the delivery relay reads
 them), on SQLite and PostgreSQL.
 
-The reference is share_many as it was: each item through the ORM with `SharingService.share_locked`/
-`unshare_locked`, which `share` and `unshare` still use. It runs in a transaction that is rolled back, then the
-real call runs on the same data; the clock is stopped for both so timestamps compare too."""
+The reference is share_many as it was: each item through the ORM with
+`SharingService.share_locked`/`unshare_locked`, which `share` and `unshare` still use. It runs
+in a transaction that is rolled back, then the real call runs on the same data; the clock is
+stopped for both so timestamps compare too."""
 
 from __future__ import annotations
 
