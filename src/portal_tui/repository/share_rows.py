@@ -166,7 +166,7 @@ NEW_MARK: dict[str, Any] = {"wanted": False, "state": ShareState.NOT_SHARED, "ve
 
 def next_version(mark: AnyMark) -> int:
     """The version a share or unshare moves `mark` to. Worked out here, in Python, because
-    every caller holds the item's row lock (SharingMixin._lock, or the bulk's items read FOR
+    every caller holds the item's row lock (SharingService.lock, or the bulk's items read FOR
     UPDATE), so no one else moves the mark meanwhile; and its UPDATE is a compare-and-set on
     the version read (ShareMark's version counter, the bulk's WHERE version = read_version),
     so a path that forgot the lock fails loudly instead of writing a version twice."""
@@ -250,7 +250,7 @@ def audit_values(
     after: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """An audit entry's columns, as RepositoryBase._audit writes them."""
+    """An audit entry's columns, as Context.audit writes them."""
     return {
         "at": now,
         "staff_id": actor.staff_id,
@@ -275,7 +275,7 @@ def outbox_values(
     batch: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """An outbox row's columns, as RepositoryBase._outbox writes them; the model's defaults
+    """An outbox row's columns, as base.queue_outbox writes them; the model's defaults
     fill in the rest (idempotency key, state, attempts, and a batch of its own if none)."""
     values: dict[str, Any] = {
         "op": op,
