@@ -308,8 +308,7 @@ class SharingService(Service):
             action=action,
             now=utcnow(),
         )
-        s.add(OutboxEntry(**outbox))
-        s.add(AuditEntry(**audit))
+        s.add_all([OutboxEntry(**outbox), AuditEntry(**audit)])
 
     def unshare_locked(
         self, s: Session, kind: ItemKind, obj: ItemModel, *, batch: str | None = None
@@ -335,8 +334,7 @@ class SharingService(Service):
         outbox, audit = revoke_rows(
             self.ctx.actor, kind, obj.id, mark, batch=batch, now=utcnow(), action=action
         )
-        s.add(OutboxEntry(**outbox))
-        s.add(AuditEntry(**audit))
+        s.add_all([OutboxEntry(**outbox), AuditEntry(**audit)])
 
     def set_shared(
         self, s: Session, kind: ItemKind, obj: ItemModel, want: bool | None, changed: bool
