@@ -54,12 +54,12 @@ def _measure(
     repo: Any, kind: Any, reps: int, keyset: Samples, offset: Samples, log: data.Log
 ) -> None:
     from portal_tui.repository.lists import _SPECS  # the list's own order, for OFFSET
-    from portal_tui.repository.sharing import MODEL_OF
+    from portal_tui.repository.share_rows import MODEL_OF
 
     spec, model = _SPECS[kind], MODEL_OF[kind]
     sort = spec.sort()
     order = (sort.desc(), model.id.desc()) if spec.descending else (sort.asc(), model.id.asc())
-    base = repo._select(kind).order_by(*order)
+    base = repo.lists._select(kind).order_by(*order)
     with repo.db.read() as s:
         total = int(s.scalar(select(func.count()).select_from(model)) or 0)
     if total <= PAGE:

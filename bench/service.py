@@ -283,7 +283,7 @@ def unshared_items(repo: Any, kind: Any, count: int) -> list[int]:
     from sqlalchemy import select
 
     from portal_tui.domain.kinds import categories_from_names
-    from portal_tui.repository.sharing import MODEL_OF
+    from portal_tui.repository.share_rows import MODEL_OF
     from portal_tui.store.models import FirmSettings, Matter, ShareMark
 
     model = MODEL_OF[kind]

@@ -8,7 +8,7 @@ Statically (`lint-imports`; the contracts name each rule):
 - domain/ imports nothing of the project, no I/O module, nor sqlalchemy, httpx, textual;
 - service/ imports neither tui/ nor the firm store/;
 - the package root imports nothing of the project;
-- no import cycles between siblings, but in tui/ and repository/ (they hold some today).
+- no import cycles between siblings, but in tui/ (it holds some today).
 Here as well: domain/ calls no open(), read_text() and the like (no contract can say so).
 
 Dynamically:
@@ -81,6 +81,9 @@ def test_the_source_keeps_every_import_contract() -> None:
         ("service/feed.py", "from ..store import models", "service-apart"),
         ("store/models.py", "from portal_tui.repository import base", "layers"),
         ("store/revision.py", "from portal_tui.store import migrate", "acyclic"),
+        # The cycle the repository's services were taken apart to end: sharing and the bulk
+        # share meet in share_rows.py, which imports neither.
+        ("repository/share_rows.py", "from . import sharing", "acyclic"),
     ],
 )
 def test_a_boundary_crossed_breaks_its_contract(

@@ -29,7 +29,8 @@ from portal_tui.domain import ItemKind
 from portal_tui.domain.decision import Refused
 from portal_tui.repository import Repository
 from portal_tui.repository.portal_client import PortalClient
-from portal_tui.repository.sharing import ItemModel, SharingMixin
+from portal_tui.repository.share_rows import ItemModel
+from portal_tui.repository.sharing import SharingService
 from portal_tui.repository.worker import run_pass
 
 Key = tuple[ItemKind, int]
@@ -99,15 +100,15 @@ def stepped(
     url: str, login: str, op: str, item: list[Any], folder: str, step: str, result: str
 ) -> None:
     """`op` of `item`, with a test-only wrapper around the repository's lock of the item
-    (`SharingMixin._lock`, replaced in this process only). `step` "hold": once the lock is
+    (`SharingService.lock`, replaced in this process only). `step` "hold": once the lock is
     taken, say so (this transaction's backend pid in folder/holding) and wait for
     folder/release before going on. "announce": say which backend is about to take the lock
     (folder/waiting) before taking it."""
     where = Path(folder)
     repo = staff_repo(url, login)
-    locking = SharingMixin._lock
+    locking = SharingService.lock
 
-    def wrapped(self: SharingMixin, s: Session, kind: ItemKind, item_id: int) -> ItemModel:
+    def wrapped(self: SharingService, s: Session, kind: ItemKind, item_id: int) -> ItemModel:
         pid = str(s.scalar(text("SELECT pg_backend_pid()")))
         if step == "announce":
             (where / "waiting").write_text(pid)
@@ -117,7 +118,7 @@ def stepped(
             wait_for_file(where / "release")
         return obj
 
-    SharingMixin._lock = wrapped  # type: ignore[method-assign]  # this process only
+    SharingService.lock = wrapped  # type: ignore[method-assign]  # this process only
     kind, item_id = key_of(item)
     command = repo.share if op == "share" else repo.unshare
     write_result(result, attempt(lambda: command(kind, item_id)))

@@ -90,13 +90,13 @@ def test_s0_a_bulk_share_goes_in_batches_each_row_settled_by_its_own_outcome(
     items += [(ItemKind.NOTE, n) for n in notes[300:]]
     firm.admin.share_many(items, share=True)
     calls: list[str] = []
-    notify = delivery.DeliveryMixin._notify_when_batch_done
+    notify = delivery.DeliveryService._notify_when_batch_done
 
-    def counted(self: delivery.DeliveryMixin, s: Any, batch: str) -> int | None:
+    def counted(self: delivery.DeliveryService, s: Any, batch: str) -> int | None:
         calls.append(batch)
         return notify(self, s, batch)
 
-    monkeypatch.setattr(delivery.DeliveryMixin, "_notify_when_batch_done", counted)
+    monkeypatch.setattr(delivery.DeliveryService, "_notify_when_batch_done", counted)
     portal = Batches()
     report = firm.system.deliver_pending(portal, limit=1000)
     # 300 notes, the document on its own, 150 notes; batches of at most 200.

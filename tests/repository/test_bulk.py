@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 
 from portal_tui.domain import InvoiceStatus, ItemKind, OutboxOp, OutboxState, ShareState, texts
 from portal_tui.repository.delivery import Delivered, OutboxMessage, Outcome
-from portal_tui.repository.sharing import HOLD
+from portal_tui.repository.share_rows import HOLD
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import OutboxEntry
 

@@ -4,9 +4,10 @@ shared before, failed, deleted or named twice, it must refuse with the same text
 the same share marks, outbox rows and audit entries, row by row (the delivery relay reads
 them), on SQLite and PostgreSQL.
 
-The reference is share_many as it was: each item through the ORM with `_share`/`_unshare`,
-which `share` and `unshare` still use. It runs in a transaction that is rolled back, then the
-real call runs on the same data; the clock is stopped for both so timestamps compare too."""
+The reference is share_many as it was: each item through the ORM with
+`SharingService.share_locked`/`unshare_locked`, which `share` and `unshare` still use. It runs
+in a transaction that is rolled back, then the real call runs on the same data; the clock is
+stopped for both so timestamps compare too."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from portal_tui.domain import (
 )
 from portal_tui.repository import Repository, bulk_share, sharing
 from portal_tui.repository.delivery import Delivered, OutboxMessage, Outcome, Rejected
-from portal_tui.repository.sharing import HOLD
+from portal_tui.repository.share_rows import HOLD, item_of
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import AuditEntry, Invoice, OutboxEntry, ShareMark
 
@@ -179,11 +180,11 @@ def _one_by_one(
             done, refused = 0, []
             for kind, item_id in items:
                 try:
-                    obj = repo._item(s, kind, item_id)
+                    obj = item_of(s, kind, item_id)
                     if share:
-                        repo._share(s, kind, obj, confirmed=confirmed, batch=batch)
+                        repo.sharing.share_locked(s, kind, obj, confirmed=confirmed, batch=batch)
                     else:
-                        repo._unshare(s, kind, obj, batch=batch)
+                        repo.sharing.unshare_locked(s, kind, obj, batch=batch)
                     done += 1
                 except (Refused, NeedsConfirmation, NotFound) as exc:
                     refused.append((kind, item_id, str(exc)))
@@ -377,7 +378,7 @@ def test_a_bulk_larger_than_one_in_list_reads_every_item(
     firm: Firm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ids are read in chunks: items past the first chunk (and their marks) count too."""
-    monkeypatch.setattr(bulk_share, "_IN_CHUNK", 3)
+    monkeypatch.setattr(bulk_share, "IN_CHUNK", 3)
     notes = [(ItemKind.NOTE, firm.item(ItemKind.NOTE)) for _ in range(8)]
     firm.admin.share(*notes[6])
     done, refused = firm.admin.share_many([*notes, (ItemKind.NOTE, MISSING)], share=True)

@@ -1,4 +1,5 @@
-"""What every part of the repository shares: the acting staff user, audit and outbox writing."""
+"""What every service of the repository shares: one database, one acting staff user (the
+`Context`), the audit trail and the outbox, and how rows are loaded and locked."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,22 @@ from portal_tui.store.models import (
 SYSTEM_LOGIN = "system"
 
 _M = TypeVar("_M")
+_R = TypeVar("_R", bound="_Identified")
+
+
+class _Identified(Protocol):
+    """A row with an id once flushed: what `Context.added` audits."""
+
+    @property
+    def id(self) -> int: ...
+
+
+class _Itself(Enum):
+    ITSELF = "itself"
+
+
+# `Context.added(..., matter_id=ITSELF)`: the row added is the matter its entry is about.
+ITSELF = _Itself.ITSELF
 
 
 # Trail entries about an item that do not move its `edit_version`: a Save refused as crossed
@@ -98,15 +115,129 @@ def first_insert(s: Session, row: object) -> bool:
     return True
 
 
-class RepositoryBase:
-    """Holds the database and the acting user; the command mixins build on it."""
+def get_row(s: Session, model: type[_M], ident: int, what: str) -> _M:
+    row = s.get(model, ident)
+    if row is None:
+        raise NotFound(f"No {what} with id {ident}.")
+    return row
+
+
+def locked_row(s: Session, model: type[_M], ident: int, what: str) -> _M:
+    """`get_row`, with the row locked until this transaction ends (SELECT … FOR UPDATE; on
+    SQLite the writer's BEGIN IMMEDIATE holds the file already): a command that decides from
+    the row and writes it back must not let another staff member's do so between."""
+    row = s.get(model, ident, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise NotFound(f"No {what} with id {ident}.")
+    return row
+
+
+def check_unchanged(
+    s: Session,
+    version: int,
+    expected: int | None,
+    *,
+    what: str,
+    kind: str,
+    item_id: int,
+) -> None:
+    """A Save made from a screen that read the row at `expected` is refused if anyone has
+    changed the row since (its version moved on), naming who and when from the trail: their
+    change stands, and this one must be made again on the new version. Called on the row
+    locked, so no change can slip in after the check."""
+    if expected is None or version == expected:
+        return
+    last = s.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.kind == kind,
+            AuditEntry.item_id == item_id,
+            AuditEntry.action.not_in(NOT_A_CHANGE_OF_THE_ROW),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    if last is None:
+        raise EditConflict(
+            texts.EDIT_CROSSED_UNKNOWN.format(what=what), changed_by="", changed_at=None
+        )
+    who = last.actor
+    if last.staff_id is not None:
+        staff = s.get(StaffUser, last.staff_id)
+        who = staff.name if staff is not None else who
+    elif who == SYSTEM_LOGIN:
+        who = "portal-tui"
+    when = last.at.astimezone().strftime("%Y-%m-%d %H:%M")
+    raise EditConflict(
+        texts.EDIT_CROSSED.format(who=who, what=what, when=when),
+        changed_by=who,
+        changed_at=last.at,
+    )
+
+
+def firm_row(s: Session, *, lock: bool = False) -> FirmSettings | None:
+    return s.get(FirmSettings, 1, with_for_update=lock, populate_existing=lock)
+
+
+def firm_portal(s: Session) -> FirmPortal:
+    return firm_portal_of(firm_row(s))
+
+
+def require_firm(s: Session, *, lock: bool = False) -> FirmSettings:
+    row = firm_row(s, lock=lock)
+    if row is None:
+        raise Refused("F2", texts.NO_FIRM)
+    return row
+
+
+def party_access(s: Session, matter_id: int, staff_id: int | None) -> PartyAccess:
+    """A staff user's access to a matter's client messages (M5): Allowed unless set."""
+    if staff_id is None:
+        return PartyAccess.ALLOWED
+    found = s.scalar(
+        select(MatterParty.access).where(
+            MatterParty.matter_id == matter_id, MatterParty.staff_id == staff_id
+        )
+    )
+    return found or PartyAccess.ALLOWED
+
+
+def queue_outbox(
+    s: Session,
+    op: OutboxOp,
+    payload: dict[str, Any],
+    *,
+    kind: str | None = None,
+    item_id: int | None = None,
+    matter_id: int | None = None,
+    version: int = 1,
+    batch: str | None = None,
+) -> OutboxEntry:
+    """An outbox row for the portal, written in the caller's transaction (with its change)."""
+    entry = OutboxEntry(
+        op=op,
+        kind=kind,
+        item_id=item_id,
+        matter_id=matter_id,
+        version=version,
+        payload=jsonable(payload),
+        created_at=utcnow(),
+        next_attempt_at=utcnow(),
+    )
+    if batch is not None:
+        entry.batch = batch
+    s.add(entry)
+    return entry
+
+
+class Context:
+    """What the repository's services share: the firm database and the acting staff user
+    (`staff_login`; None acts as the built-in system actor), who every audit entry names."""
 
     def __init__(self, db: Database, staff_login: str | None = None) -> None:
         self.db = db
         self._staff_login = staff_login
         self._actor: Actor | None = SYSTEM if staff_login is None else None
-
-    # The acting user -------------------------------------------------------------------------
 
     @property
     def actor(self) -> Actor:
@@ -128,95 +259,9 @@ class RepositoryBase:
             )
         return Actor(staff.login, staff.role, staff.id)
 
-    def ping(self) -> None:
-        """One round trip to the database: raises Unavailable while it is away."""
-        with self.db.read() as s:
-            s.execute(select(1))
+    # Writing the trail ----------------------------------------------------------------------
 
-    # Loading --------------------------------------------------------------------------------
-
-    @staticmethod
-    def _get(s: Session, model: type[_M], ident: int, what: str) -> _M:
-        row = s.get(model, ident)
-        if row is None:
-            raise NotFound(f"No {what} with id {ident}.")
-        return row
-
-    @staticmethod
-    def _locked(s: Session, model: type[_M], ident: int, what: str) -> _M:
-        """`_get`, with the row locked until this transaction ends (SELECT … FOR UPDATE; on
-        SQLite the writer's BEGIN IMMEDIATE holds the file already): a command that decides
-        from the row and writes it back must not let another staff member's do so between."""
-        row = s.get(model, ident, with_for_update=True, populate_existing=True)
-        if row is None:
-            raise NotFound(f"No {what} with id {ident}.")
-        return row
-
-    @staticmethod
-    def _check_unchanged(
-        s: Session,
-        version: int,
-        expected: int | None,
-        *,
-        what: str,
-        kind: str,
-        item_id: int,
-    ) -> None:
-        """A Save made from a screen that read the row at `expected` is refused if anyone has
-        changed the row since (its version moved on), naming who and when from the trail:
-        their change stands, and this one must be made again on the new version. Called on
-        the row locked, so no change can slip in after the check."""
-        if expected is None or version == expected:
-            return
-        last = s.scalar(
-            select(AuditEntry)
-            .where(
-                AuditEntry.kind == kind,
-                AuditEntry.item_id == item_id,
-                AuditEntry.action.not_in(NOT_A_CHANGE_OF_THE_ROW),
-            )
-            .order_by(AuditEntry.id.desc())
-            .limit(1)
-        )
-        if last is None:
-            raise EditConflict(
-                texts.EDIT_CROSSED_UNKNOWN.format(what=what), changed_by="", changed_at=None
-            )
-        who = last.actor
-        if last.staff_id is not None:
-            staff = s.get(StaffUser, last.staff_id)
-            who = staff.name if staff is not None else who
-        elif who == SYSTEM_LOGIN:
-            who = "portal-tui"
-        when = last.at.astimezone().strftime("%Y-%m-%d %H:%M")
-        raise EditConflict(
-            texts.EDIT_CROSSED.format(who=who, what=what, when=when),
-            changed_by=who,
-            changed_at=last.at,
-        )
-
-    @staticmethod
-    def _firm_row(s: Session, *, lock: bool = False) -> FirmSettings | None:
-        return s.get(FirmSettings, 1, with_for_update=lock, populate_existing=lock)
-
-    def _firm_portal(self, s: Session) -> FirmPortal:
-        return firm_portal_of(self._firm_row(s))
-
-    @staticmethod
-    def _party_access(s: Session, matter_id: int, staff_id: int | None) -> PartyAccess:
-        """A staff user's access to a matter's client messages (M5): Allowed unless set."""
-        if staff_id is None:
-            return PartyAccess.ALLOWED
-        found = s.scalar(
-            select(MatterParty.access).where(
-                MatterParty.matter_id == matter_id, MatterParty.staff_id == staff_id
-            )
-        )
-        return found or PartyAccess.ALLOWED
-
-    # Writing the trail and the outbox -----------------------------------------------------
-
-    def _audit(
+    def audit(
         self,
         s: Session,
         action: str,
@@ -242,7 +287,38 @@ class RepositoryBase:
             )
         )
 
-    def _apply(
+    def added(
+        self,
+        s: Session,
+        row: _R,
+        action: str,
+        *,
+        kind: str,
+        matter_id: int | Literal[_Itself.ITSELF] | None = None,
+        after: dict[str, Any] | None = None,
+        unique: bool = False,
+    ) -> bool:
+        """Insert `row` and its audit entry, which names it by the id it gets (flushed now).
+        `matter_id=ITSELF`: the row is a matter, and the entry is about it. `unique`: the row
+        has a unique key someone else may take at the same moment, so it goes in through
+        `first_insert`: False, and nothing written, when theirs is there first."""
+        if unique:
+            if not first_insert(s, row):
+                return False
+        else:
+            s.add(row)
+            s.flush()
+        self.audit(
+            s,
+            action,
+            kind=kind,
+            item_id=row.id,
+            matter_id=row.id if matter_id is ITSELF else matter_id,
+            after=after,
+        )
+        return True
+
+    def apply(
         self,
         s: Session,
         obj: object,
@@ -259,40 +335,15 @@ class RepositoryBase:
         for k in before:
             setattr(obj, k, changes[k])
         after = {k: changes[k] for k in before}
-        self._audit(
+        self.audit(
             s, action, kind=kind, item_id=item_id, matter_id=matter_id, before=before, after=after
         )
         return before
 
-    def _outbox(
-        self,
-        s: Session,
-        op: OutboxOp,
-        payload: dict[str, Any],
-        *,
-        kind: str | None = None,
-        item_id: int | None = None,
-        matter_id: int | None = None,
-        version: int = 1,
-        batch: str | None = None,
-    ) -> OutboxEntry:
-        entry = OutboxEntry(
-            op=op,
-            kind=kind,
-            item_id=item_id,
-            matter_id=matter_id,
-            version=version,
-            payload=jsonable(payload),
-            created_at=utcnow(),
-            next_attempt_at=utcnow(),
-        )
-        if batch is not None:
-            entry.batch = batch
-        s.add(entry)
-        return entry
 
-    def _require_firm(self, s: Session, *, lock: bool = False) -> FirmSettings:
-        row = self._firm_row(s, lock=lock)
-        if row is None:
-            raise Refused("F2", texts.NO_FIRM)
-        return row
+class Service:
+    """A part of the repository: one subject's queries and commands, on the shared context."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.db = ctx.db

@@ -39,8 +39,11 @@ from portal_tui.store.models import (
     ShareMark,
 )
 
-from .base import Actor, matter_portal_of
+from .base import Actor, Context, firm_portal, matter_portal_of
 from .share_rows import (
+    HOLD,
+    IN_CHUNK,
+    MODEL_OF,
     NEW_MARK,
     SNAPSHOT_FIELDS,
     MarkValues,
@@ -50,11 +53,11 @@ from .share_rows import (
     finalise_audit,
     line_row,
     must_finalise,
+    new_batch,
     publish_rows,
     revoke_rows,
     snapshot_data,
 )
-from .sharing import _IN_CHUNK, HOLD, MODEL_OF, SharingMixin
 
 _T = TypeVar("_T")
 
@@ -87,12 +90,12 @@ def _table(model: type[Base]) -> Table:
 
 
 def _chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
 
 
 def share_many(
-    repo: SharingMixin,
+    ctx: Context,
     items: list[Key],
     *,
     share: bool,
@@ -100,10 +103,10 @@ def share_many(
     batch: str | None,
     hold: bool,
 ) -> tuple[int, list[Refusal]]:
-    """`SharingMixin.share_many` (see there): how many changed, and each refusal."""
-    batch = batch or repo.new_batch()
-    with repo.db.write() as s:
-        bulk = _Bulk(repo, s, items, share=share)
+    """`SharingService.share_many` (see there): how many changed, and each refusal."""
+    batch = batch or new_batch()
+    with ctx.db.write() as s:
+        bulk = _Bulk(ctx, s, items, share=share)
         for kind, item_id in items:
             try:
                 if share:
@@ -135,7 +138,7 @@ def _hold_or_release(s: Session, batch: str, *, hold: bool) -> None:
 class _Bulk:
     """One bulk's reads, decisions and rows to write."""
 
-    def __init__(self, repo: SharingMixin, s: Session, items: list[Key], *, share: bool) -> None:
+    def __init__(self, ctx: Context, s: Session, items: list[Key], *, share: bool) -> None:
         self.done = 0
         self.refused: list[Refusal] = []
         self.outbox: list[dict[str, Any]] = []
@@ -146,11 +149,11 @@ class _Bulk:
         # One by one, an actor that cannot be resolved refuses every item that exists.
         self.actor: Actor | Refused
         try:
-            self.actor = repo.actor
+            self.actor = ctx.actor
         except Refused as exc:
             self.actor = exc
         by_kind: dict[ItemKind, list[int]] = defaultdict(list)
-        # Locked in the one order every locker uses (kind, then id: SharingMixin._lock_many),
+        # Locked in the one order every locker uses (kind, then id: SharingService.lock_many),
         # so a bulk and another staff member's bulk or share cannot deadlock.
         for kind, item_id in sorted(set(items), key=lambda key: (key[0].value, key[1])):
             by_kind[kind].append(item_id)
@@ -166,7 +169,7 @@ class _Bulk:
         self.access: dict[int, PartyAccess] = {}
         if not share or not self.items:
             return
-        self.firm: FirmPortal = repo._firm_portal(s)
+        self.firm: FirmPortal = firm_portal(s)
         self.portals = {
             m.id: matter_portal_of(m)
             for part in _chunks(sorted({o.matter_id for o in self.items.values()} - {None}))
@@ -179,7 +182,7 @@ class _Bulk:
     # Reading --------------------------------------------------------------------------------
 
     def _read_items(self, s: Session, kind: ItemKind, ids: list[int], *, share: bool) -> None:
-        """An item's fields as plain values, its row locked as SharingMixin._lock locks one:
+        """An item's fields as plain values, its row locked as SharingService.lock locks one:
         the marks read next are the latest, and stay so until this bulk commits. An unshare
         needs only to know it exists."""
         table = _table(MODEL_OF[kind])
@@ -250,7 +253,7 @@ class _Bulk:
         return item, self.actor
 
     def _check_share(self, kind: ItemKind, item: SimpleNamespace, actor: Actor) -> int:
-        """As SharingMixin._check_share, from what was read; returns the item's matter id. The
+        """As SharingService.check_share, from what was read; returns the item's matter id. The
         rules depend on nothing but the kind and the matter (and a form's rule), so each
         answer is worked out once and then given again."""
         key = (kind, item.matter_id, getattr(item, "rule", None))

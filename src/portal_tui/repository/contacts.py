@@ -15,7 +15,15 @@ from portal_tui.domain.states import ContactAction, ContactStatus, OutboxOp
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import Client, Matter, PortalContact
 
-from .base import RepositoryBase, matter_portal_of
+from .base import (
+    Service,
+    check_unchanged,
+    firm_portal,
+    get_row,
+    locked_row,
+    matter_portal_of,
+    queue_outbox,
+)
 
 
 def next_contact_version(contact: PortalContact) -> int:
@@ -53,7 +61,7 @@ def contact_row(c: PortalContact) -> ContactRow:
     )
 
 
-def _payload(c: PortalContact, action: ContactAction) -> dict[str, Any]:
+def contact_payload(c: PortalContact, action: ContactAction) -> dict[str, Any]:
     return {
         "contact_id": c.id,
         "matter_id": c.matter_id,
@@ -67,20 +75,22 @@ def _payload(c: PortalContact, action: ContactAction) -> dict[str, Any]:
     }
 
 
-class ContactsMixin(RepositoryBase):
+class ContactsService(Service):
+    """A matter's portal contacts and their moves (C1-C3); activations and logins from sync."""
+
     def invite_contact(self, matter_id: int, client_id: int, *, name: str, email: str) -> int:
         """Invite a client to a matter's portal (C1). A typed email becomes the client's
         primary email when the client had none. A removed contact may be invited again (C3)."""
-        rules.c1_may_invite(self.actor.role).check()
+        rules.c1_may_invite(self.ctx.actor.role).check()
         email = email.strip()
         with self.db.write() as s:
-            matter = self._get(s, Matter, matter_id, "matter")
-            client = self._get(s, Client, client_id, "client")
-            rules.m1_portal_on(self._firm_portal(s), matter_portal_of(matter)).check()
+            matter = get_row(s, Matter, matter_id, "matter")
+            client = get_row(s, Client, client_id, "client")
+            rules.m1_portal_on(firm_portal(s), matter_portal_of(matter)).check()
             rules.c1_check_email(name, email).check()
             # The matter's row, locked, stands for its contacts: two staff inviting the same
             # client at once cannot both insert one.
-            self._locked(s, Matter, matter_id, "matter")
+            locked_row(s, Matter, matter_id, "matter")
             contact = s.scalar(
                 select(PortalContact)
                 .where(PortalContact.matter_id == matter_id, PortalContact.client_id == client_id)
@@ -93,7 +103,7 @@ class ContactsMixin(RepositoryBase):
             assert target is not None
             new_primary = rules.c1_email_to_save(client.primary_email, email)
             if new_primary is not None:
-                self._audit(
+                self.ctx.audit(
                     s,
                     "client.edit",
                     kind="client",
@@ -155,10 +165,10 @@ class ContactsMixin(RepositoryBase):
         confirmed: bool,
         expected_version: int | None,
     ) -> str:
-        rules.c1_may_invite(self.actor.role).check()
+        rules.c1_may_invite(self.ctx.actor.role).check()
         with self.db.write() as s:
-            contact = self._locked(s, PortalContact, contact_id, "portal contact")
-            self._check_unchanged(
+            contact = locked_row(s, PortalContact, contact_id, "portal contact")
+            check_unchanged(
                 s,
                 contact.version,
                 expected_version,
@@ -180,8 +190,8 @@ class ContactsMixin(RepositoryBase):
                 if action is ContactAction.REMOVE:
                     raise NeedsConfirmation("C3", rules.c3_remove_warning(contact.name))
             if action is ContactAction.REINVITE:
-                matter = self._get(s, Matter, contact.matter_id, "matter")
-                rules.m1_portal_on(self._firm_portal(s), matter_portal_of(matter)).check()
+                matter = get_row(s, Matter, contact.matter_id, "matter")
+                rules.m1_portal_on(firm_portal(s), matter_portal_of(matter)).check()
                 contact.invitations_sent += 1
             before = contact.status
             contact.status = target
@@ -202,7 +212,7 @@ class ContactsMixin(RepositoryBase):
         action: ContactAction,
         before: ContactStatus | None,
     ) -> None:
-        self._audit(
+        self.ctx.audit(
             s,
             f"contact.{action.value}",
             kind="contact",
@@ -211,10 +221,10 @@ class ContactsMixin(RepositoryBase):
             before={"status": before} if before is not None else None,
             after={"status": contact.status, "email": contact.email},
         )
-        self._outbox(
+        queue_outbox(
             s,
             OutboxOp.CONTACT,
-            _payload(contact, action),
+            contact_payload(contact, action),
             kind="contact",
             item_id=contact.id,
             matter_id=contact.matter_id,
@@ -230,12 +240,12 @@ class ContactsMixin(RepositoryBase):
 
     def contact(self, contact_id: int) -> ContactRow:
         with self.db.read() as s:
-            return contact_row(self._get(s, PortalContact, contact_id, "portal contact"))
+            return contact_row(get_row(s, PortalContact, contact_id, "portal contact"))
 
     def contact_actions(self, contact_id: int) -> list[ContactAction]:
         """What the Client Portal screen offers for this contact (C2, C3)."""
         with self.db.read() as s:
-            contact = self._get(s, PortalContact, contact_id, "portal contact")
+            contact = get_row(s, PortalContact, contact_id, "portal contact")
             return rules.contact_actions(contact.status)
 
     # What the portal tells us (sync) -----------------------------------------------------------
@@ -243,14 +253,14 @@ class ContactsMixin(RepositoryBase):
     def record_contact_activated(self, contact_id: int, at: datetime) -> None:
         """P1: the client set a password through the invitation link."""
         with self.db.write() as s:
-            contact = self._locked(s, PortalContact, contact_id, "portal contact")
+            contact = locked_row(s, PortalContact, contact_id, "portal contact")
             if contact.activated_at is not None and contact.status is not ContactStatus.INVITED:
                 return
             before = contact.status
             contact.activated_at = at
             if contact.status is ContactStatus.INVITED:
                 contact.status = ContactStatus.ACTIVE
-            self._audit(
+            self.ctx.audit(
                 s,
                 "contact.activated",
                 kind="contact",
@@ -262,5 +272,5 @@ class ContactsMixin(RepositoryBase):
 
     def record_contact_login(self, contact_id: int, at: datetime) -> None:
         with self.db.write() as s:
-            self._get(s, PortalContact, contact_id, "portal contact")
+            get_row(s, PortalContact, contact_id, "portal contact")
             record_login(s, PortalContact.id == contact_id, at)

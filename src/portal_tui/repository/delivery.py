@@ -45,7 +45,7 @@ from portal_tui.domain.states import OutboxOp, OutboxState, ShareState
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import OutboxEntry, ShareMark, SyncState
 
-from .base import RepositoryBase, first_insert
+from .base import Context, Service, first_insert
 
 LEASE_ENV = "PORTAL_TUI_DELIVERY_LEASE_S"
 # A SIGKILLed relay's rows must be retried within 15 s: its lease runs out within this, and
@@ -358,7 +358,14 @@ class _Settled:
                 s.execute(statement, params, execution_options={"synchronize_session": False})
 
 
-class DeliveryMixin(RepositoryBase):
+class DeliveryService(Service):
+    """The outbox relay: claims due rows, sends them, settles what the portal answered."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        # Batches whose answer was lost, to be sent again as the same rows (newest last).
+        self._relay_lost_batches: list[tuple[int, ...]] = []
+
     def deliver_pending(
         self,
         transport: Transport,
@@ -478,8 +485,7 @@ class DeliveryMixin(RepositoryBase):
         return batches
 
     def _lost_batches(self) -> list[tuple[int, ...]]:
-        kept: list[tuple[int, ...]] = self.__dict__.setdefault("_relay_lost_batches", [])
-        return kept
+        return self._relay_lost_batches
 
     def _remember_lost(self, unit: list[OutboxMessage], lost: bool) -> None:
         """A batch whose answer was lost is sent again as the same rows, so as the same

@@ -15,9 +15,9 @@ from portal_tui.domain.kinds import ItemKind
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import Document, PortalContact, SyncState
 
-from .base import first_insert
-from .contacts import ContactsMixin, record_login
-from .sync import SyncMixin
+from .base import Context, Service, first_insert
+from .contacts import ContactsService, record_login
+from .sync import SyncService
 
 
 class CursorRejected(Exception):
@@ -51,8 +51,14 @@ def _when(value: Any) -> datetime:
     return utcnow()
 
 
-class FeedSyncMixin(SyncMixin, ContactsMixin):
-    """Applies the feed; contact activations and logins land through ContactsMixin."""
+class FeedSyncService(Service):
+    """Applies the feed: what clients did lands through `sync`, contact activations through
+    `contacts`."""
+
+    def __init__(self, ctx: Context, sync: SyncService, contacts: ContactsService) -> None:
+        super().__init__(ctx)
+        self.sync = sync
+        self.contacts = contacts
 
     def feed_cursor(self) -> str | None:
         with self.db.read() as s:
@@ -102,7 +108,7 @@ class FeedSyncMixin(SyncMixin, ContactsMixin):
         matter_id = int(change.get("matter_id") or 0)
         at = _when(change.get("at"))
         if kind == "reply":
-            self.record_client_reply(
+            self.sync.record_client_reply(
                 matter_id,
                 portal_ref=f"reply-{p['message_id']}",
                 author_name=str(p.get("author_name") or "Client"),
@@ -113,7 +119,7 @@ class FeedSyncMixin(SyncMixin, ContactsMixin):
             ref = f"upload-{p['upload_id']}"
             if not self._has_upload(ref):
                 content = source.upload_content(int(p["upload_id"]))
-                self.record_client_upload(
+                self.sync.record_client_upload(
                     matter_id,
                     portal_ref=ref,
                     name=str(p["name"]),
@@ -122,7 +128,7 @@ class FeedSyncMixin(SyncMixin, ContactsMixin):
                     uploaded_at=at,
                 )
         elif kind == "form_submission":
-            self.record_form_submission(
+            self.sync.record_form_submission(
                 int(p["form_id"]),
                 portal_ref=f"submission-{p['submission_id']}",
                 answers=dict(p.get("answers") or {}),
@@ -132,11 +138,11 @@ class FeedSyncMixin(SyncMixin, ContactsMixin):
         elif kind in ("first_view", "first_download"):
             item_kind = ItemKind(p["kind"])
             if kind == "first_view":
-                self.record_item_seen(item_kind, int(p["item_id"]), viewed_at=at)
+                self.sync.record_item_seen(item_kind, int(p["item_id"]), viewed_at=at)
             else:
-                self.record_item_seen(item_kind, int(p["item_id"]), downloaded_at=at)
+                self.sync.record_item_seen(item_kind, int(p["item_id"]), downloaded_at=at)
         elif kind == "activation":
-            self.record_contact_activated(int(p["contact_id"]), at)
+            self.contacts.record_contact_activated(int(p["contact_id"]), at)
         elif kind == "login":
             self._record_client_login(int(p["account_id"]), at)
         else:

@@ -16,7 +16,16 @@ from portal_tui.domain.states import OutboxOp, StaffRole
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import FirmSettings, StaffUser
 
-from .base import RepositoryBase, firm_portal_of, first_insert
+from .base import (
+    Service,
+    firm_portal,
+    firm_portal_of,
+    firm_row,
+    first_insert,
+    get_row,
+    queue_outbox,
+    require_firm,
+)
 
 
 def _staff_row(u: StaffUser) -> StaffRow:
@@ -34,12 +43,14 @@ def firm_payload(firm: FirmPortal, name: str) -> dict[str, object]:
     }
 
 
-class FirmMixin(RepositoryBase):
+class FirmService(Service):
+    """The firm, its staff and its portal settings."""
+
     def setup_firm(self, name: str) -> None:
         """Create the firm (with the defaults of F2, F3, F5) or rename it."""
-        rules.f1_may_change_firm_settings(self.actor.role).check()
+        rules.f1_may_change_firm_settings(self.ctx.actor.role).check()
         with self.db.write() as s:
-            row = self._firm_row(s, lock=True)
+            row = firm_row(s, lock=True)
             created = False
             if row is None:
                 firm = rules.f2_default_firm_portal()
@@ -56,36 +67,36 @@ class FirmMixin(RepositoryBase):
                 )
                 created = first_insert(s, row)
                 if not created:  # set up at the same moment by someone else: theirs stands
-                    row = self._firm_row(s, lock=True)
+                    row = firm_row(s, lock=True)
                     assert row is not None
             if created:
-                self._audit(s, "firm.create", kind="firm", after={"name": name})
+                self.ctx.audit(s, "firm.create", kind="firm", after={"name": name})
             elif row.name != name:
-                self._audit(
+                self.ctx.audit(
                     s, "firm.rename", kind="firm", before={"name": row.name}, after={"name": name}
                 )
                 row.name = name
             else:
                 return
             s.flush()
-            self._outbox(s, OutboxOp.FIRM, firm_payload(firm_portal_of(row), row.name))
+            queue_outbox(s, OutboxOp.FIRM, firm_payload(firm_portal_of(row), row.name))
 
     def firm_identity(self) -> FirmIdentity | None:
         """Who this firm is to its portal; None before the firm is set up."""
         with self.db.read() as s:
-            row = self._firm_row(s)
+            row = firm_row(s)
             if row is None or row.firm_uuid is None:
                 return None
             return FirmIdentity(row.firm_uuid, row.name, row.epoch)
 
     def firm_name(self) -> str:
         with self.db.read() as s:
-            row = self._firm_row(s)
+            row = firm_row(s)
             return row.name if row is not None else ""
 
     def firm_portal(self) -> FirmPortal:
         with self.db.read() as s:
-            return self._firm_portal(s)
+            return firm_portal(s)
 
     def set_firm_portal(
         self,
@@ -98,11 +109,11 @@ class FirmMixin(RepositoryBase):
         confirmed: bool = False,
     ) -> FirmPortal:
         """Change the firm's portal settings. Turning the switch OFF must be confirmed (F6)."""
-        rules.f1_may_change_firm_settings(self.actor.role).check()
+        rules.f1_may_change_firm_settings(self.ctx.actor.role).check()
         with self.db.write() as s:
             # Locked: the outbox row carries the whole settings as they commit, so two staff
             # changing two boxes at once cannot leave the portal with one of them undone.
-            row = self._require_firm(s, lock=True)
+            row = require_firm(s, lock=True)
             before = firm_portal_of(row)
             if enabled is not None:
                 question = rules.f6_turning_firm_off_needs_confirmation(before.enabled, enabled)
@@ -121,35 +132,35 @@ class FirmMixin(RepositoryBase):
             if after == before:
                 return after
             row.updated_at = utcnow()
-            self._audit(
+            self.ctx.audit(
                 s,
                 "firm.portal",
                 kind="firm",
                 before=firm_payload(before, row.name),
                 after=firm_payload(after, row.name),
             )
-            self._outbox(s, OutboxOp.FIRM, firm_payload(after, row.name))
+            queue_outbox(s, OutboxOp.FIRM, firm_payload(after, row.name))
             return after
 
     # Staff ----------------------------------------------------------------------------------
 
     def add_staff(self, login: str, name: str, email: str, role: StaffRole) -> int:
-        if self.actor.role is not StaffRole.ADMIN:
+        if self.ctx.actor.role is not StaffRole.ADMIN:
             raise Refused("R1", "Only Admin staff users may add staff users.")
         with self.db.write() as s:
             taken = Refused("R1", f"A staff user with login {login!r} already exists.")
             if s.scalar(select(StaffUser.id).where(StaffUser.login == login)) is not None:
                 raise taken
             user = StaffUser(login=login, name=name, email=email, role=role, active=True)
-            if not first_insert(s, user):
-                raise taken
-            self._audit(
+            if not self.ctx.added(
                 s,
+                user,
                 "staff.add",
                 kind="staff",
-                item_id=user.id,
                 after={"login": login, "name": name, "role": role},
-            )
+                unique=True,
+            ):
+                raise taken
             return user.id
 
     def list_staff(self) -> list[StaffRow]:
@@ -158,8 +169,8 @@ class FirmMixin(RepositoryBase):
 
     def current_staff(self) -> StaffRow | None:
         """The acting staff user, or None for the built-in system actor."""
-        actor = self.actor
+        actor = self.ctx.actor
         if actor.staff_id is None:
             return None
         with self.db.read() as s:
-            return _staff_row(self._get(s, StaffUser, actor.staff_id, "staff user"))
+            return _staff_row(get_row(s, StaffUser, actor.staff_id, "staff user"))

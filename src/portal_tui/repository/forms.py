@@ -16,9 +16,11 @@ from portal_tui.domain.records import FormField, Key, Page, Share
 from portal_tui.domain.states import FormRule
 from portal_tui.store.models import Client, FormSubmission, IntakeForm, Matter, ShareMark
 
+from .base import Context, Service, check_unchanged, get_row, locked_row
 from .items import check_form_fields
 from .paging import AnyRow, AnySelect, keyset_page, like_pattern
-from .sharing import SharingMixin
+from .share_rows import mark_of
+from .sharing import SharingService
 
 # Said by add_form too: one wording whichever screen saves the form.
 ASSOCIATE_NEEDS_MATTER = "A form that associates with an existing matter must name the matter."
@@ -87,7 +89,13 @@ def _clean_name(name: str) -> str:
     return name
 
 
-class FormsMixin(SharingMixin):
+class FormsService(Service):
+    """Intake forms (S4): their list and their edits; a shared form's copy through `sharing`."""
+
+    def __init__(self, ctx: Context, sharing: SharingService) -> None:
+        super().__init__(ctx)
+        self.sharing = sharing
+
     def _forms_select(self) -> AnySelect:
         counts = (
             select(FormSubmission.form_id, func.count().label("n"))
@@ -184,8 +192,8 @@ class FormsMixin(SharingMixin):
         clean_fields = check_form_fields(fields)
         new_matter = matter_id if rule is FormRule.ASSOCIATE else None
         with self.db.write() as s:
-            form = self._locked(s, IntakeForm, form_id, "intake form")
-            self._check_unchanged(
+            form = locked_row(s, IntakeForm, form_id, "intake form")
+            check_unchanged(
                 s,
                 form.edit_version,
                 expected_version,
@@ -194,8 +202,8 @@ class FormsMixin(SharingMixin):
                 item_id=form_id,
             )
             if new_matter is not None:
-                self._get(s, Matter, new_matter, "matter")
-            mark = self._mark(s, ItemKind.FORM, form_id)
+                get_row(s, Matter, new_matter, "matter")
+            mark = mark_of(s, ItemKind.FORM, form_id)
             if mark is not None and mark.wanted and new_matter != form.matter_id:
                 raise Refused("S4", texts.FORM_SHARED_CANNOT_MOVE)
             changes = {
@@ -205,7 +213,7 @@ class FormsMixin(SharingMixin):
                 "rule": rule,
                 "matter_id": new_matter,
             }
-            changed = self._apply(
+            changed = self.ctx.apply(
                 s, form, changes, "edit", ItemKind.FORM.value, form_id, new_matter
             )
-            return self._set_shared(s, ItemKind.FORM, form, None, changed=bool(changed))
+            return self.sharing.set_shared(s, ItemKind.FORM, form, None, changed=bool(changed))

@@ -21,7 +21,8 @@ from portal_tui.domain.records import HistoryEntry, ShareHistory
 from portal_tui.domain.states import ContactStatus, OutboxOp, OutboxState
 from portal_tui.store.models import AuditEntry, OutboxEntry, PortalContact, StaffUser
 
-from .sharing import SharingMixin, share_of
+from .base import Service
+from .share_rows import item_of, mark_of, share_of
 
 SHARED = "Shared via the client portal"
 REPUBLISHED = "Sent to the client portal again"
@@ -47,13 +48,15 @@ _AUDITED = {
 }
 
 
-class HistoryMixin(SharingMixin):
+class HistoryService(Service):
+    """An item's share history: who shared it, what was delivered, who was told."""
+
     def share_history(self, kind: ItemKind, item_id: int) -> ShareHistory:
         """Everything the firm knows of one item's life in the portal, oldest first. An item
         never shared has no entries."""
         with self.db.read() as s:
-            self._item(s, kind, item_id)  # NotFound for an item deleted meanwhile
-            mark = self._mark(s, kind, item_id)
+            item_of(s, kind, item_id)  # NotFound for an item deleted meanwhile
+            mark = mark_of(s, kind, item_id)
             trail = list(
                 s.scalars(
                     select(AuditEntry)

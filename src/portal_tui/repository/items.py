@@ -34,8 +34,9 @@ from portal_tui.store.models import (
     Task,
 )
 
-from .base import first_insert
-from .sharing import ItemModel, SharingMixin
+from .base import Context, Service, check_unchanged, get_row, party_access
+from .share_rows import ItemModel, mark_of
+from .sharing import SharingService
 
 CLIENT_PORTAL_FOLDER = "Client Portal Documents"
 
@@ -116,7 +117,13 @@ def check_form_fields(fields: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return clean
 
 
-class ItemsMixin(SharingMixin):
+class ItemsService(Service):
+    """Adding, editing and deleting items, folders and documents; shares through `sharing`."""
+
+    def __init__(self, ctx: Context, sharing: SharingService) -> None:
+        super().__init__(ctx)
+        self.sharing = sharing
+
     # Invoices ---------------------------------------------------------------------------------
 
     def add_invoice(
@@ -135,7 +142,7 @@ class ItemsMixin(SharingMixin):
         number = _required(number, "Invoice number")
         taken = Invalid(f"An invoice numbered {number!r} already exists.")
         with self.db.write() as s:
-            self._get(s, Matter, matter_id, "matter")
+            get_row(s, Matter, matter_id, "matter")
             if s.scalar(select(Invoice.id).where(Invoice.number == number)) is not None:
                 raise taken
             inv = Invoice(
@@ -162,16 +169,16 @@ class ItemsMixin(SharingMixin):
                     )
                 )
             inv.total_cents = total
-            if not first_insert(s, inv):  # numbered so by someone else at the same moment
-                raise taken
-            self._audit(
+            if not self.ctx.added(  # numbered so by someone else at the same moment: refused
                 s,
+                inv,
                 "add",
                 kind=ItemKind.INVOICE.value,
-                item_id=inv.id,
                 matter_id=matter_id,
                 after={"number": number, "status": status, "total_cents": total},
-            )
+                unique=True,
+            ):
+                raise taken
             return inv.id
 
     # Events, tasks, notes: the Share box of the Add/Edit screen (S2) -------------------------
@@ -225,7 +232,7 @@ class ItemsMixin(SharingMixin):
             matter_id=matter_id,
             subject=_required(subject, "Subject"),
             body=body,
-            author_id=self.actor.staff_id,
+            author_id=self.ctx.actor.staff_id,
             created_at=utcnow(),
         )
         return self._add(ItemKind.NOTE, obj, share)
@@ -235,10 +242,10 @@ class ItemsMixin(SharingMixin):
     ) -> int:
         """A staff message in the matter's thread with the client; restricted parties may not
         write one (M5). With share, it goes to the client at once (S5)."""
-        actor = self.actor
+        actor = self.ctx.actor
 
         def not_restricted(s: Session) -> None:
-            rules.m5_may_use_messages(self._party_access(s, matter_id, actor.staff_id)).check()
+            rules.m5_may_use_messages(party_access(s, matter_id, actor.staff_id)).check()
 
         obj = Message(
             matter_id=matter_id,
@@ -262,21 +269,19 @@ class ItemsMixin(SharingMixin):
         with self.db.write() as s:
             matter_id = getattr(obj, "matter_id", None)
             if matter_id is not None:
-                self._get(s, Matter, matter_id, "matter")
+                get_row(s, Matter, matter_id, "matter")
             if check is not None:
                 check(s)
-            s.add(obj)
-            s.flush()
-            self._audit(
+            self.ctx.added(
                 s,
+                obj,
                 "add",
                 kind=kind.value,
-                item_id=obj.id,
                 matter_id=matter_id,
                 after={f: getattr(obj, f) for f in _EDITABLE[kind]},
             )
             if share:
-                self._share(s, kind, obj, confirmed=False)
+                self.sharing.share_locked(s, kind, obj, confirmed=False)
             return obj.id
 
     def edit_item(
@@ -304,8 +309,8 @@ class ItemsMixin(SharingMixin):
         if kind is ItemKind.FORM and "fields" in changes:
             changes["fields"] = check_form_fields(changes["fields"])
         with self.db.write() as s:
-            obj = self._lock(s, kind, item_id)
-            self._check_unchanged(
+            obj = self.sharing.lock(s, kind, item_id)
+            check_unchanged(
                 s,
                 obj.edit_version,
                 expected_version,
@@ -316,23 +321,23 @@ class ItemsMixin(SharingMixin):
             matter_id = getattr(obj, "matter_id", None)
             if isinstance(obj, Message):
                 rules.m5_may_use_messages(
-                    self._party_access(s, obj.matter_id, self.actor.staff_id)
+                    party_access(s, obj.matter_id, self.ctx.actor.staff_id)
                 ).check()
-            changed = self._apply(s, obj, changes, "edit", kind.value, item_id, matter_id)
-            return self._set_shared(s, kind, obj, share, changed=bool(changed))
+            changed = self.ctx.apply(s, obj, changes, "edit", kind.value, item_id, matter_id)
+            return self.sharing.set_shared(s, kind, obj, share, changed=bool(changed))
 
     def delete_item(self, kind: ItemKind, item_id: int) -> None:
         """Delete an item; a shared one is first taken off the portal (same transaction)."""
         with self.db.write() as s:
-            obj = self._lock(s, kind, item_id)
+            obj = self.sharing.lock(s, kind, item_id)
             matter_id = getattr(obj, "matter_id", None)
-            mark = self._mark(s, kind, item_id)
+            mark = mark_of(s, kind, item_id)
             if mark is not None:
                 if mark.wanted:
-                    rules.may_unshare(self.actor.role, kind).check()
-                    self._revoke(s, kind, obj, mark, batch=None)
+                    rules.may_unshare(self.ctx.actor.role, kind).check()
+                    self.sharing.revoke(s, kind, obj, mark, batch=None)
                 s.delete(mark)
-            self._audit(
+            self.ctx.audit(
                 s,
                 "delete",
                 kind=kind.value,
@@ -349,15 +354,13 @@ class ItemsMixin(SharingMixin):
         if linked_path is not None and not Path(linked_path).is_dir():
             raise Invalid(f"The linked folder {linked_path!r} does not exist.")
         with self.db.write() as s:
-            self._get(s, Matter, matter_id, "matter")
+            get_row(s, Matter, matter_id, "matter")
             folder = Folder(matter_id=matter_id, name=name, linked_path=linked_path)
-            s.add(folder)
-            s.flush()
-            self._audit(
+            self.ctx.added(
                 s,
+                folder,
                 "folder.add",
                 kind="folder",
-                item_id=folder.id,
                 matter_id=matter_id,
                 after={"name": name, "linked_path": linked_path},
             )
@@ -410,7 +413,7 @@ class ItemsMixin(SharingMixin):
         """A file that lives in a linked folder (a document integration); only its name and
         fingerprint are kept here."""
         with self.db.read() as s:
-            folder = self._get(s, Folder, folder_id, "folder")
+            folder = get_row(s, Folder, folder_id, "folder")
             if folder.linked_path is None:
                 raise Invalid(f"The folder {folder.name!r} is not linked to a folder on disk.")
             path = _inside(Path(folder.linked_path), linked_name)
@@ -432,7 +435,7 @@ class ItemsMixin(SharingMixin):
 
     def _add_document(self, doc: Document, share: bool) -> int:
         def same_matter(s: Session) -> None:
-            folder = self._get(s, Folder, doc.folder_id, "folder")
+            folder = get_row(s, Folder, doc.folder_id, "folder")
             if folder.matter_id != doc.matter_id:
                 raise Invalid("The folder belongs to another matter.")
 
@@ -441,10 +444,10 @@ class ItemsMixin(SharingMixin):
     def document_content(self, document_id: int) -> bytes:
         """A document's bytes, from the database or from its linked folder."""
         with self.db.read() as s:
-            doc = self._get(s, Document, document_id, "document")
+            doc = get_row(s, Document, document_id, "document")
             if doc.source is DocumentSource.STORED:
                 return doc.content or b""
-            folder = self._get(s, Folder, doc.folder_id, "folder")
+            folder = get_row(s, Folder, doc.folder_id, "folder")
             assert folder.linked_path is not None
             assert doc.linked_name is not None
             path = _inside(Path(folder.linked_path), doc.linked_name)

@@ -43,9 +43,11 @@ from portal_tui.store.models import (
     Task,
 )
 
+from .base import Service
 from .paging import AnyRow, AnySelect, Column, keyset_page, like_pattern
 from .search import indexed_filter
-from .sharing import MODEL_OF, SharingMixin, invoice_line_rows
+from .share_rows import MODEL_OF
+from .sharing import invoice_line_rows
 
 # Tasks without a due date sort after every dated one.
 _NO_DUE = date(9999, 12, 31)
@@ -222,7 +224,9 @@ _SPECS: dict[ItemKind, _Spec] = {
 }
 
 
-class ListsMixin(SharingMixin):
+class ListsService(Service):
+    """The keyset-paged lists of items, one item's row, and counts of shares."""
+
     def _select(self, kind: ItemKind) -> AnySelect:
         spec = _SPECS[kind]
         model = MODEL_OF[kind]
@@ -247,7 +251,7 @@ class ListsMixin(SharingMixin):
 
     def _restricted_matters(self, s: Session) -> AnySelect | None:
         """Matters whose client messages the acting user may not read (M5)."""
-        staff_id = self.actor.staff_id
+        staff_id = self.ctx.actor.staff_id
         if staff_id is None:
             return None
         return select(MatterParty.matter_id).where(

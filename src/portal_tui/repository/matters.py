@@ -32,7 +32,17 @@ from portal_tui.store.models import (
     StaffUser,
 )
 
-from .base import RepositoryBase, first_insert, matter_portal_of
+from .base import (
+    ITSELF,
+    Service,
+    check_unchanged,
+    firm_portal,
+    get_row,
+    locked_row,
+    matter_portal_of,
+    party_access,
+    queue_outbox,
+)
 from .first_page import matter_row
 from .paging import AnyRow, keyset_page, like_pattern
 
@@ -60,7 +70,36 @@ def matter_payload(matter: Matter, portal: MatterPortal) -> dict[str, Any]:
     }
 
 
-class MattersMixin(RepositoryBase):
+def parties_payload(s: Session, matter_id: int) -> dict[str, Any]:
+    """Who gets the matter's portal notices: every active staff user not restricted."""
+    return {
+        "matter_id": matter_id,
+        "notify": [
+            {"login": p.login, "name": p.name, "email": p.email}
+            for p in party_rows(s, matter_id)
+            if rules.m5_gets_notifications(p.access)
+        ],
+    }
+
+
+def party_rows(s: Session, matter_id: int) -> list[PartyRow]:
+    access = dict(
+        s.execute(
+            select(MatterParty.staff_id, MatterParty.access).where(
+                MatterParty.matter_id == matter_id
+            )
+        ).all()
+    )
+    staff = s.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name))
+    return [
+        PartyRow(u.id, u.login, u.name, u.email, u.role, access.get(u.id, PartyAccess.ALLOWED))
+        for u in staff
+    ]
+
+
+class MattersService(Service):
+    """Clients and matters, and each matter's portal: switch, permissions, parties."""
+
     # Clients --------------------------------------------------------------------------------
 
     def add_client(
@@ -80,13 +119,11 @@ class MattersMixin(RepositoryBase):
                 address=address,
                 date_of_birth=date_of_birth,
             )
-            s.add(client)
-            s.flush()
-            self._audit(
+            self.ctx.added(
                 s,
+                client,
                 "client.add",
                 kind="client",
-                item_id=client.id,
                 after={f: getattr(client, f) for f in _CLIENT_FIELDS},
             )
             return client.id
@@ -100,8 +137,8 @@ class MattersMixin(RepositoryBase):
         if unknown:
             raise Invalid(f"A client has no field(s) {sorted(unknown)}.")
         with self.db.write() as s:
-            client = self._locked(s, Client, client_id, "client")
-            self._check_unchanged(
+            client = locked_row(s, Client, client_id, "client")
+            check_unchanged(
                 s,
                 client.edit_version,
                 expected_version,
@@ -109,11 +146,11 @@ class MattersMixin(RepositoryBase):
                 kind="client",
                 item_id=client_id,
             )
-            self._apply(s, client, changes, "client.edit", "client", client.id, None)
+            self.ctx.apply(s, client, changes, "client.edit", "client", client.id, None)
 
     def client(self, client_id: int) -> ClientRow:
         with self.db.read() as s:
-            return client_row(self._get(s, Client, client_id, "client"))
+            return client_row(get_row(s, Client, client_id, "client"))
 
     # Matters --------------------------------------------------------------------------------
 
@@ -130,7 +167,7 @@ class MattersMixin(RepositoryBase):
     ) -> int:
         taken = Invalid(f"A matter numbered {number!r} already exists.")
         with self.db.write() as s:
-            self._get(s, Client, client_id, "client")
+            get_row(s, Client, client_id, "client")
             if s.scalar(select(Matter.id).where(Matter.number == number)) is not None:
                 raise taken
             matter = Matter(
@@ -143,16 +180,16 @@ class MattersMixin(RepositoryBase):
                 opened_on=opened_on,
                 portal_enabled=False,
             )
-            if not first_insert(s, matter):  # numbered so by someone else at the same moment
-                raise taken
-            self._audit(
+            if not self.ctx.added(  # numbered so by someone else at the same moment: refused
                 s,
+                matter,
                 "matter.add",
                 kind="matter",
-                item_id=matter.id,
-                matter_id=matter.id,
+                matter_id=ITSELF,
                 after={f: getattr(matter, f) for f in _MATTER_FIELDS},
-            )
+                unique=True,
+            ):
+                raise taken
             return matter.id
 
     def edit_matter(
@@ -164,8 +201,8 @@ class MattersMixin(RepositoryBase):
         if unknown:
             raise Invalid(f"A matter has no field(s) {sorted(unknown)}.")
         with self.db.write() as s:
-            matter = self._locked(s, Matter, matter_id, "matter")
-            self._check_unchanged(
+            matter = locked_row(s, Matter, matter_id, "matter")
+            check_unchanged(
                 s,
                 matter.edit_version,
                 expected_version,
@@ -173,14 +210,14 @@ class MattersMixin(RepositoryBase):
                 kind="matter",
                 item_id=matter_id,
             )
-            self._apply(s, matter, changes, "matter.edit", "matter", matter.id, matter.id)
+            self.ctx.apply(s, matter, changes, "matter.edit", "matter", matter.id, matter.id)
 
     def matter(self, matter_id: int) -> MatterDetail:
         with self.db.read() as s:
-            matter = self._get(s, Matter, matter_id, "matter")
-            client = self._get(s, Client, matter.client_id, "client")
+            matter = get_row(s, Matter, matter_id, "matter")
+            client = get_row(s, Client, matter.client_id, "client")
             portal = matter_portal_of(matter)
-            firm = self._firm_portal(s)
+            firm = firm_portal(s)
             return MatterDetail(
                 id=matter.id,
                 number=matter.number,
@@ -270,12 +307,12 @@ class MattersMixin(RepositoryBase):
     ) -> MatterPortalChange:
         """Turn a matter's portal ON or OFF (M1, M4). ON starts from the firm's set (M2) the
         first time; OFF must be confirmed; ON again offers to publish what is still shared."""
-        rules.r1_may_manage_portal(self.actor.role).check()
+        rules.r1_may_manage_portal(self.ctx.actor.role).check()
         with self.db.write() as s:
             # Locked: the outbox row's payload and version (its id) must be the matter's
             # state as it commits, not as it was read before another staff member's change.
-            matter = self._locked(s, Matter, matter_id, "matter")
-            firm = self._firm_portal(s)
+            matter = locked_row(s, Matter, matter_id, "matter")
+            firm = firm_portal(s)
             before = matter_portal_of(matter)
             if before.enabled == enabled:
                 return MatterPortalChange(enabled)
@@ -286,7 +323,7 @@ class MattersMixin(RepositoryBase):
                 matter.portal_permissions = categories_to_names(rules.m2_initial_permissions(firm))
             matter.portal_enabled = enabled
             after = matter_portal_of(matter)
-            self._audit(
+            self.ctx.audit(
                 s,
                 "matter.portal",
                 kind="matter",
@@ -295,7 +332,7 @@ class MattersMixin(RepositoryBase):
                 before=matter_payload(matter, before),
                 after=matter_payload(matter, after),
             )
-            self._outbox(s, OutboxOp.MATTER, matter_payload(matter, after), matter_id=matter.id)
+            queue_outbox(s, OutboxOp.MATTER, matter_payload(matter, after), matter_id=matter.id)
             still = 0
             if enabled:
                 still = (
@@ -310,18 +347,18 @@ class MattersMixin(RepositoryBase):
 
     def set_matter_permissions(self, matter_id: int, categories: Iterable[Category]) -> None:
         """Narrow (or widen, within the firm's) what a matter permits (M2)."""
-        rules.r1_may_manage_portal(self.actor.role).check()
+        rules.r1_may_manage_portal(self.ctx.actor.role).check()
         wanted = frozenset(categories)
         with self.db.write() as s:
-            matter = self._locked(s, Matter, matter_id, "matter")
-            firm = self._firm_portal(s)
+            matter = locked_row(s, Matter, matter_id, "matter")
+            firm = firm_portal(s)
             rules.m2_check_permissions(firm, wanted).check()
             before = matter_portal_of(matter)
             if before.permissions == wanted and matter.portal_permissions is not None:
                 return
             matter.portal_permissions = categories_to_names(wanted)
             after = matter_portal_of(matter)
-            self._audit(
+            self.ctx.audit(
                 s,
                 "matter.permissions",
                 kind="matter",
@@ -330,22 +367,22 @@ class MattersMixin(RepositoryBase):
                 before=matter_payload(matter, before),
                 after=matter_payload(matter, after),
             )
-            self._outbox(s, OutboxOp.MATTER, matter_payload(matter, after), matter_id=matter.id)
+            queue_outbox(s, OutboxOp.MATTER, matter_payload(matter, after), matter_id=matter.id)
 
     def matter_permissions(self, matter_id: int) -> frozenset[Category]:
         with self.db.read() as s:
-            matter = self._get(s, Matter, matter_id, "matter")
+            matter = get_row(s, Matter, matter_id, "matter")
             return categories_from_names(matter.portal_permissions or [])
 
     # Client Portal Parties (M5) ---------------------------------------------------------------
 
     def set_party_access(self, matter_id: int, staff_id: int, access: PartyAccess) -> None:
-        rules.r1_may_manage_portal(self.actor.role).check()
+        rules.r1_may_manage_portal(self.ctx.actor.role).check()
         with self.db.write() as s:
             # The matter's row stands for its parties: locked, two staff changing two parties
             # at once cannot each send a list without the other's change.
-            self._locked(s, Matter, matter_id, "matter")
-            self._get(s, StaffUser, staff_id, "staff user")
+            locked_row(s, Matter, matter_id, "matter")
+            get_row(s, StaffUser, staff_id, "staff user")
             party = s.scalar(
                 select(MatterParty).where(
                     MatterParty.matter_id == matter_id, MatterParty.staff_id == staff_id
@@ -358,7 +395,7 @@ class MattersMixin(RepositoryBase):
             party.access = access
             if before is access:
                 return
-            self._audit(
+            self.ctx.audit(
                 s,
                 "matter.party",
                 kind="staff",
@@ -368,45 +405,16 @@ class MattersMixin(RepositoryBase):
                 after={"access": access},
             )
             s.flush()
-            self._outbox(
-                s, OutboxOp.PARTIES, self._parties_payload(s, matter_id), matter_id=matter_id
-            )
-
-    def _parties_payload(self, s: Session, matter_id: int) -> dict[str, Any]:
-        """Who gets the matter's portal notices: every active staff user not restricted."""
-        return {
-            "matter_id": matter_id,
-            "notify": [
-                {"login": p.login, "name": p.name, "email": p.email}
-                for p in self._parties(s, matter_id)
-                if rules.m5_gets_notifications(p.access)
-            ],
-        }
-
-    def _parties(self, s: Session, matter_id: int) -> list[PartyRow]:
-        access = dict(
-            s.execute(
-                select(MatterParty.staff_id, MatterParty.access).where(
-                    MatterParty.matter_id == matter_id
-                )
-            ).all()
-        )
-        staff = s.scalars(
-            select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name)
-        )
-        return [
-            PartyRow(u.id, u.login, u.name, u.email, u.role, access.get(u.id, PartyAccess.ALLOWED))
-            for u in staff
-        ]
+            queue_outbox(s, OutboxOp.PARTIES, parties_payload(s, matter_id), matter_id=matter_id)
 
     def parties(self, matter_id: int) -> list[PartyRow]:
         """Every active staff user with their access to the matter; Allowed unless set."""
         with self.db.read() as s:
-            self._get(s, Matter, matter_id, "matter")
-            return self._parties(s, matter_id)
+            get_row(s, Matter, matter_id, "matter")
+            return party_rows(s, matter_id)
 
     def party_access(self, matter_id: int, staff_id: int | None = None) -> PartyAccess:
         """The acting (or named) user's access to a matter's client messages (M5)."""
-        staff_id = staff_id if staff_id is not None else self.actor.staff_id
+        staff_id = staff_id if staff_id is not None else self.ctx.actor.staff_id
         with self.db.read() as s:
-            return self._party_access(s, matter_id, staff_id)
+            return party_access(s, matter_id, staff_id)

@@ -33,9 +33,9 @@ from portal_tui.store.models import (
     Task,
 )
 
-from .base import matter_portal_of
+from .base import Service, firm_portal, get_row, matter_portal_of
 from .contacts import contact_row
-from .sharing import SharingMixin, share_of
+from .share_rows import share_of
 
 When = date | datetime | None
 
@@ -114,13 +114,15 @@ def _order(item: PreviewItem) -> tuple[bool, str, str, int]:
     return (item.when is None, when, item.title.lower(), item.id)
 
 
-class PreviewMixin(SharingMixin):
+class PreviewService(Service):
+    """A matter's portal as its clients see it (preview as client)."""
+
     def client_preview(self, matter_id: int) -> MatterPreview:
         """For each active contact of the matter: the items shared on it that the contact
         sees now, by category (P3, S7, F6, M4). Reading only: any staff role may look."""
         with self.db.read() as s:
-            matter = self._get(s, Matter, matter_id, "matter")
-            firm = self._firm_portal(s)
+            matter = get_row(s, Matter, matter_id, "matter")
+            firm = firm_portal(s)
             portal = matter_portal_of(matter)
             contacts = [
                 contact_row(c)

@@ -33,7 +33,7 @@ from portal_tui.domain.states import OutboxOp, OutboxState
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import OutboxEntry
 
-from .base import RepositoryBase
+from .base import Service
 
 # The rows the share history reads (history.py): kept, emptied of the item's copy.
 _HISTORY_OPS = (OutboxOp.PUBLISH, OutboxOp.REVOKE, OutboxOp.NOTIFY)
@@ -48,7 +48,9 @@ class OutboxPruned:
     emptied: int = 0
 
 
-class PruningMixin(RepositoryBase):
+class PruningService(Service):
+    """Outbox housekeeping: delivered rows emptied or deleted once old."""
+
     def prune_outbox(self, keep_days: int, now: datetime | None = None) -> OutboxPruned:
         """Prune outbox rows delivered more than `keep_days` before `now`: in windows of
         `_CHUNK` ids, each its own short transaction, so that a first prune of a large firm

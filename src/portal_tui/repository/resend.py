@@ -25,12 +25,20 @@ from sqlalchemy.orm import Session
 from portal_tui.domain.states import ContactAction, ContactStatus, OutboxOp, OutboxState
 from portal_tui.store.models import Matter, OutboxEntry, PortalContact, ShareMark
 
-from .base import firm_portal_of, matter_portal_of
-from .contacts import _payload as contact_payload
-from .contacts import next_contact_version
-from .feed_sync import FeedSyncMixin
+from .base import (
+    Context,
+    Service,
+    firm_portal_of,
+    firm_row,
+    matter_portal_of,
+    queue_outbox,
+    require_firm,
+)
+from .contacts import contact_payload, next_contact_version
 from .firm import firm_payload
-from .matters import MattersMixin, matter_payload
+from .matters import matter_payload, parties_payload
+from .share_rows import mark_of
+from .sharing import SharingService
 
 # How each contact is told to a portal that still knows the client (a restore): as it stands,
 # without an email; a portal that never knew them gets an invitation instead (see below).
@@ -51,14 +59,20 @@ class RestoreReport:
     superseded: int  # rows pending in the backup, replaced by what is sent now
 
 
-class ResendMixin(MattersMixin, FeedSyncMixin):
+class ResendService(Service):
+    """The whole shared state queued again, for a new portal or after a restore."""
+
+    def __init__(self, ctx: Context, sharing: SharingService) -> None:
+        super().__init__(ctx)
+        self.sharing = sharing
+
     def resend_everything(self) -> int:
         """Queue the whole shared state for a portal whose database is new; returns how many
         rows. A portal that never heard of a contact has no password for them either: an
         invited or active one is invited afresh (a new email), a disabled one stays so."""
         with self.db.write() as s:
             count = self._queue_state(s, restored=False)
-            self._audit(s, "portal.resend", kind="firm", after={"rows": count})
+            self.ctx.audit(s, "portal.resend", kind="firm", after={"rows": count})
         return count
 
     def after_restore(self, *, at_least_epoch: int = 0) -> RestoreReport:
@@ -66,18 +80,18 @@ class ResendMixin(MattersMixin, FeedSyncMixin):
         greater than any before it (`at_least_epoch`: the one the replaced database had, if it
         could be read; the clock otherwise keeps it growing), the reset, then everything."""
         with self.db.write() as s:
-            firm = self._require_firm(s, lock=True)
+            firm = require_firm(s, lock=True)
             epoch = max(firm.epoch + 1, at_least_epoch + 1, int(time.time()))
             firm.epoch = epoch
             pending = OutboxEntry.state == OutboxState.PENDING
             superseded = s.scalar(select(func.count()).select_from(OutboxEntry).where(pending))
             s.execute(delete(OutboxEntry).where(pending))
             contacts = list(s.scalars(select(PortalContact.id).order_by(PortalContact.id)))
-            self._outbox(s, OutboxOp.RESET, {"epoch": epoch, "contacts": contacts})
+            queue_outbox(s, OutboxOp.RESET, {"epoch": epoch, "contacts": contacts})
             before = self._shared_counts(s)
             self._queue_state(s, restored=True)
             report = RestoreReport(epoch, before[0], before[1], len(contacts), superseded or 0)
-            self._audit(
+            self.ctx.audit(
                 s,
                 "firm.restore",
                 kind="firm",
@@ -101,17 +115,15 @@ class ResendMixin(MattersMixin, FeedSyncMixin):
         a restore, withdrawals too, and nothing announced to clients (nothing is new to them)."""
         batch = uuid.uuid4().hex
         count = 0
-        firm = self._firm_row(s)
+        firm = firm_row(s)
         if firm is not None:
-            self._outbox(s, OutboxOp.FIRM, firm_payload(firm_portal_of(firm), firm.name))
+            queue_outbox(s, OutboxOp.FIRM, firm_payload(firm_portal_of(firm), firm.name))
             count += 1
         matters = list(s.scalars(select(Matter).where(Matter.portal_permissions.is_not(None))))
         for matter in matters:
             payload = matter_payload(matter, matter_portal_of(matter))
-            self._outbox(s, OutboxOp.MATTER, payload, matter_id=matter.id)
-            self._outbox(
-                s, OutboxOp.PARTIES, self._parties_payload(s, matter.id), matter_id=matter.id
-            )
+            queue_outbox(s, OutboxOp.MATTER, payload, matter_id=matter.id)
+            queue_outbox(s, OutboxOp.PARTIES, parties_payload(s, matter.id), matter_id=matter.id)
             count += 2
         contacts = select(PortalContact).order_by(PortalContact.id)
         if not restored:
@@ -128,7 +140,7 @@ class ResendMixin(MattersMixin, FeedSyncMixin):
                 status = ContactStatus.DISABLED if disabled else ContactStatus.INVITED
             payload = contact_payload(contact, action)
             payload["status"] = status
-            self._outbox(
+            queue_outbox(
                 s,
                 OutboxOp.CONTACT,
                 payload,
@@ -142,15 +154,17 @@ class ResendMixin(MattersMixin, FeedSyncMixin):
         if not restored:
             marks = marks.where(ShareMark.wanted.is_(True))
         keys = [(kind, item_id) for kind, item_id in s.execute(marks)]
-        for kind, obj in self._lock_many(s, keys):
-            mark = self._mark(s, kind, obj.id)
+        for kind, obj in self.sharing.lock_many(s, keys):
+            mark = mark_of(s, kind, obj.id)
             if mark is None:
                 continue
             if mark.wanted:
                 notify = None if not restored else False
-                self._publish(s, kind, obj, mark, batch=batch, action="republish", notify=notify)
+                self.sharing.publish(
+                    s, kind, obj, mark, batch=batch, action="republish", notify=notify
+                )
             elif restored:
-                self._revoke(s, kind, obj, mark, batch=batch, action="withdraw")
+                self.sharing.revoke(s, kind, obj, mark, batch=batch, action="withdraw")
             else:
                 continue  # unshared meanwhile: the unshare's own row says so
             count += 1

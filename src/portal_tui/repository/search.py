@@ -19,7 +19,7 @@ from portal_tui.domain.kinds import ItemKind
 from portal_tui.store.models import Client, Folder, Matter
 
 from .paging import like_pattern
-from .sharing import MODEL_OF
+from .share_rows import MODEL_OF
 
 # kind -> (its trigram index, the item's own columns that index covers)
 SEARCH_INDEXES: dict[ItemKind, tuple[str, tuple[str, ...]]] = {

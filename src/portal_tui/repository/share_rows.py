@@ -1,19 +1,23 @@
 """What one share or unshare decides and writes, apart from how items are read and rows written:
 the one-by-one path (sharing.py, through the ORM) and the bulk (bulk_share.py, set-based) both
 call these, so they refuse with the same texts and write rows the delivery relay cannot tell
-apart."""
+apart. The two share nothing else: each imports this module, neither the other's."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from portal_tui.domain import rules, texts
 from portal_tui.domain.decision import NeedsConfirmation, Refused
 from portal_tui.domain.kinds import ItemKind
-from portal_tui.domain.records import InvoiceLineRow
+from portal_tui.domain.records import InvoiceLineRow, Share
 from portal_tui.domain.rules import FirmPortal, MatterPortal
 from portal_tui.domain.states import (
     FormRule,
@@ -23,9 +27,58 @@ from portal_tui.domain.states import (
     ShareState,
     StaffRole,
 )
-from portal_tui.store.models import ShareMark
+from portal_tui.store.models import (
+    CalendarEvent,
+    Document,
+    IntakeForm,
+    Invoice,
+    Message,
+    Note,
+    ShareMark,
+    Task,
+)
 
-from .base import Actor, jsonable
+from .base import Actor, get_row, jsonable
+
+# The items that are shared ------------------------------------------------------------------
+
+ItemModel = Invoice | CalendarEvent | Task | Note | Document | Message | IntakeForm
+
+MODEL_OF: dict[ItemKind, type[ItemModel]] = {
+    ItemKind.INVOICE: Invoice,
+    ItemKind.EVENT: CalendarEvent,
+    ItemKind.TASK: Task,
+    ItemKind.NOTE: Note,
+    ItemKind.DOCUMENT: Document,
+    ItemKind.MESSAGE: Message,
+    ItemKind.FORM: IntakeForm,
+}
+
+# A bulk share's held rows go out after this even if the call that was to release them never
+# came (the app died mid-bulk): late, and with its email, but never lost.
+HOLD = timedelta(minutes=5)
+# Ids per IN (...): well under every backend's limit on bound parameters.
+IN_CHUNK = 500
+
+
+def new_batch() -> str:
+    """A batch id: the rows of one share, or of one bulk done in several calls."""
+    return uuid.uuid4().hex
+
+
+def item_of(s: Session, kind: ItemKind, item_id: int) -> ItemModel:
+    return get_row(s, MODEL_OF[kind], item_id, kind.label)
+
+
+def share_of(mark: ShareMark | None) -> Share:
+    if mark is None:
+        return Share()
+    return Share(mark.state, mark.wanted, mark.last_error)
+
+
+def mark_of(s: Session, kind: ItemKind, item_id: int) -> ShareMark | None:
+    return s.scalar(select(ShareMark).where(ShareMark.kind == kind, ShareMark.item_id == item_id))
+
 
 # The portal's copy of an item ---------------------------------------------------------------
 
@@ -113,7 +166,7 @@ NEW_MARK: dict[str, Any] = {"wanted": False, "state": ShareState.NOT_SHARED, "ve
 
 def next_version(mark: AnyMark) -> int:
     """The version a share or unshare moves `mark` to. Worked out here, in Python, because
-    every caller holds the item's row lock (SharingMixin._lock, or the bulk's items read FOR
+    every caller holds the item's row lock (SharingService.lock, or the bulk's items read FOR
     UPDATE), so no one else moves the mark meanwhile; and its UPDATE is a compare-and-set on
     the version read (ShareMark's version counter, the bulk's WHERE version = read_version),
     so a path that forgot the lock fails loudly instead of writing a version twice."""
@@ -197,7 +250,7 @@ def audit_values(
     after: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """An audit entry's columns, as RepositoryBase._audit writes them."""
+    """An audit entry's columns, as Context.audit writes them."""
     return {
         "at": now,
         "staff_id": actor.staff_id,
@@ -222,7 +275,7 @@ def outbox_values(
     batch: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """An outbox row's columns, as RepositoryBase._outbox writes them; the model's defaults
+    """An outbox row's columns, as base.queue_outbox writes them; the model's defaults
     fill in the rest (idempotency key, state, attempts, and a batch of its own if none)."""
     values: dict[str, Any] = {
         "op": op,

@@ -3,16 +3,15 @@ the outbox row together, so a share is never half-done and never lost. What a sh
 writes is in share_rows.py, shared with the set-based bulk of bulk_share.py.
 
 Several staff share the same items at once (PostgreSQL at READ COMMITTED): every command that
-decides from an item's share mark first locks the item's row (`_lock`), so the mark it then
+decides from an item's share mark first locks the item's row (`lock`), so the mark it then
 reads is the latest, and no other share, unshare or edit of that item runs until it commits.
+The other services that share or lock items (items, forms, resending) do it through this one.
 A first share cannot insert a second mark, and no two versions of one item are ever the same.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,7 +25,6 @@ from portal_tui.domain.states import InvoiceStatus, PartyAccess
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import (
     AuditEntry,
-    CalendarEvent,
     Document,
     Folder,
     IntakeForm,
@@ -34,44 +32,31 @@ from portal_tui.store.models import (
     InvoiceLine,
     Matter,
     Message,
-    Note,
     OutboxEntry,
     ShareMark,
     StaffUser,
-    Task,
 )
 
-from .base import RepositoryBase, matter_portal_of
+from .base import Service, firm_portal, get_row, matter_portal_of, party_access
+from .bulk_share import share_many as bulk_share_many
 from .share_rows import (
+    IN_CHUNK,
+    MODEL_OF,
     NEW_MARK,
+    ItemModel,
     check_not_shared,
     check_share_rules,
     check_shared,
     finalise_audit,
     line_row,
+    mark_of,
     must_finalise,
+    new_batch,
     publish_rows,
     revoke_rows,
+    share_of,
     snapshot_data,
 )
-
-# A bulk share's held rows go out after this even if the call that was to release them never
-# came (the app died mid-bulk): late, and with its email, but never lost.
-HOLD = timedelta(minutes=5)
-# Ids per IN (...): well under every backend's limit on bound parameters.
-_IN_CHUNK = 500
-
-ItemModel = Invoice | CalendarEvent | Task | Note | Document | Message | IntakeForm
-
-MODEL_OF: dict[ItemKind, type[ItemModel]] = {
-    ItemKind.INVOICE: Invoice,
-    ItemKind.EVENT: CalendarEvent,
-    ItemKind.TASK: Task,
-    ItemKind.NOTE: Note,
-    ItemKind.DOCUMENT: Document,
-    ItemKind.MESSAGE: Message,
-    ItemKind.FORM: IntakeForm,
-}
 
 
 def invoice_line_rows(s: Session, invoice_id: int) -> list[InvoiceLineRow]:
@@ -93,25 +78,21 @@ def snapshot(s: Session, kind: ItemKind, obj: ItemModel) -> dict[str, Any]:
     return snapshot_data(kind, obj)
 
 
-def share_of(mark: ShareMark | None) -> Share:
-    if mark is None:
-        return Share()
-    return Share(mark.state, mark.wanted, mark.last_error)
+class SharingService(Service):
+    """Sharing and unsharing items, one or many, and what an item's share mark says."""
 
-
-class SharingMixin(RepositoryBase):
     # Public commands ---------------------------------------------------------------------------
 
     def share(self, kind: ItemKind, item_id: int, *, confirmed: bool = False) -> str:
         """Share one item (S1-S6). A Draft invoice raises NeedsConfirmation first (S1)."""
         with self.db.write() as s:
-            obj = self._lock(s, kind, item_id)
-            return self._share(s, kind, obj, confirmed=confirmed)
+            obj = self.lock(s, kind, item_id)
+            return self.share_locked(s, kind, obj, confirmed=confirmed)
 
     def unshare(self, kind: ItemKind, item_id: int) -> str:
         with self.db.write() as s:
-            obj = self._lock(s, kind, item_id)
-            return self._unshare(s, kind, obj)
+            obj = self.lock(s, kind, item_id)
+            return self.unshare_locked(s, kind, obj)
 
     def share_many(
         self,
@@ -134,28 +115,26 @@ class SharingMixin(RepositoryBase):
         """
         # Set-based, beside this module: 10,000 items must be enqueued within a second, which
         # the one-by-one path through the ORM cannot do.
-        from .bulk_share import share_many
-
-        return share_many(
-            self, list(items), share=share, confirmed=confirmed, batch=batch, hold=hold
+        return bulk_share_many(
+            self.ctx, list(items), share=share, confirmed=confirmed, batch=batch, hold=hold
         )
 
     @staticmethod
     def new_batch() -> str:
         """A batch id for a bulk share done in several `share_many` calls."""
-        return uuid.uuid4().hex
+        return new_batch()
 
     def unfinal_invoices(self, invoice_ids: Iterable[int]) -> int:
         """How many of these invoices are not Final: a bulk share's question says so (S1)."""
         ids = list(invoice_ids)
         count = 0
         with self.db.read() as s:
-            for start in range(0, len(ids), _IN_CHUNK):
+            for start in range(0, len(ids), IN_CHUNK):
                 count += (
                     s.scalar(
                         select(func.count())
                         .select_from(Invoice)
-                        .where(Invoice.id.in_(ids[start : start + _IN_CHUNK]))
+                        .where(Invoice.id.in_(ids[start : start + IN_CHUNK]))
                         .where(Invoice.status != InvoiceStatus.FINAL)
                     )
                     or 0
@@ -164,12 +143,12 @@ class SharingMixin(RepositoryBase):
 
     def share_state(self, kind: ItemKind, item_id: int) -> Share:
         with self.db.read() as s:
-            return share_of(self._mark(s, kind, item_id))
+            return share_of(mark_of(s, kind, item_id))
 
     def share_record(self, kind: ItemKind, item_id: int) -> ShareRecord | None:
         """An item's share mark in full: who shared and unshared it, first view and download."""
         with self.db.read() as s:
-            mark = self._mark(s, kind, item_id)
+            mark = mark_of(s, kind, item_id)
             if mark is None:
                 return None
 
@@ -208,31 +187,28 @@ class SharingMixin(RepositoryBase):
     def republish_matter(self, matter_id: int, *, publish: bool) -> int:
         """M4's offer after turning a matter back ON: publish again every item still marked
         shared, or (declined) let those marks go. Returns how many items it touched."""
-        rules.r1_may_manage_portal(self.actor.role).check()
-        batch = uuid.uuid4().hex
+        rules.r1_may_manage_portal(self.ctx.actor.role).check()
+        batch = new_batch()
         with self.db.write() as s:
             wanted = select(ShareMark.kind, ShareMark.item_id).where(
                 ShareMark.matter_id == matter_id, ShareMark.wanted.is_(True)
             )
             done = 0
             keys = [(kind, item_id) for kind, item_id in s.execute(wanted)]
-            for kind, obj in self._lock_many(s, keys):
-                mark = self._mark(s, kind, obj.id)
+            for kind, obj in self.lock_many(s, keys):
+                mark = mark_of(s, kind, obj.id)
                 if mark is None or not mark.wanted:
                     continue  # unshared meanwhile, by someone whose commit we waited for
                 if publish:
-                    self._publish(s, kind, obj, mark, batch=batch, action="republish")
+                    self.publish(s, kind, obj, mark, batch=batch, action="republish")
                 else:
-                    self._revoke(s, kind, obj, mark, batch=batch)
+                    self.revoke(s, kind, obj, mark, batch=batch)
                 done += 1
             return done
 
     # Within a transaction ---------------------------------------------------------------------
 
-    def _item(self, s: Session, kind: ItemKind, item_id: int) -> ItemModel:
-        return self._get(s, MODEL_OF[kind], item_id, kind.label)
-
-    def _lock(self, s: Session, kind: ItemKind, item_id: int) -> ItemModel:
+    def lock(self, s: Session, kind: ItemKind, item_id: int) -> ItemModel:
         """The item, its row locked until this transaction ends (SELECT … FOR UPDATE; SQLite's
         BEGIN IMMEDIATE already holds the whole file): what follows reads its share mark and
         writes on it, and no other staff member's share, unshare or edit of it runs between."""
@@ -242,10 +218,10 @@ class SharingMixin(RepositoryBase):
             raise NotFound(f"No {kind.label} with id {item_id}.")
         return obj
 
-    def _lock_many(
+    def lock_many(
         self, s: Session, keys: Iterable[tuple[ItemKind, int]]
     ) -> list[tuple[ItemKind, ItemModel]]:
-        """`_lock` for several items, in one order for every caller (kind, then id), so two
+        """`lock` for several items, in one order for every caller (kind, then id), so two
         transactions that lock some of the same items cannot each wait for the other. Items
         deleted meanwhile are left out."""
         by_kind: dict[ItemKind, list[int]] = {}
@@ -254,8 +230,8 @@ class SharingMixin(RepositoryBase):
         locked: list[tuple[ItemKind, ItemModel]] = []
         for kind, ids in by_kind.items():
             model = MODEL_OF[kind]
-            for start in range(0, len(ids), _IN_CHUNK):
-                part = ids[start : start + _IN_CHUNK]
+            for start in range(0, len(ids), IN_CHUNK):
+                part = ids[start : start + IN_CHUNK]
                 stmt = (
                     select(model)
                     .where(model.id.in_(part))
@@ -267,16 +243,10 @@ class SharingMixin(RepositoryBase):
                 locked.extend((kind, obj) for obj in found)
         return locked
 
-    @staticmethod
-    def _mark(s: Session, kind: ItemKind, item_id: int) -> ShareMark | None:
-        return s.scalar(
-            select(ShareMark).where(ShareMark.kind == kind, ShareMark.item_id == item_id)
-        )
-
-    def _check_share(self, s: Session, kind: ItemKind, obj: ItemModel) -> int:
+    def check_share(self, s: Session, kind: ItemKind, obj: ItemModel) -> int:
         """Every rule a share must pass; returns the item's matter id."""
-        role = self.actor.role
-        firm = self._firm_portal(s)
+        role = self.ctx.actor.role
+        firm = firm_portal(s)
         if isinstance(obj, IntakeForm):
             matter = s.get(Matter, obj.matter_id) if obj.matter_id is not None else None
             portal = matter_portal_of(matter) if matter is not None else None
@@ -284,14 +254,14 @@ class SharingMixin(RepositoryBase):
             assert matter is not None
             return matter.id
         rules.r1_may_share(role, kind).check()
-        matter = self._get(s, Matter, obj.matter_id, "matter")
+        matter = get_row(s, Matter, obj.matter_id, "matter")
         access = PartyAccess.ALLOWED
         if isinstance(obj, Message):
-            access = self._party_access(s, matter.id, self.actor.staff_id)
+            access = party_access(s, matter.id, self.ctx.actor.staff_id)
         check_share_rules(role, kind, firm, matter_portal_of(matter), access=access)
         return matter.id
 
-    def _share(
+    def share_locked(
         self,
         s: Session,
         kind: ItemKind,
@@ -300,21 +270,21 @@ class SharingMixin(RepositoryBase):
         confirmed: bool,
         batch: str | None = None,
     ) -> str:
-        matter_id = self._check_share(s, kind, obj)
-        mark = self._mark(s, kind, obj.id)
+        matter_id = self.check_share(s, kind, obj)
+        mark = mark_of(s, kind, obj.id)
         check_not_shared(kind, mark)
         if isinstance(obj, Invoice) and must_finalise(obj.status, confirmed=confirmed):
             obj.status = InvoiceStatus.FINAL
-            s.add(AuditEntry(**finalise_audit(self.actor, obj.id, matter_id, utcnow())))
+            s.add(AuditEntry(**finalise_audit(self.ctx.actor, obj.id, matter_id, utcnow())))
         if mark is None:
             mark = ShareMark(kind=kind, item_id=obj.id, matter_id=matter_id, **NEW_MARK)
             s.add(mark)
-        self._publish(s, kind, obj, mark, batch=batch, action="share")
+        self.publish(s, kind, obj, mark, batch=batch, action="share")
         if kind is ItemKind.INVOICE:
             return texts.INVOICE_SHARED
         return texts.ITEM_SHARED.format(label=kind.label)
 
-    def _publish(
+    def publish(
         self,
         s: Session,
         kind: ItemKind,
@@ -328,31 +298,30 @@ class SharingMixin(RepositoryBase):
         """Ask for (or refresh) the portal's copy: a new version, pending until delivered.
         `notify`: whether clients are told of it (F5); by default, as the firm's setting says."""
         outbox, audit = publish_rows(
-            self.actor,
+            self.ctx.actor,
             kind,
             obj.id,
             mark,
-            notify=self._firm_portal(s).notify_new_items if notify is None else notify,
+            notify=firm_portal(s).notify_new_items if notify is None else notify,
             data=snapshot(s, kind, obj),
             batch=batch,
             action=action,
             now=utcnow(),
         )
-        s.add(OutboxEntry(**outbox))
-        s.add(AuditEntry(**audit))
+        s.add_all([OutboxEntry(**outbox), AuditEntry(**audit)])
 
-    def _unshare(
+    def unshare_locked(
         self, s: Session, kind: ItemKind, obj: ItemModel, *, batch: str | None = None
     ) -> str:
-        mark = self._mark(s, kind, obj.id)
-        check_shared(self.actor.role, kind, mark)
+        mark = mark_of(s, kind, obj.id)
+        check_shared(self.ctx.actor.role, kind, mark)
         assert mark is not None
-        self._revoke(s, kind, obj, mark, batch=batch)
+        self.revoke(s, kind, obj, mark, batch=batch)
         if kind is ItemKind.INVOICE:
             return texts.INVOICE_UNSHARED
         return texts.ITEM_UNSHARED.format(label=kind.label)
 
-    def _revoke(
+    def revoke(
         self,
         s: Session,
         kind: ItemKind,
@@ -363,24 +332,23 @@ class SharingMixin(RepositoryBase):
         action: str = "unshare",
     ) -> None:
         outbox, audit = revoke_rows(
-            self.actor, kind, obj.id, mark, batch=batch, now=utcnow(), action=action
+            self.ctx.actor, kind, obj.id, mark, batch=batch, now=utcnow(), action=action
         )
-        s.add(OutboxEntry(**outbox))
-        s.add(AuditEntry(**audit))
+        s.add_all([OutboxEntry(**outbox), AuditEntry(**audit)])
 
-    def _set_shared(
+    def set_shared(
         self, s: Session, kind: ItemKind, obj: ItemModel, want: bool | None, changed: bool
     ) -> str | None:
         """After an add or edit: apply the Share checkbox (S2), or refresh the portal's copy
         of an item that stays shared and changed."""
-        mark = self._mark(s, kind, obj.id)
+        mark = mark_of(s, kind, obj.id)
         is_shared = mark is not None and mark.wanted
         if want is True and not is_shared:
-            return self._share(s, kind, obj, confirmed=False)
+            return self.share_locked(s, kind, obj, confirmed=False)
         if want is False and is_shared:
-            return self._unshare(s, kind, obj)
+            return self.unshare_locked(s, kind, obj)
         if is_shared and changed:
             assert mark is not None
-            self._check_share(s, kind, obj)
-            self._publish(s, kind, obj, mark, batch=None, action="republish")
+            self.check_share(s, kind, obj)
+            self.publish(s, kind, obj, mark, batch=None, action="republish")
         return None

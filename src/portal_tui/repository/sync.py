@@ -28,9 +28,8 @@ from portal_tui.store.models import (
     ShareMark,
 )
 
-from .base import first_insert
+from .base import ITSELF, Service, first_insert, get_row, locked_row
 from .items import CLIENT_PORTAL_FOLDER, stored_document
-from .sharing import SharingMixin
 
 # How a form target names the model attribute it fills.
 _TARGET_TYPES: dict[str, type] = {"client.date_of_birth": date}
@@ -49,7 +48,10 @@ def submission_row(sub: FormSubmission) -> SubmissionRow:
     )
 
 
-class SyncMixin(SharingMixin):
+class SyncService(Service):
+    """What clients did, recorded in the firm's data: replies, uploads, first views and
+    downloads, form submissions. Each is keyed by the portal's own reference, so it lands once."""
+
     def record_client_reply(
         self, matter_id: int, *, portal_ref: str, author_name: str, body: str, sent_at: datetime
     ) -> int | None:
@@ -57,7 +59,7 @@ class SyncMixin(SharingMixin):
         with self.db.write() as s:
             if s.scalar(select(Message.id).where(Message.portal_ref == portal_ref)) is not None:
                 return None
-            self._get(s, Matter, matter_id, "matter")
+            get_row(s, Matter, matter_id, "matter")
             msg = Message(
                 matter_id=matter_id,
                 from_client=True,
@@ -67,16 +69,16 @@ class SyncMixin(SharingMixin):
                 sent_at=sent_at,
                 portal_ref=portal_ref,
             )
-            if not first_insert(s, msg):
-                return None
-            self._audit(
+            if not self.ctx.added(
                 s,
+                msg,
                 "client.reply",
                 kind=ItemKind.MESSAGE.value,
-                item_id=msg.id,
                 matter_id=matter_id,
                 after={"author_name": author_name, "portal_ref": portal_ref},
-            )
+                unique=True,
+            ):
+                return None
             return msg.id
 
     def record_client_upload(
@@ -94,7 +96,7 @@ class SyncMixin(SharingMixin):
         with self.db.write() as s:
             if s.scalar(select(Document.id).where(Document.portal_ref == portal_ref)):
                 return None
-            self._get(s, Matter, matter_id, "matter")
+            get_row(s, Matter, matter_id, "matter")
             folder_id = self._portal_folder(s, matter_id)
             doc = stored_document(
                 matter_id,
@@ -106,16 +108,16 @@ class SyncMixin(SharingMixin):
                 created_at=uploaded_at,
                 portal_ref=portal_ref,
             )
-            if not first_insert(s, doc):
-                return None
-            self._audit(
+            if not self.ctx.added(
                 s,
+                doc,
                 "client.upload",
                 kind=ItemKind.DOCUMENT.value,
-                item_id=doc.id,
                 matter_id=matter_id,
                 after={"name": name, "size": len(content), "portal_ref": portal_ref},
-            )
+                unique=True,
+            ):
+                return None
             return doc.id
 
     def _portal_folder(self, s: Session, matter_id: int) -> int:
@@ -210,8 +212,8 @@ class SyncMixin(SharingMixin):
                 assert known is not None
                 return submission_row(known)
             if form.rule is FormRule.ASSOCIATE and form.matter_id is not None:
-                matter = self._locked(s, Matter, form.matter_id, "matter")
-                client = self._locked(s, Client, matter.client_id, "client")
+                matter = locked_row(s, Matter, form.matter_id, "matter")
+                client = locked_row(s, Client, matter.client_id, "client")
             else:
                 client, matter = self._new_client_and_matter(s, form, values, submitted_by)
             changes = self._fill(s, client, matter, values)
@@ -219,7 +221,7 @@ class SyncMixin(SharingMixin):
             sub.processed_at = utcnow()
             sub.changes = changes
             s.flush()
-            self._audit(
+            self.ctx.audit(
                 s,
                 "form.submission",
                 kind=ItemKind.FORM.value,
@@ -253,17 +255,16 @@ class SyncMixin(SharingMixin):
             )
             # Another submission may make a matter at the same moment and take the number:
             # the next one is tried then.
-            if first_insert(s, matter):
-                break
-        self._audit(
-            s,
-            "form.create_matter",
-            kind="matter",
-            item_id=matter.id,
-            matter_id=matter.id,
-            after={"number": number, "client": name, "form": form.name},
-        )
-        return client, matter
+            if self.ctx.added(
+                s,
+                matter,
+                "form.create_matter",
+                kind="matter",
+                matter_id=ITSELF,
+                after={"number": number, "client": name, "form": form.name},
+                unique=True,
+            ):
+                return client, matter
 
     def _fill(
         self, s: Session, client: Client, matter: Matter, values: dict[str, Any]

@@ -136,7 +136,7 @@ def publish_body(
 def contact_body(
     action: str = "invite", status: str = "invited", version: int = 1, **changes: Any
 ) -> dict[str, Any]:
-    # As repository.contacts._payload.
+    # As repository.contacts.contact_payload.
     return {
         "contact_id": 3,
         "matter_id": 7,
