@@ -97,7 +97,7 @@ def settings_shown(run: Run) -> dict[str, tuple[str, str]]:
     assert run.status == 0, run.err
     shown = {}
     for line in run.out.splitlines():
-        match = re.fullmatch(r"(\w+) *= (.*)  \((.*)\)", line)
+        match = re.fullmatch(r"([\w.-]+) *= (.*)  \((.*)\)", line)
         assert match, f"not 'key = value  (source)': {line!r}"
         shown[match[1]] = (match[2], match[3])
     return shown
@@ -114,7 +114,7 @@ def test_config_shows_every_setting_with_its_source(home: Home) -> None:
         "mail_from", "upload_limit_mb", "reset_link_valid_minutes", "embedded_portal_port",
         "forwarded_allow_ips", "keep_outbox_days", "keep_feed_days",
         "keep_idempotency_days", "keep_mail_days", "keep_sessions_days",
-        "keep_login_failures_days",
+        "keep_login_failures_days", "keymap",
     ]  # fmt: skip
     assert shown["keep_outbox_days"] == ("30", "default")
     assert shown["config_file"] == (str(home.config), "env PORTAL_TUI_CONFIG")
@@ -161,6 +161,25 @@ def test_config_flag_names_the_file(home: Home, tmp_path: Path) -> None:
     shown = settings_shown(home.run("--config", str(other), "config"))
     assert shown["config_file"] == (str(other), "flag --config")
     assert shown["staff_user"] == ("other", f"file {other}")
+
+
+def test_config_shows_the_keymap_in_effect(home: Home) -> None:
+    home.write_config('[keymap]\n"items.share" = "ctrl+s"\n"app.keys" = "f1,?"\n')
+    shown = settings_shown(home.run("config"))
+    assert shown["keymap.items.share"] == ("ctrl+s", f"file {home.config}")
+    assert shown["keymap.app.keys"] == ("f1,?", f"file {home.config}")
+    assert "keymap" not in shown
+
+
+def test_a_bad_keymap_is_one_config_error(home: Home) -> None:
+    home.write_config('[keymap]\n"items.shar" = "ctrl+s"\n')
+    run = home.run("config")
+    assert run.status == 2
+    assert run.err_lines == [
+        f"portal-tui: config error: {home.config}: key 'keymap.items.shar': no binding has the"
+        " id 'items.shar' (did you mean 'items.share'?)"
+    ]
+    assert run.out == ""
 
 
 def test_secrets_never_appear(home: Home) -> None:

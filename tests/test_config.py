@@ -532,6 +532,43 @@ def test_error_carries_its_parts(load: Load, config_file: Path) -> None:
     assert caught.value.key == "smtp_port"
 
 
+# [keymap]: its shape here; its ids and keys are checked by the app (tests/tui/test_keys.py) --
+
+
+def test_keymap_is_read_from_its_table(load: Load, config_file: Path) -> None:
+    write(config_file, '[keymap]\n"items.share" = " ctrl+s "\n"app.keys" = "f1,?"\n')
+    settings = load()
+    assert settings.keymap == {"items.share": "ctrl+s", "app.keys": "f1,?"}
+    assert settings.sources["keymap"] == f"file {config_file}"
+    rows = {key: (value, source) for key, value, source in settings.describe()}
+    assert rows["keymap.items.share"] == ("ctrl+s", f"file {config_file}")
+
+
+def test_no_keymap_means_the_default_keys(load: Load) -> None:
+    settings = load()
+    assert settings.keymap == {}
+    rows = {key: (value, source) for key, value, source in settings.describe()}
+    assert rows["keymap"][1] == "default"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        ('keymap = "ctrl+s"\n', "keymap", "expected a table"),
+        ('[keymap]\n"items.share" = 5\n', "keymap.items.share", "got an integer (5)"),
+        ('[keymap]\n"items.share" = ["s"]\n', "keymap.items.share", "got an array"),
+        ('[keymap]\n"items.share" = " "\n', "keymap.items.share", "got an empty string"),
+    ],
+)
+def test_a_keymap_of_the_wrong_shape(
+    load: Load, config_file: Path, text: str, key: str, problem: str
+) -> None:
+    write(config_file, text)
+    line = error_of(load)
+    assert line.startswith(f"config error: {config_file}: key {key!r}: ")
+    assert problem in line
+
+
 # Secrets -------------------------------------------------------------------------------------
 
 

@@ -370,6 +370,12 @@ def _check_seed_args(parser: argparse.ArgumentParser, args: argparse.Namespace) 
 
 
 def _cmd_config(settings: Settings, out: TextIO) -> int:
+    if settings.keymap:
+        # The keymap in effect is one the app accepts: its ids and keys are the app's to know,
+        # so only a config with a [keymap] loads the app's screens (Textual) to check it.
+        from portal_tui.tui.keymap import check_keymap
+
+        check_keymap(settings)
     rows = [_kept_port_row(settings, row) for row in settings.describe()]
     width = max(len(key) for key, _, _ in rows)
     for key, value, source in rows:

@@ -21,7 +21,7 @@ import re
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 from urllib.parse import urlsplit
@@ -34,6 +34,8 @@ CONFIG_FILE_NAME: Final = "config.toml"
 DATABASE_FILE_NAME: Final = "firm.db"
 DEMO_FOLDER_NAME: Final = "demo"
 MASK: Final = "********"
+# The table of config.toml that remaps the app's keys by binding id.
+KEYMAP: Final = "keymap"
 
 _PASSWORD_PARAM: Final = re.compile(r"((?:^|[&;])(?:password|passwd|pwd)=)[^&;#]*", re.IGNORECASE)
 # `sqlite:///path` with nothing SQLAlchemy would read another way (a query, %-escapes).
@@ -145,6 +147,9 @@ class Settings:
     keep_sessions_days: int
     keep_login_failures_days: int
     sources: dict[str, str]
+    # [keymap] of config.toml: binding id -> keys ("ctrl+s" or "ctrl+s,f2"). Checked against
+    # the app's bindings by portal_tui.tui.keymap, which knows them (this module stays cheap).
+    keymap: dict[str, str] = field(default_factory=dict)
 
     @property
     def demo_dir(self) -> Path:
@@ -171,7 +176,11 @@ class Settings:
     def describe(self) -> list[tuple[str, str, str]]:
         """(key, printable value, source) for every setting, in a stable order."""
         keys = ["config_file", "data_dir", *KEYS]
-        return [(key, self.shown(key), self.sources[key]) for key in keys]
+        rows = [(key, self.shown(key), self.sources[key]) for key in keys]
+        source = self.sources.get(KEYMAP, "default")
+        if not self.keymap:
+            return [*rows, (KEYMAP, "(none: the default keys, listed by ? in the app)", source)]
+        return rows + [(f"{KEYMAP}.{id_}", keys, source) for id_, keys in self.keymap.items()]
 
 
 def sqlite_url(path: Path) -> str:
@@ -454,6 +463,27 @@ def _unknown_key(key: str, raw: object) -> str:
     return f"unknown key {key!r} (known keys: {', '.join(KEYS)})"
 
 
+def _read_keymap(where: str, raw: object) -> dict[str, str]:
+    """[keymap]'s shape: binding id = "keys". Whether the ids and keys exist is the app's to
+    say (portal_tui.tui.keymap), before it starts."""
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            where,
+            f'expected a table ([keymap] then "binding.id" = "keys"), got {_type_name(raw)}',
+            KEYMAP,
+        )
+    keymap: dict[str, str] = {}
+    for binding_id, keys in raw.items():
+        name = f"{KEYMAP}.{binding_id}"
+        if not isinstance(keys, str):
+            shown = f"{_type_name(keys)} ({_show(keys)})"
+            raise ConfigError(where, f'expected keys as a string ("ctrl+s"), got {shown}', name)
+        if not keys.strip():
+            raise ConfigError(where, "expected keys, got an empty string", name)
+        keymap[binding_id] = keys.strip()
+    return keymap
+
+
 def _toml_problem(exc: tomllib.TOMLDecodeError) -> str:
     message = str(exc)
     # tomllib puts the position at the end: "Invalid value (at line 2, column 5)".
@@ -481,6 +511,10 @@ def load_settings(
     sources: dict[str, str] = {"config_file": config_source, "data_dir": data_source}
 
     file_values = _read_file(config_file, must_exist)
+    keymap: dict[str, str] = {}
+    if KEYMAP in file_values:
+        keymap = _read_keymap(str(config_file), file_values.pop(KEYMAP))
+        sources[KEYMAP] = f"file {config_file}"
     for key, raw in file_values.items():
         if key not in KEYS:
             raise ConfigError(str(config_file), _unknown_key(key, raw))
@@ -543,5 +577,6 @@ def load_settings(
         config_file=config_file,
         data_dir=data_dir,
         sources=sources,
+        keymap=keymap,
         **values,  # type: ignore[arg-type]
     )

@@ -43,6 +43,7 @@ from portal_tui.domain.states import StaffRole
 from .client_text import InertFilter, inert
 from .commands import PortalCommands
 from .glyphs import ASCII, UNICODE, AsciiFilter, Glyphs
+from .keymap import check_keymap
 from .screens.keys import KeysScreen
 from .unsaved import UnsavedChanges
 from .widgets.footer import footer
@@ -118,11 +119,32 @@ class PortalApp(App[None]):
     CSS_PATH = str(styles_path())
     COMMANDS = {PortalCommands}  # the app's own commands only (Textual's are not for staff)
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit"),
+        Binding(
+            "q",
+            "quit",
+            "Quit",
+            id="app.quit",
+            tooltip="Quit (not in a form or a dialog: there q is typed)",
+        ),
         # Works everywhere, forms included (where `q` is the form's), and asks as `q` does.
-        Binding("ctrl+q", "quit_anywhere", "Quit", show=False, priority=True, id="quit_anywhere"),
-        Binding("question_mark", "keys", "Keys", id="keys"),
-        Binding("ctrl+p", "command_palette", "Commands", show=False, id="palette"),
+        Binding(
+            "ctrl+q",
+            "quit_anywhere",
+            "Quit",
+            show=False,
+            priority=True,
+            id="app.quit-anywhere",
+            tooltip="Quit from anywhere; asks first about unsaved or undelivered changes",
+        ),
+        Binding("question_mark", "keys", "Keys", id="app.keys", tooltip="This list of keys"),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            show=False,
+            id="app.palette",
+            tooltip="Command palette",
+        ),
     ]
 
     def __init__(
@@ -145,6 +167,11 @@ class PortalApp(App[None]):
         self._freeze_gc = freeze_gc
         self._settings = settings
         self._deliver = deliver
+        # [keymap] of config.toml, checked before anything starts: a bad id or key is one
+        # ConfigError here, never an app that runs with some keys remapped and some not.
+        self.keymap: dict[str, str] = check_keymap(settings) if settings and settings.keymap else {}
+        if self.keymap:
+            self.set_keymap(self.keymap)
         self.glyphs: Glyphs = ASCII if ascii_only else UNICODE
         # ASCII only: the stylesheet draws ASCII borders under `-ascii`, and the filter turns
         # whatever else Textual draws (scrollbars, footer, ellipses, client data) into ASCII.
@@ -516,7 +543,8 @@ class PortalApp(App[None]):
             self.set_status(notice)
 
     def action_keys(self) -> None:
-        self.push_screen(KeysScreen())
+        # What the keys do where `?` was pressed: the focused widget's chain, keymap applied.
+        self.push_screen(KeysScreen(list(self.screen.active_bindings.values()), self.keymap))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Keys typed in a form or a dialog are its own: `q` there must never quit (and the

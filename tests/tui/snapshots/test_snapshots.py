@@ -1,6 +1,6 @@
 """SVG snapshots of every screen and modal of the staff app, at 80x24 and at 120x40, and what
-must hold on every one of them: ASCII only in ASCII mode, no blinking cursor, and every key
-of `?` in the README.
+must hold on every one of them: ASCII only in ASCII mode and no blinking cursor (the README's
+keys are checked against the bindings in tests/tui/test_keys.py).
 
 The baselines live in __snapshots__/ beside this file. After a deliberate change of the look,
 run `pytest tests/tui/snapshots --snapshot-update`, then look at the new SVGs before keeping
@@ -10,10 +10,8 @@ them; a failing run writes snapshot_report.html with both pictures side by side.
 from __future__ import annotations
 
 import io
-import re
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +27,7 @@ from textual.widgets import Checkbox, ContentSwitcher, Input, OptionList, TextAr
 
 from portal_tui.tui.app import PortalApp
 from portal_tui.tui.screens.item_form import ItemForm
-from portal_tui.tui.screens.keys import KEYS, KeysScreen
+from portal_tui.tui.screens.keys import KeysScreen
 from portal_tui.tui.screens.main import ACTIVITIES, MainScreen
 from portal_tui.tui.screens.matter_details import SECTIONS, MatterDetails
 from portal_tui.tui.widgets.item_table import ItemTable
@@ -41,7 +39,6 @@ from .conftest import FAILED_FILE, FORMS_MATTER, MATTER, OFF_MATTER, MakeApp
 from .waiting import waited
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
-README = Path(__file__).resolve().parents[3] / "README.md"
 
 AnyPilot = Pilot[Any]
 Steps = Callable[[AnyPilot], Awaitable[None]]
@@ -460,22 +457,6 @@ async def test_the_share_box_reads_without_colour(
         assert box.value is False
         assert changed[-1:] == [False]  # still a Checkbox: it tells of the change
         assert "X" not in share_line()
-
-
-def _readme_keys() -> str:
-    text = README.read_text(encoding="utf-8")
-    match = re.search(r"^## Keys\n(.*?)(?=^## |\Z)", text, re.S | re.M)
-    assert match, "README.md has no '## Keys' section"
-    return match.group(1)
-
-
-def test_readme_lists_every_key() -> None:
-    """The README's Keys section and `?` list the same keys."""
-    section = _readme_keys()
-    missing = [key for key, _ in KEYS if f"`{key}`" not in section]
-    assert not missing, f"README.md '## Keys' lacks {missing}"
-    for _key, meaning in KEYS:
-        assert meaning in section, f"README.md '## Keys' lacks {meaning!r}"
 
 
 def test_every_screen_has_a_snapshot() -> None:

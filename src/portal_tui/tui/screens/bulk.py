@@ -81,7 +81,8 @@ class BulkProgress(_Modal):
     }
     """
 
-    BINDINGS = [Binding("escape", "ignore", show=False)]
+    # Nothing to close while the shares run: Esc is swallowed, and `?` does not list it.
+    BINDINGS = [Binding("escape", "ignore", show=False, id="bulk.busy")]
 
     def __init__(self, kind: ItemKind, ids: Sequence[int], *, share: bool) -> None:
         super().__init__()
@@ -174,8 +175,22 @@ class BulkSummary(_Modal):
     """
 
     BINDINGS = [
-        Binding("escape", "close", "OK", show=False),
-        Binding("enter", "close", "OK", show=False),
+        Binding(
+            "escape",
+            "close",
+            "OK",
+            show=False,
+            id="bulk.close",
+            tooltip="Go back; close a box; clear the filter",
+        ),
+        Binding(
+            "enter",
+            "close",
+            "OK",
+            show=False,
+            id="bulk.ok",
+            tooltip="Close a notice, a summary or the share history",
+        ),
     ]
 
     def __init__(self, result: BulkResult) -> None:

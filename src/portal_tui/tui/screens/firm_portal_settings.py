@@ -70,8 +70,22 @@ class FirmPortalSettings(VerticalScroll, can_focus=False):
     """The settings, saved as they change. Up and Down move between them, Space toggles."""
 
     BINDINGS = [
-        Binding("down", "move(1)", "Next", show=False),
-        Binding("up", "move(-1)", "Previous", show=False),
+        Binding(
+            "down",
+            "move(1)",
+            "Next",
+            show=False,
+            id="portal-settings.next",
+            tooltip="Move in a list",
+        ),
+        Binding(
+            "up",
+            "move(-1)",
+            "Previous",
+            show=False,
+            id="portal-settings.previous",
+            tooltip="Move in a list",
+        ),
     ]
 
     DEFAULT_CSS = """

@@ -90,9 +90,30 @@ class FormShare(ModalScreen[bool]):
     """
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Share", show=False),
-        Binding("n", "answer(False)", "Cancel", show=False),
-        Binding("escape", "answer(False)", "Cancel", show=False),
+        Binding(
+            "y",
+            "answer(True)",
+            "Share",
+            show=False,
+            id="form-share.yes",
+            tooltip="Answer Yes or No in a question",
+        ),
+        Binding(
+            "n",
+            "answer(False)",
+            "Cancel",
+            show=False,
+            id="form-share.no",
+            tooltip="Answer Yes or No in a question",
+        ),
+        Binding(
+            "escape",
+            "answer(False)",
+            "Cancel",
+            show=False,
+            id="form-share.dismiss",
+            tooltip="Go back; close a box; clear the filter",
+        ),
     ]
 
     def __init__(self, form: FormRow) -> None:

@@ -211,7 +211,15 @@ class FormSubmissions(Screen[None]):
     }
     """
 
-    BINDINGS = [Binding("escape", "back", "Back", id="back")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            id="nav.back",
+            tooltip="Go back; close a box; clear the filter",
+        )
+    ]
 
     def __init__(self, form: FormRow) -> None:
         super().__init__()

@@ -161,8 +161,20 @@ class FieldEditor(UnsavedChanges, ModalScreen["DraftField | None"]):
     )
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "ok", "OK"),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="field.cancel",
+            tooltip="Go back; close a box; clear the filter",
+        ),
+        Binding(
+            "ctrl+s",
+            "ok",
+            "OK",
+            id="field.ok",
+            tooltip="Save an Add or Edit screen; send a message",
+        ),
     ]
 
     def __init__(self, field: DraftField | None, taken: set[str]) -> None:
@@ -302,8 +314,16 @@ class MatterPicker(ModalScreen["MatterRow | None"]):
     """
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("down", "to_list", "List", show=False),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="matter-picker.cancel",
+            tooltip="Go back; close a box; clear the filter",
+        ),
+        Binding(
+            "down", "to_list", "List", show=False, id="matter-picker.list", tooltip="Move in a list"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -359,11 +379,36 @@ class FieldsTable(DataTable[Text]):
     """The form's fields in order; their keys act on the highlighted one."""
 
     BINDINGS = [
-        Binding("n", "screen.add_field", "Add field"),
-        Binding("e", "screen.edit_field", "Edit", show=False),
-        Binding("x,delete", "screen.remove_field", "Remove"),
-        Binding("K,shift+up", "screen.move_field(-1)", "Up"),
-        Binding("J,shift+down", "screen.move_field(1)", "Down"),
+        Binding("n", "screen.add_field", "Add field", id="fields.add", tooltip="Add a form field"),
+        Binding(
+            "e",
+            "screen.edit_field",
+            "Edit",
+            show=False,
+            id="fields.edit",
+            tooltip="Edit a form field",
+        ),
+        Binding(
+            "x,delete",
+            "screen.remove_field",
+            "Remove",
+            id="fields.remove",
+            tooltip="Remove a form field",
+        ),
+        Binding(
+            "K,shift+up",
+            "screen.move_field(-1)",
+            "Up",
+            id="fields.up",
+            tooltip="Move a form field up or down",
+        ),
+        Binding(
+            "J,shift+down",
+            "screen.move_field(1)",
+            "Down",
+            id="fields.down",
+            tooltip="Move a form field up or down",
+        ),
     ]
 
 
@@ -429,8 +474,20 @@ class IntakeFormEditor(UnsavedChanges, Screen["int | None"]):
     """
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "save", "Save"),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="form.cancel",
+            tooltip="Go back; close a box; clear the filter",
+        ),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            id="form.save",
+            tooltip="Save an Add or Edit screen; send a message",
+        ),
     ]
 
     def __init__(self, row: IntakeFormRow | None = None) -> None:

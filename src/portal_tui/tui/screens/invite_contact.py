@@ -61,7 +61,16 @@ class InviteContact(UnsavedChanges, ModalScreen[str | None]):
     }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            show=False,
+            id="invite.cancel",
+            tooltip="Go back; close a box; clear the filter",
+        )
+    ]
 
     def __init__(
         self,

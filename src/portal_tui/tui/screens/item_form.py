@@ -92,8 +92,20 @@ class ItemForm(UnsavedChanges, Screen[int | None]):
     """Add (row None) or Edit an event, task or note of one matter; dismisses with its id."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "save", "Save"),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="form.cancel",
+            tooltip="Go back; close a box; clear the filter",
+        ),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            id="form.save",
+            tooltip="Save an Add or Edit screen; send a message",
+        ),
     ]
 
     def __init__(self, kind: ItemKind, matter_id: int, row: Any | None = None) -> None:

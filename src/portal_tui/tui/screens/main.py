@@ -45,8 +45,17 @@ ACTIVITIES = (
 
 class MattersPane(Vertical):
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding(
+            "slash", "filter", "Filter", id="list.filter", tooltip="Filter the list as you type"
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            id="list.clear-filter",
+            tooltip="Go back; close a box; clear the filter",
+        ),
     ]
 
     def __init__(self, first: FirstPage | None = None) -> None:
@@ -196,9 +205,30 @@ def _rest_of_the_body() -> list[Widget]:
 
 class MainScreen(Screen[None]):
     BINDINGS = [
-        Binding("1", "section('matters')", "Matters", id="go-matters", show=False),
-        Binding("2", "section('activities')", "Activities", id="go-activities", show=False),
-        Binding("3", "section('setup')", "Setup", id="go-setup", show=False),
+        Binding(
+            "1",
+            "section('matters')",
+            "Matters",
+            id="go.matters",
+            show=False,
+            tooltip="Go to Matters, Activities, Setup",
+        ),
+        Binding(
+            "2",
+            "section('activities')",
+            "Activities",
+            id="go.activities",
+            show=False,
+            tooltip="Go to Matters, Activities, Setup",
+        ),
+        Binding(
+            "3",
+            "section('setup')",
+            "Setup",
+            id="go.setup",
+            show=False,
+            tooltip="Go to Matters, Activities, Setup",
+        ),
     ]
 
     def __init__(self, first: FirstPage | None = None) -> None:

@@ -73,7 +73,15 @@ def build_section(section: str, matter_id: int) -> Widget:
 
 
 class MatterDetails(Screen[None]):
-    BINDINGS = [Binding("escape", "back", "Back", id="back")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            id="nav.back",
+            tooltip="Go back; close a box; clear the filter",
+        )
+    ]
 
     def __init__(self, matter_id: int) -> None:
         super().__init__()

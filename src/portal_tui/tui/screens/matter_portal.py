@@ -77,7 +77,16 @@ class ContactTable(DataTable[Text]):
 class PartyTable(DataTable[Text]):
     """The firm's staff users, each Allowed or Restricted here: Enter or Space switches."""
 
-    BINDINGS = [Binding("space", "select_cursor", "Allow/Restrict", show=False)]
+    BINDINGS = [
+        Binding(
+            "space",
+            "select_cursor",
+            "Allow/Restrict",
+            show=False,
+            id="portal.allow",
+            tooltip="Mark rows for bulk share; switch a box or party",
+        )
+    ]
 
     def __init__(self) -> None:
         super().__init__(id="portal-parties", cursor_type="row", zebra_stripes=False)
@@ -144,8 +153,20 @@ class MatterPortal(VerticalScroll):
     """
 
     BINDINGS = [
-        Binding("a", "contact_menu", "Action", id="contact-action"),
-        Binding("p", "preview", "Preview", id="preview-client"),
+        Binding(
+            "a",
+            "contact_menu",
+            "Action",
+            id="portal.contact-action",
+            tooltip="The Action menu of the selected row or contact",
+        ),
+        Binding(
+            "p",
+            "preview",
+            "Preview",
+            id="portal.preview",
+            tooltip="Preview as client (a matter's Client Portal)",
+        ),
     ]
 
     def __init__(self, matter_id: int) -> None:

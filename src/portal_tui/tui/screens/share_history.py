@@ -76,8 +76,22 @@ class ShareHistoryScreen(ModalScreen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "close", "Close", show=False),
-        Binding("enter", "close", "Close", show=False),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            show=False,
+            id="history.close",
+            tooltip="Go back; close a box; clear the filter",
+        ),
+        Binding(
+            "enter",
+            "close",
+            "Close",
+            show=False,
+            id="history.ok",
+            tooltip="Close a notice, a summary or the share history",
+        ),
     ]
 
     def __init__(self, kind: ItemKind, row: Any) -> None:

@@ -67,9 +67,28 @@ class ItemTable(QuickCells, Generic[RowT]):
     """Rows come from `fetch`; `reload()` starts over, keeping the cursor on a row if asked."""
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("space", "toggle_mark", "Mark", show=False, id="mark"),
+        # Up, Down and Enter are DataTable's; named here too so that they can be remapped and
+        # `?` says what they do in a list.
+        Binding(
+            "j,down", "cursor_down", "Down", show=False, id="list.down", tooltip="Move in a list"
+        ),
+        Binding("k,up", "cursor_up", "Up", show=False, id="list.up", tooltip="Move in a list"),
+        Binding(
+            "enter",
+            "select_cursor",
+            "Open",
+            show=False,
+            id="list.open",
+            tooltip="Open; on an intake form, its submissions",
+        ),
+        Binding(
+            "space",
+            "toggle_mark",
+            "Mark",
+            show=False,
+            id="list.mark",
+            tooltip="Mark rows for bulk share; switch a box or party",
+        ),
     ]
 
     class Opened(Message):

@@ -31,13 +31,45 @@ EDITABLE = (ItemKind.EVENT, ItemKind.TASK, ItemKind.NOTE)
 
 class ListPane(Vertical):
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("a", "action_menu", "Action", id="action"),
-        Binding("s", "share_key", "Share", id="share"),
-        Binding("h", "history", "History", id="history", show=False),
-        Binding("n", "add", "Add", id="add"),
-        Binding("e", "edit", "Edit", id="edit"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding(
+            "slash", "filter", "Filter", id="list.filter", tooltip="Filter the list as you type"
+        ),
+        Binding(
+            "a",
+            "action_menu",
+            "Action",
+            id="items.action",
+            tooltip="The Action menu of the selected row or contact",
+        ),
+        Binding(
+            "s",
+            "share_key",
+            "Share",
+            id="items.share",
+            tooltip="Share or unshare the selected or marked items",
+        ),
+        Binding(
+            "h",
+            "history",
+            "History",
+            id="items.history",
+            show=False,
+            tooltip="Share history of the selected item",
+        ),
+        Binding(
+            "n", "add", "Add", id="items.add", tooltip="Add an item or intake form; write a message"
+        ),
+        Binding(
+            "e", "edit", "Edit", id="items.edit", tooltip="Edit the selected item or intake form"
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            id="list.clear-filter",
+            tooltip="Go back; close a box; clear the filter",
+        ),
     ]
 
     def __init__(self, kind: ItemKind, matter_id: int | None = None, *, id: str | None = None):

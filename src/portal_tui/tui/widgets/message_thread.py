@@ -197,9 +197,28 @@ class MessagesSection(Vertical):
     """
 
     BINDINGS = [
-        Binding("ctrl+s", "send", "Send", id="send"),
-        Binding("n", "write", "Write", id="write"),
-        Binding("escape", "leave_compose", "Back to the thread", show=False),
+        Binding(
+            "ctrl+s",
+            "send",
+            "Send",
+            id="messages.send",
+            tooltip="Save an Add or Edit screen; send a message",
+        ),
+        Binding(
+            "n",
+            "write",
+            "Write",
+            id="messages.write",
+            tooltip="Add an item or intake form; write a message",
+        ),
+        Binding(
+            "escape",
+            "leave_compose",
+            "Back to the thread",
+            show=False,
+            id="messages.thread",
+            tooltip="Go back; close a box; clear the filter",
+        ),
     ]
 
     def __init__(self, matter_id: int) -> None:

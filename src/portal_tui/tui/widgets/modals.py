@@ -21,9 +21,30 @@ class Confirm(ModalScreen[bool]):
     """A question with Yes and No. `y`/`n` answer; Esc is No; No has the focus."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes", show=False),
-        Binding("n", "answer(False)", "No", show=False),
-        Binding("escape", "answer(False)", "No", show=False),
+        Binding(
+            "y",
+            "answer(True)",
+            "Yes",
+            show=False,
+            id="confirm.yes",
+            tooltip="Answer Yes or No in a question",
+        ),
+        Binding(
+            "n",
+            "answer(False)",
+            "No",
+            show=False,
+            id="confirm.no",
+            tooltip="Answer Yes or No in a question",
+        ),
+        Binding(
+            "escape",
+            "answer(False)",
+            "No",
+            show=False,
+            id="confirm.dismiss",
+            tooltip="Go back; close a box; clear the filter",
+        ),
     ]
 
     def __init__(self, title: str, question: str, *, yes: str = "Yes", no: str = "No") -> None:
@@ -53,8 +74,22 @@ class Notice(ModalScreen[None]):
     """A message with one OK button (Enter or Esc closes it)."""
 
     BINDINGS = [
-        Binding("escape", "close", "OK", show=False),
-        Binding("enter", "close", "OK", show=False),
+        Binding(
+            "escape",
+            "close",
+            "OK",
+            show=False,
+            id="notice.close",
+            tooltip="Go back; close a box; clear the filter",
+        ),
+        Binding(
+            "enter",
+            "close",
+            "OK",
+            show=False,
+            id="notice.ok",
+            tooltip="Close a notice, a summary or the share history",
+        ),
     ]
 
     def __init__(self, title: str, message: str, *, error: bool = False) -> None:
@@ -82,7 +117,16 @@ class Notice(ModalScreen[None]):
 class ActionMenu(ModalScreen[str | None]):
     """The toolbar's Action menu: pick one action (Enter), or Esc for none."""
 
-    BINDINGS = [Binding("escape", "dismiss_none", "Close", show=False)]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "dismiss_none",
+            "Close",
+            show=False,
+            id="menu.close",
+            tooltip="Go back; close a box; clear the filter",
+        )
+    ]
 
     def __init__(self, title: str, actions: list[tuple[str, str]]) -> None:
         super().__init__()
