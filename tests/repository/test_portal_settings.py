@@ -176,12 +176,15 @@ def test_m4_turning_a_matter_off_asks_keeps_marks_and_offers_to_publish_again(
     repo.set_matter_portal(firm.matter_id, False, confirmed=True)
     assert not repo.matter(firm.matter_id).portal_enabled
     assert all(repo.share_state(ItemKind.NOTE, n).wanted for n in notes)  # marks kept
-    change = repo.set_matter_portal(firm.matter_id, True)
-    assert change.still_marked_shared == 2
-    assert change.republish_offer == texts.MATTER_REPUBLISH_OFFER.format(count=2)
+    # ON again asks first, and changes nothing until it is answered.
     before = len(_ops(firm))
-    assert repo.republish_matter(firm.matter_id, publish=True) == 2
-    assert _ops(firm)[before:] == [OutboxOp.PUBLISH, OutboxOp.PUBLISH]
+    with pytest.raises(NeedsConfirmation) as offered:
+        repo.set_matter_portal(firm.matter_id, True)
+    assert offered.value.question == texts.MATTER_REPUBLISH_OFFER.format(count=2)
+    assert not repo.matter(firm.matter_id).portal_enabled and len(_ops(firm)) == before
+    change = repo.set_matter_portal(firm.matter_id, True, republish=True)
+    assert change.republished == 2 and repo.matter(firm.matter_id).portal_enabled
+    assert _ops(firm)[before:] == [OutboxOp.MATTER, OutboxOp.PUBLISH, OutboxOp.PUBLISH]
 
 
 def test_m4_declining_to_publish_again_unshares_what_was_kept(firm: Firm) -> None:
@@ -189,9 +192,12 @@ def test_m4_declining_to_publish_again_unshares_what_was_kept(firm: Firm) -> Non
     note = firm.item(ItemKind.NOTE)
     repo.share(ItemKind.NOTE, note)
     repo.set_matter_portal(firm.matter_id, False, confirmed=True)
-    repo.set_matter_portal(firm.matter_id, True)
-    repo.republish_matter(firm.matter_id, publish=False)
+    before = len(_ops(firm))
+    change = repo.set_matter_portal(firm.matter_id, True, republish=False)
+    assert change.withdrawn == 1 and repo.matter(firm.matter_id).portal_enabled
     assert not repo.share_state(ItemKind.NOTE, note).wanted
+    # Withdrawn before the matter is ON again: its client never sees what was declined.
+    assert _ops(firm)[before:] == [OutboxOp.REVOKE, OutboxOp.MATTER]
 
 
 def test_m4_matter_portal_is_managed_by_admin_and_normal_only(firm: Firm) -> None:

@@ -114,7 +114,7 @@ def test_m4_a_matter_turned_off_shows_nothing_and_says_why(firm: Firm) -> None:
     preview = firm.admin.client_preview(firm.matter_id)
     assert preview.reason == texts.PREVIEW_MATTER_OFF
     assert all(not g.items for c in preview.contacts for g in c.groups)
-    firm.admin.set_matter_portal(firm.matter_id, True)
+    firm.admin.set_matter_portal(firm.matter_id, True, republish=True)
     assert _seen(firm.admin.client_preview(firm.matter_id))[Category.NOTES] == ["Call with Ada"]
 
 

@@ -319,11 +319,12 @@ class ShareRecord:
 
 @dataclass(frozen=True, slots=True)
 class MatterPortalChange:
-    """What turning a matter's portal ON or OFF led to (M4: an offer to publish again)."""
+    """What turning a matter's portal ON or OFF did (M4: the items still marked shared,
+    published again or withdrawn with it)."""
 
     enabled: bool
-    still_marked_shared: int = 0
-    republish_offer: str | None = None
+    republished: int = 0
+    withdrawn: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,9 +82,9 @@ class Repository:
         self.db = db
         self.ctx = Context(db, staff_login)
         self.firm = FirmService(self.ctx)
-        self.matters = MattersService(self.ctx)
-        self.portal_contacts = ContactsService(self.ctx)
         self.sharing = SharingService(self.ctx)
+        self.matters = MattersService(self.ctx, self.sharing)
+        self.portal_contacts = ContactsService(self.ctx)
         self.items = ItemsService(self.ctx, self.sharing)
         self.forms = FormsService(self.ctx, self.sharing)
         self.lists = ListsService(self.ctx)
@@ -237,9 +237,16 @@ class Repository:
         return self.matters.client_portal_matters(client_id)
 
     def set_matter_portal(
-        self, matter_id: int, enabled: bool, *, confirmed: bool = False
+        self,
+        matter_id: int,
+        enabled: bool,
+        *,
+        confirmed: bool = False,
+        republish: bool | None = None,
     ) -> MatterPortalChange:
-        return self.matters.set_matter_portal(matter_id, enabled, confirmed=confirmed)
+        return self.matters.set_matter_portal(
+            matter_id, enabled, confirmed=confirmed, republish=republish
+        )
 
     def set_matter_permissions(self, matter_id: int, categories: Iterable[Category]) -> None:
         return self.matters.set_matter_permissions(matter_id, categories)

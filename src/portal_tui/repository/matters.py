@@ -34,6 +34,7 @@ from portal_tui.store.models import (
 
 from .base import (
     ITSELF,
+    Context,
     Service,
     check_unchanged,
     firm_portal,
@@ -45,6 +46,7 @@ from .base import (
 )
 from .first_page import matter_row
 from .paging import AnyRow, keyset_page, like_pattern
+from .sharing import SharingService
 
 _CLIENT_FIELDS = ("name", "primary_email", "phone", "address", "date_of_birth")
 _MATTER_FIELDS = ("number", "name", "status", "practice_area", "description", "opened_on")
@@ -99,6 +101,10 @@ def party_rows(s: Session, matter_id: int) -> list[PartyRow]:
 
 class MattersService(Service):
     """Clients and matters, and each matter's portal: switch, permissions, parties."""
+
+    def __init__(self, ctx: Context, sharing: SharingService) -> None:
+        super().__init__(ctx)
+        self.sharing = sharing  # M4: turning a matter back ON settles its marks with it
 
     # Clients --------------------------------------------------------------------------------
 
@@ -303,10 +309,18 @@ class MattersService(Service):
     # The matter's portal --------------------------------------------------------------------
 
     def set_matter_portal(
-        self, matter_id: int, enabled: bool, *, confirmed: bool = False
+        self,
+        matter_id: int,
+        enabled: bool,
+        *,
+        confirmed: bool = False,
+        republish: bool | None = None,
     ) -> MatterPortalChange:
         """Turn a matter's portal ON or OFF (M1, M4). ON starts from the firm's set (M2) the
-        first time; OFF must be confirmed; ON again offers to publish what is still shared."""
+        first time; OFF must be confirmed. ON again with items still marked shared asks first
+        (NeedsConfirmation with M4's offer, nothing changed): `republish` True publishes them
+        again, False lets the marks go — in the same transaction as the switch, the items
+        withdrawn before the matter is ON, so its client never sees what was declined."""
         rules.r1_may_manage_portal(self.ctx.actor.role).check()
         with self.db.write() as s:
             # Locked: the outbox row's payload and version (its id) must be the matter's
@@ -319,6 +333,23 @@ class MattersService(Service):
             question = rules.m4_turning_matter_off_needs_confirmation(before.enabled, enabled)
             if question and not confirmed:
                 raise NeedsConfirmation("M4", question)
+            still = 0
+            if enabled:
+                still = (
+                    s.scalar(
+                        select(func.count())
+                        .select_from(ShareMark)
+                        .where(ShareMark.matter_id == matter.id, ShareMark.wanted.is_(True))
+                    )
+                    or 0
+                )
+                offer = rules.m4_republish_offer(still)
+                if offer is not None and republish is None:
+                    raise NeedsConfirmation("M4", offer)
+            settled = 0
+            if still and republish is False:
+                # Withdrawn first: their outbox rows go before the matter's switch.
+                settled = self.sharing.republish_locked(s, matter.id, publish=False)
             if enabled and matter.portal_permissions is None:
                 matter.portal_permissions = categories_to_names(rules.m2_initial_permissions(firm))
             matter.portal_enabled = enabled
@@ -333,17 +364,13 @@ class MattersService(Service):
                 after=matter_payload(matter, after),
             )
             queue_outbox(s, OutboxOp.MATTER, matter_payload(matter, after), matter_id=matter.id)
-            still = 0
-            if enabled:
-                still = (
-                    s.scalar(
-                        select(func.count())
-                        .select_from(ShareMark)
-                        .where(ShareMark.matter_id == matter.id, ShareMark.wanted.is_(True))
-                    )
-                    or 0
-                )
-            return MatterPortalChange(enabled, still, rules.m4_republish_offer(still))
+            if still and republish:
+                settled = self.sharing.republish_locked(s, matter.id, publish=True)
+            return MatterPortalChange(
+                enabled,
+                republished=settled if republish else 0,
+                withdrawn=settled if republish is False else 0,
+            )
 
     def set_matter_permissions(self, matter_id: int, categories: Iterable[Category]) -> None:
         """Narrow (or widen, within the firm's) what a matter permits (M2)."""

@@ -185,26 +185,30 @@ class SharingService(Service):
             ]
 
     def republish_matter(self, matter_id: int, *, publish: bool) -> int:
-        """M4's offer after turning a matter back ON: publish again every item still marked
-        shared, or (declined) let those marks go. Returns how many items it touched."""
+        """M4's offer for a matter ON with items still marked shared: publish each again, or
+        (declined) let those marks go. Returns how many items it touched."""
         rules.r1_may_manage_portal(self.ctx.actor.role).check()
-        batch = new_batch()
         with self.db.write() as s:
-            wanted = select(ShareMark.kind, ShareMark.item_id).where(
-                ShareMark.matter_id == matter_id, ShareMark.wanted.is_(True)
-            )
-            done = 0
-            keys = [(kind, item_id) for kind, item_id in s.execute(wanted)]
-            for kind, obj in self.lock_many(s, keys):
-                mark = mark_of(s, kind, obj.id)
-                if mark is None or not mark.wanted:
-                    continue  # unshared meanwhile, by someone whose commit we waited for
-                if publish:
-                    self.publish(s, kind, obj, mark, batch=batch, action="republish")
-                else:
-                    self.revoke(s, kind, obj, mark, batch=batch)
-                done += 1
-            return done
+            return self.republish_locked(s, matter_id, publish=publish)
+
+    def republish_locked(self, s: Session, matter_id: int, *, publish: bool) -> int:
+        """`republish_matter` within the caller's transaction."""
+        batch = new_batch()
+        wanted = select(ShareMark.kind, ShareMark.item_id).where(
+            ShareMark.matter_id == matter_id, ShareMark.wanted.is_(True)
+        )
+        done = 0
+        keys = [(kind, item_id) for kind, item_id in s.execute(wanted)]
+        for kind, obj in self.lock_many(s, keys):
+            mark = mark_of(s, kind, obj.id)
+            if mark is None or not mark.wanted:
+                continue  # unshared meanwhile, by someone whose commit we waited for
+            if publish:
+                self.publish(s, kind, obj, mark, batch=batch, action="republish")
+            else:
+                self.revoke(s, kind, obj, mark, batch=batch)
+            done += 1
+        return done
 
     # Within a transaction ---------------------------------------------------------------------
 

@@ -335,14 +335,20 @@ class MatterPortal(VerticalScroll):
     async def _switch(self, on: bool) -> None:
         app, repo = self.portal_app, self.portal_app.repo
         try:
+            republish: bool | None = None
             try:
                 change = await asyncio.to_thread(repo.set_matter_portal, self.matter_id, on)
             except NeedsConfirmation as asked:
-                # M4: turning OFF asks first; No leaves the portal ON.
-                if not await app.push_screen_wait(Confirm(PORTAL_TITLE, asked.question)):
-                    return
+                answer = await app.push_screen_wait(Confirm(PORTAL_TITLE, asked.question))
+                if not on and not answer:
+                    return  # M4: turning OFF asks first; No leaves the portal ON.
+                # M4: ON again with items still marked shared: publish them again (Yes) or let
+                # the marks go (No), in the same change as the switch.
+                republish = answer if on else None
                 change = await asyncio.to_thread(
-                    lambda: repo.set_matter_portal(self.matter_id, on, confirmed=True)
+                    lambda: repo.set_matter_portal(
+                        self.matter_id, on, confirmed=True, republish=republish
+                    )
                 )
             app.wake_delivery()
             app.notify(
@@ -350,14 +356,9 @@ class MatterPortal(VerticalScroll):
                 title=PORTAL_TITLE,
                 timeout=4,
             )
-            if change.republish_offer:
-                # M4: the marks were kept; publish them again, or let them go.
-                publish = await app.push_screen_wait(Confirm(PORTAL_TITLE, change.republish_offer))
-                count = await asyncio.to_thread(
-                    lambda: repo.republish_matter(self.matter_id, publish=publish)
-                )
-                app.wake_delivery()
-                done = texts.MATTER_REPUBLISHED if publish else texts.MATTER_NOT_REPUBLISHED
+            if republish is not None:
+                done = texts.MATTER_REPUBLISHED if republish else texts.MATTER_NOT_REPUBLISHED
+                count = change.republished if republish else change.withdrawn
                 app.notify(done.format(count=count), title=PORTAL_TITLE, timeout=4)
         except Refused as refused:
             await app.push_screen_wait(Notice(PORTAL_TITLE, refused.message, error=True))
