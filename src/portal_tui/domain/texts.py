@@ -192,3 +192,25 @@ EMBEDDED_PORT_TAKEN = (
     "program. Stop that program, or set embedded_portal_port to a free port (portal-tui config "
     "shows where settings come from); invitations already sent link to port {port}."
 )
+
+
+# The firm's staff (R1): who may run the firm's staff list, and what keeps it usable.
+STAFF_ADMIN_ONLY = "Only Admin staff users may manage staff users."
+STAFF_LAST_ADMIN = (
+    "The firm must keep at least one active Admin: make another staff user Admin first."
+)
+STAFF_NOT_YOURSELF = "You cannot disable your own staff user: ask another Admin."
+STAFF_UNKNOWN = "There is no staff user with login {login!r}."
+STAFF_TAKEN = "A staff user with login {login!r} already exists."
+STAFF_NOW_DISABLED = (
+    "Your staff user {login!r} was disabled by an administrator, so nothing was changed. "
+    "Ask an Admin if you think this is a mistake."
+)
+STAFF_ROLE_CHANGED = (
+    "Your staff user {login!r} is now {role}, so nothing was changed. Open portal-tui again "
+    "to go on with what {role} may do."
+)
+FIRM_ALREADY_SET_UP = (
+    "This firm database already holds a firm ({name}): nothing was changed. "
+    "Use `portal-tui staff add` to add staff users to it."
+)

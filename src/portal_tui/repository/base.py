@@ -255,9 +255,22 @@ class Context:
             raise Refused(
                 "R1",
                 f"No active staff user with login {self._staff_login!r} in this firm database. "
-                "Set staff_user in config.toml (or PORTAL_TUI_STAFF_USER) to a staff login.",
+                "Set staff_user in config.toml (or PORTAL_TUI_STAFF_USER) to a staff login; "
+                "an Admin adds one with `portal-tui staff add`, and a new firm starts with "
+                "`portal-tui init`.",
             )
         return Actor(staff.login, staff.role, staff.id)
+
+    def check_actor(self, s: Session, actor: Actor) -> None:
+        now = s.execute(
+            select(StaffUser.active, StaffUser.role).where(StaffUser.id == actor.staff_id)
+        ).one_or_none()
+        if now is None or not now.active:
+            raise Refused("R1", texts.STAFF_NOW_DISABLED.format(login=actor.login))
+        if now.role is not actor.role:
+            raise Refused(
+                "R1", texts.STAFF_ROLE_CHANGED.format(login=actor.login, role=now.role.label)
+            )
 
     # Writing the trail ----------------------------------------------------------------------
 
@@ -273,6 +286,11 @@ class Context:
         after: dict[str, Any] | None = None,
     ) -> None:
         actor = self.actor
+        if actor.staff_id is not None and not (kind == "staff" and item_id == actor.staff_id):
+            # Every write audits: the one place that refuses a staff user disabled, or given
+            # another role, since their app started (a change to one's own row is judged by
+            # the staff service itself).
+            self.check_actor(s, actor)
         s.add(
             AuditEntry(
                 at=utcnow(),

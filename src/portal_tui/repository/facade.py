@@ -71,6 +71,7 @@ from .preview import MatterPreview, PreviewService
 from .pruning import OutboxPruned, PruningService
 from .resend import ResendService, RestoreReport
 from .sharing import SharingService
+from .staff import StaffService
 from .sync import SyncService
 
 
@@ -82,6 +83,7 @@ class Repository:
         self.db = db
         self.ctx = Context(db, staff_login)
         self.firm = FirmService(self.ctx)
+        self.staff = StaffService(self.ctx)
         self.sharing = SharingService(self.ctx)
         self.matters = MattersService(self.ctx, self.sharing)
         self.portal_contacts = ContactsService(self.ctx)
@@ -157,6 +159,20 @@ class Repository:
 
     def add_staff(self, login: str, name: str, email: str, role: StaffRole) -> int:
         return self.firm.add_staff(login, name, email, role)
+
+    # StaffService --------------------------------------------------------------------------
+
+    def init_firm(self, firm_name: str, login: str, name: str, email: str) -> int:
+        return self.staff.init_firm(firm_name, login, name, email)
+
+    def staff_user(self, login: str) -> StaffRow:
+        return self.staff.staff_user(login)
+
+    def set_staff_role(self, login: str, role: StaffRole) -> StaffRow:
+        return self.staff.set_staff_role(login, role)
+
+    def set_staff_active(self, login: str, active: bool) -> StaffRow:
+        return self.staff.set_staff_active(login, active)
 
     def list_staff(self) -> list[StaffRow]:
         return self.firm.list_staff()

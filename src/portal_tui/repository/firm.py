@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from portal_tui.domain import rules
-from portal_tui.domain.decision import NeedsConfirmation, Refused
+from portal_tui.domain import rules, texts
+from portal_tui.domain.decision import Invalid, NeedsConfirmation, Refused
 from portal_tui.domain.kinds import Category, categories_to_names
 from portal_tui.domain.records import FirmIdentity, StaffRow
 from portal_tui.domain.rules import FirmPortal
@@ -26,6 +27,24 @@ from .base import (
     queue_outbox,
     require_firm,
 )
+
+_LOGIN = re.compile(r"^[A-Za-z0-9._@-]{1,120}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def checked_staff(login: str, name: str, email: str) -> tuple[str, str, str]:
+    """The fields of a staff user as they will be saved, or Invalid naming what is wrong."""
+    login, name, email = login.strip(), name.strip(), email.strip()
+    if not _LOGIN.match(login):
+        raise Invalid(
+            f"The login {login!r} is not usable: letters, digits and . _ @ - only, "
+            "at most 120 characters (the OS login is a good choice)."
+        )
+    if not name or len(name) > 200:
+        raise Invalid("A staff user needs a name (at most 200 characters).")
+    if not _EMAIL.match(email) or len(email) > 320:
+        raise Invalid(f"{email!r} is not an email address.")
+    return login, name, email
 
 
 def _staff_row(u: StaffUser) -> StaffRow:
@@ -147,8 +166,9 @@ class FirmService(Service):
     def add_staff(self, login: str, name: str, email: str, role: StaffRole) -> int:
         if self.ctx.actor.role is not StaffRole.ADMIN:
             raise Refused("R1", "Only Admin staff users may add staff users.")
+        login, name, email = checked_staff(login, name, email)
         with self.db.write() as s:
-            taken = Refused("R1", f"A staff user with login {login!r} already exists.")
+            taken = Refused("R1", texts.STAFF_TAKEN.format(login=login))
             if s.scalar(select(StaffUser.id).where(StaffUser.login == login)) is not None:
                 raise taken
             user = StaffUser(login=login, name=name, email=email, role=role, active=True)
