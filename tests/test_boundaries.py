@@ -233,5 +233,5 @@ def test_the_first_matter_rows_load_no_sqlalchemy(tmp_path: Path) -> None:
         assert app.failure is not None
     """
     loaded = loaded_after(code)
-    assert "portal_tui.tui.screens.main" in loaded
+    assert "portal_tui.tui.matters.main_screen" in loaded
     assert [m for m in loaded if is_within(m, ("sqlalchemy", "alembic"))] == []

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from portal_tui.config import load_settings
 from portal_tui.domain import ItemKind, ShareState, texts
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.widgets.modals import Notice
+from portal_tui.tui.common.modals import Notice
+from portal_tui.tui.matters.main_screen import MainScreen
 
 from .helpers import (
     SIZE,

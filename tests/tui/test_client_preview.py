@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from textual.widgets import Static
 
 from portal_tui.domain import Category, ItemKind, texts
-from portal_tui.tui.screens.client_preview import ClientPreview
-from portal_tui.tui.screens.matter_details import MatterDetails
+from portal_tui.tui.matter.client_preview import ClientPreview
+from portal_tui.tui.matter.matter_details import MatterDetails
 
 from .helpers import (
     ADMIN,

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from portal_tui.domain import ItemKind
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.widgets.modals import Notice
+from portal_tui.tui.common.modals import Notice
 
 from ..conftest import OwnPostgres
 from .helpers import (

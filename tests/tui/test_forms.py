@@ -11,10 +11,10 @@ from textual.widgets import OptionList
 
 from portal_tui.domain import Category, FormRule, ItemKind, texts
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.screens.form_share import FormShare
-from portal_tui.tui.screens.form_submissions import FormSubmissions, SubmissionsView
-from portal_tui.tui.screens.matter_details import MatterDetails
-from portal_tui.tui.widgets.modals import ActionMenu, Notice
+from portal_tui.tui.common.modals import ActionMenu, Notice
+from portal_tui.tui.matter.form_submissions import FormSubmissions, SubmissionsView
+from portal_tui.tui.matter.matter_details import MatterDetails
+from portal_tui.tui.sharing.form_share import FormShare
 
 from .helpers import (
     ADMIN,

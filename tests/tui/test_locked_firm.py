@@ -11,7 +11,7 @@ from pathlib import Path
 from portal_tui.database import BUSY_TIMEOUT_MS
 from portal_tui.domain import ItemKind, texts
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.widgets.modals import Notice
+from portal_tui.tui.common.modals import Notice
 
 from .helpers import (
     ADMIN,

@@ -23,13 +23,13 @@ from portal_tui.domain import (
 )
 from portal_tui.repository.worker import PassReport
 from portal_tui.tui.app import DeliveryPassed, PortalApp
-from portal_tui.tui.screens.invite_contact import InviteContact
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.screens.matter_details import SECTIONS, MatterDetails
-from portal_tui.tui.screens.matter_portal import MatterPortal
-from portal_tui.tui.widgets.item_table import ItemTable
-from portal_tui.tui.widgets.modals import ActionMenu, Confirm, Notice
-from portal_tui.tui.widgets.tick_box import TickBox
+from portal_tui.tui.common.item_table import ItemTable
+from portal_tui.tui.common.modals import ActionMenu, Confirm, Notice
+from portal_tui.tui.common.tick_box import TickBox
+from portal_tui.tui.matter.invite_contact import InviteContact
+from portal_tui.tui.matter.matter_details import SECTIONS, MatterDetails
+from portal_tui.tui.matter.matter_portal import MatterPortal
+from portal_tui.tui.matters.main_screen import MainScreen
 
 from .helpers import (
     ADMIN,

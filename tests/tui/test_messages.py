@@ -13,9 +13,9 @@ from portal_tui.domain import Category, ItemKind, PartyAccess, texts
 from portal_tui.domain.decision import Refused
 from portal_tui.repository.worker import PassReport
 from portal_tui.tui.app import DeliveryPassed, PortalApp
-from portal_tui.tui.screens.matter_details import SECTIONS, MatterDetails
-from portal_tui.tui.widgets.message_thread import MessagesSection
-from portal_tui.tui.widgets.modals import Notice
+from portal_tui.tui.common.modals import Notice
+from portal_tui.tui.matter.matter_details import SECTIONS, MatterDetails
+from portal_tui.tui.matter.messages_section import MessagesSection
 
 from .helpers import (
     ADMIN,

@@ -40,13 +40,13 @@ from portal_tui.domain.decision import Conflict, Unavailable
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.states import StaffRole
 
-from .client_text import InertFilter, inert
 from .commands import PortalCommands
-from .glyphs import ASCII, UNICODE, AsciiFilter, Glyphs
-from .screens.keys import KeysScreen
-from .unsaved import UnsavedChanges
-from .widgets.footer import footer
-from .widgets.modals import Confirm
+from .common.client_text import InertFilter, inert
+from .common.footer import footer
+from .common.glyphs import ASCII, UNICODE, AsciiFilter, Glyphs
+from .common.keys import KeysScreen
+from .common.modals import Confirm
+from .common.unsaved import UnsavedChanges
 
 if TYPE_CHECKING:
     from portal_tui.config import Settings
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from portal_tui.repository.first_page import FirstPage
     from portal_tui.repository.worker import DeliveryWorker, PassReport
 
-    from .screens.main import MainScreen
+    from .matters.main_screen import MainScreen
 
 
 _T = TypeVar("_T")
@@ -300,7 +300,7 @@ class PortalApp(App[None]):
         self.role = staff.role if staff is not None else StaffRole.ADMIN
         self.title = firm or "portal-tui"
         self.sub_title = f"{staff.name} ({staff.role.label})" if staff else "system"
-        from .screens.main import MainScreen
+        from .matters.main_screen import MainScreen
 
         main = MainScreen(first)
         await self.push_screen(main)
@@ -309,7 +309,7 @@ class PortalApp(App[None]):
     async def _first_rows_painted(self, main: MainScreen) -> None:
         """Until the Matters list has painted its first rows, or a moment has passed: the
         repository's imports would take the interpreter from the first screen."""
-        from .widgets.item_table import ItemTable
+        from .common.item_table import ItemTable
 
         painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         try:
@@ -370,7 +370,7 @@ class PortalApp(App[None]):
         if report.problem:
             self.set_status(f"Delivery: {report.problem}")
         if report.delivered or report.failed or report.synced:
-            from .widgets.item_table import ItemTable
+            from .common.item_table import ItemTable
 
             # Every screen of the stack, not just the top one: a share's own message box is
             # usually still open when its delivery lands, and OK must then show the icon.
@@ -433,7 +433,7 @@ class PortalApp(App[None]):
         self.database_problem = None
         self.set_status(self.location)
         self.wake_delivery()
-        from .widgets.item_table import ItemTable
+        from .common.item_table import ItemTable
 
         for screen in self.screen_stack:
             for table in screen.query(ItemTable):

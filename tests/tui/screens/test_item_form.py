@@ -10,9 +10,9 @@ import pytest
 from textual.widgets import Checkbox, Input, Label, TextArea
 
 from portal_tui.domain import ItemKind, ShareState, texts
-from portal_tui.tui.screens.item_form import ItemForm
-from portal_tui.tui.screens.matter_details import MatterDetails
-from portal_tui.tui.widgets.modals import Confirm, Notice
+from portal_tui.tui.common.modals import Confirm, Notice
+from portal_tui.tui.matter.item_form import ItemForm
+from portal_tui.tui.matter.matter_details import MatterDetails
 
 from ..helpers import (
     BILLING,

@@ -7,8 +7,8 @@ import pytest
 from textual.widgets import Static
 
 from portal_tui.domain import ItemKind
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.screens.matter_details import MatterDetails
+from portal_tui.tui.matter.matter_details import MatterDetails
+from portal_tui.tui.matters.main_screen import MainScreen
 
 from ..helpers import (
     ADMIN,

@@ -17,12 +17,12 @@ from textual.widgets import ProgressBar
 
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.repository import Repository
-from portal_tui.tui.screens import bulk
-from portal_tui.tui.screens.bulk import BulkProgress, BulkSummary
-from portal_tui.tui.screens.share_history import ShareHistoryScreen
-from portal_tui.tui.widgets.item_table import ItemTable
-from portal_tui.tui.widgets.list_pane import ListPane
-from portal_tui.tui.widgets.modals import ActionMenu, Confirm
+from portal_tui.tui.common.item_table import ItemTable
+from portal_tui.tui.common.list_pane import ListPane
+from portal_tui.tui.common.modals import ActionMenu, Confirm
+from portal_tui.tui.sharing import bulk
+from portal_tui.tui.sharing.bulk import BulkProgress, BulkSummary
+from portal_tui.tui.sharing.share_history import ShareHistoryScreen
 
 from .conftest import MATTER, OFF_MATTER, MakeApp
 from .test_snapshots import (

@@ -15,9 +15,9 @@ from textual.pilot import Pilot
 
 from portal_tui.database import Database
 from portal_tui.repository import Repository
-from portal_tui.tui.screens.client_preview import ClientPreview
-from portal_tui.tui.screens.invite_contact import InviteContact
-from portal_tui.tui.screens.matter_portal import MatterPortal
+from portal_tui.tui.matter.client_preview import ClientPreview
+from portal_tui.tui.matter.invite_contact import InviteContact
+from portal_tui.tui.matter.matter_portal import MatterPortal
 
 from .conftest import MATTER, STAFF_LOGIN, MakeApp
 from .test_snapshots import ASKING, SIZES, matter_section, portal_app, screen_text, until

@@ -16,10 +16,10 @@ from textual.widgets import TextArea
 
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.repository import Repository
-from portal_tui.tui.screens.form_share import FormShare
-from portal_tui.tui.screens.form_submissions import FormSubmissions, SubmissionsView
-from portal_tui.tui.widgets.message_thread import MessagesSection
-from portal_tui.tui.widgets.modals import ActionMenu
+from portal_tui.tui.common.modals import ActionMenu
+from portal_tui.tui.matter.form_submissions import FormSubmissions, SubmissionsView
+from portal_tui.tui.matter.messages_section import MessagesSection
+from portal_tui.tui.sharing.form_share import FormShare
 
 from .conftest import FORMS_MATTER, MATTER, MakeApp
 from .test_snapshots import (

@@ -15,17 +15,17 @@ from textual.widgets import Input, OptionList, TextArea
 from portal_tui.database import Database
 from portal_tui.repository import Repository
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.screens.firm_portal_settings import FirmPortalSettings
-from portal_tui.tui.screens.intake_form_editor import (
+from portal_tui.tui.common.item_table import ItemTable
+from portal_tui.tui.common.modals import Confirm
+from portal_tui.tui.matters.main_screen import MainScreen
+from portal_tui.tui.setup.firm_portal_settings import FirmPortalSettings
+from portal_tui.tui.setup.intake_form_editor import (
     FieldEditor,
     FieldsTable,
     IntakeFormEditor,
     MatterPicker,
 )
-from portal_tui.tui.screens.intake_forms import IntakeFormsPane
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.widgets.item_table import ItemTable
-from portal_tui.tui.widgets.modals import Confirm
+from portal_tui.tui.setup.intake_forms_pane import IntakeFormsPane
 
 from .conftest import MakeApp
 from .test_snapshots import SIZES, portal_app, screen_text, start, until

@@ -20,11 +20,11 @@ from portal_tui.domain.decision import NotFound
 from portal_tui.domain.records import FormRow, MatterDetail, SubmissionRow
 from portal_tui.domain.states import FormRule
 
-from ..client_text import inert
-from ..columns import day
-from ..widgets.footer import footer
-from ..widgets.item_table import text
-from .form_share import grid, target_label
+from ..common.client_text import inert
+from ..common.columns import day
+from ..common.footer import footer
+from ..common.item_table import text
+from ..sharing.form_share import grid, target_label
 
 if TYPE_CHECKING:
     from ..app import PortalApp

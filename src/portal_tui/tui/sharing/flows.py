@@ -10,10 +10,10 @@ from portal_tui.domain import texts
 from portal_tui.domain.decision import NeedsConfirmation, NotFound, Refused
 from portal_tui.domain.kinds import ItemKind
 
-from .widgets.modals import Confirm, Notice
+from ..common.modals import Confirm, Notice
 
 if TYPE_CHECKING:
-    from .app import PortalApp
+    from ..app import PortalApp
 
 SHARE_TITLE = texts.SHARE_VIA_PORTAL  # the seed's message boxes are titled after the action
 UNSHARE_TITLE = texts.UNSHARE_VIA_PORTAL

@@ -17,8 +17,8 @@ from textual.widgets import Button, Input, Label, Static
 from portal_tui.domain import texts
 from portal_tui.domain.decision import Invalid, NotFound, Refused
 
-from ..client_text import inert
-from ..unsaved import UnsavedChanges
+from ..common.client_text import inert
+from ..common.unsaved import UnsavedChanges
 
 if TYPE_CHECKING:
     from ..app import PortalApp

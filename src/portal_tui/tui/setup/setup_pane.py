@@ -13,7 +13,7 @@ from textual.widgets import ContentSwitcher, OptionList
 from textual.widgets.option_list import Option
 
 from .firm_portal_settings import FirmPortalSettings
-from .intake_forms import IntakeFormsPane
+from .intake_forms_pane import IntakeFormsPane
 
 if TYPE_CHECKING:
     from ..app import PortalApp

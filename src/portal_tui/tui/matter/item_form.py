@@ -21,10 +21,10 @@ from portal_tui.domain import rules, texts
 from portal_tui.domain.decision import EditConflict, Invalid, NotFound, Refused
 from portal_tui.domain.kinds import ItemKind
 
-from ..unsaved import UnsavedChanges
-from ..widgets.footer import footer
-from ..widgets.modals import Confirm, Notice
-from ..widgets.tick_box import TickBox
+from ..common.footer import footer
+from ..common.modals import Confirm, Notice
+from ..common.tick_box import TickBox
+from ..common.unsaved import UnsavedChanges
 
 if TYPE_CHECKING:
     from ..app import PortalApp

@@ -20,8 +20,8 @@ from portal_tui.domain.decision import NotFound
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import ShareHistory
 
-from ..client_text import inert
-from ..columns import day
+from ..common.client_text import inert
+from ..common.columns import day
 
 if TYPE_CHECKING:
     from ..app import PortalApp

@@ -24,8 +24,8 @@ from portal_tui.domain.decision import NeedsConfirmation, NotFound, Refused
 from portal_tui.domain.kinds import Category
 from portal_tui.domain.rules import FirmPortal
 
-from ..widgets.modals import Confirm, Notice
-from ..widgets.tick_box import TickBox
+from ..common.modals import Confirm, Notice
+from ..common.tick_box import TickBox
 
 if TYPE_CHECKING:
     from ..app import PortalApp

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..client_text import inert
+from .client_text import inert
 
 
 class Confirm(ModalScreen[bool]):

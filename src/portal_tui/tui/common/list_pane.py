@@ -18,8 +18,8 @@ from portal_tui.domain import rules, texts
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import Key, Page
 
-from ..columns import columns_for
-from ..flows import share_action_label, share_or_unshare
+from ..sharing.flows import share_action_label, share_or_unshare
+from .columns import columns_for
 from .item_table import ItemTable
 from .modals import ActionMenu, Confirm, Notice
 
@@ -243,7 +243,7 @@ class ListPane(Vertical):
             self._open_history(row)
 
     def _open_history(self, row: Any) -> None:
-        from ..screens.share_history import ShareHistoryScreen
+        from ..sharing.share_history import ShareHistoryScreen
 
         self.app.push_screen(ShareHistoryScreen(self.kind, row))
 
@@ -263,7 +263,7 @@ class ListPane(Vertical):
         self.run_worker(self._run_bulk(share), group="share", exclusive=True)
 
     async def _run_bulk(self, share: bool) -> None:
-        from ..screens.bulk import BulkProgress, BulkSummary, items_word
+        from ..sharing.bulk import BulkProgress, BulkSummary, items_word
 
         app = self.portal_app
         ids = sorted(self.table.marked)
@@ -297,7 +297,7 @@ class ListPane(Vertical):
             self.run_worker(self._edit(row), group="edit", exclusive=True)
 
     async def _edit(self, row: Any | None) -> None:
-        from ..screens.item_form import ItemForm
+        from ..matter.item_form import ItemForm
 
         matter_id = self.matter_id if row is None else row.matter_id
         assert matter_id is not None

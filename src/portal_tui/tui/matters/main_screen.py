@@ -24,9 +24,9 @@ from textual.widgets.option_list import Option
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import Key, MatterRow, Page
 
-from ..columns import matter_columns
-from ..widgets.footer import footer
-from ..widgets.item_table import ItemTable
+from ..common.columns import matter_columns
+from ..common.footer import footer
+from ..common.item_table import ItemTable
 
 if TYPE_CHECKING:
     from portal_tui.repository.first_page import FirstPage
@@ -142,13 +142,13 @@ class MattersPane(Vertical):
             self.portal_app.set_status(OPENING)
             self.run_worker(self._open_when_ready(row.id), group="open", exclusive=True)
             return
-        from .matter_details import MatterDetails
+        from ..matter.matter_details import MatterDetails
 
         self.app.push_screen(MatterDetails(row.id))
 
     async def _open_when_ready(self, matter_id: int) -> None:
         await self.portal_app.ready.wait()
-        from .matter_details import MatterDetails
+        from ..matter.matter_details import MatterDetails
 
         await self.app.push_screen(MatterDetails(matter_id))
 
@@ -158,7 +158,7 @@ class ActivitiesPane(Horizontal):
         super().__init__(id="activities")
 
     def compose(self) -> ComposeResult:
-        from ..widgets.list_pane import ListPane
+        from ..common.list_pane import ListPane
 
         yield OptionList(
             *(Option(Text(label), id=kind.value) for kind, label in ACTIVITIES),
@@ -180,7 +180,7 @@ class ActivitiesPane(Horizontal):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        from ..widgets.list_pane import ListPane
+        from ..common.list_pane import ListPane
 
         pane = self.query_one(f"#act-{event.option.id}", ListPane)
         pane.table.focus()
@@ -189,7 +189,7 @@ class ActivitiesPane(Horizontal):
 def _rest_of_the_body() -> list[Widget]:
     """Activities and Setup; imported here, as they are mounted only after the first rows at
     a cold start."""
-    from .setup import SetupPane
+    from ..setup.setup_pane import SetupPane
 
     return [ActivitiesPane(), SetupPane()]
 
@@ -305,7 +305,7 @@ class MainScreen(Screen[None]):
         elif section == "activities":
             target = self.query_one("#activities-nav")
         else:
-            from .setup import SetupPane
+            from ..setup.setup_pane import SetupPane
 
             target = self.query_one(SetupPane).focus_target() or nav
         target.focus()

@@ -22,8 +22,8 @@ from textual.widgets import DataTable
 
 from portal_tui.domain.records import Key, Page, Share
 
-from ..client_text import inert
-from ..glyphs import Glyphs
+from .client_text import inert
+from .glyphs import Glyphs
 from .quick_cells import QuickCells
 
 # Keys closer together than this are one burst of typing, read once when it stops; a key after a

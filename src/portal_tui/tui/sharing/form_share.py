@@ -22,7 +22,7 @@ from portal_tui.domain.kinds import Category
 from portal_tui.domain.records import FormField, FormRow
 from portal_tui.domain.states import FormRule
 
-from ..client_text import inert
+from ..common.client_text import inert
 
 if TYPE_CHECKING:
     from ..app import PortalApp

@@ -20,7 +20,7 @@ from portal_tui.domain.records import (
 from portal_tui.domain.states import DocumentSource, FormRule, InvoiceStatus
 
 from .glyphs import Glyphs
-from .widgets.item_table import Column, text
+from .item_table import Column, text
 
 
 def money(cents: int) -> str:

@@ -23,7 +23,7 @@ from portal_tui.domain import texts
 from portal_tui.domain.decision import NotFound
 from portal_tui.domain.kinds import ItemKind
 
-from ..client_text import inert
+from ..common.client_text import inert
 from .share_history import item_label
 
 if TYPE_CHECKING:

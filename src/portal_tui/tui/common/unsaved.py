@@ -12,7 +12,7 @@ from textual.widgets import Checkbox, Input, Select, TextArea
 
 from portal_tui.domain import texts
 
-from .widgets.modals import Confirm
+from .modals import Confirm
 
 
 class UnsavedChanges:

@@ -8,7 +8,7 @@ from textual.widgets import TabbedContent, TabPane
 
 from portal_tui.domain.kinds import ItemKind
 
-from ..widgets.list_pane import ListPane
+from ..common.list_pane import ListPane
 
 
 class Billing(Vertical):

@@ -17,9 +17,9 @@ from textual.widgets import Header, Static
 from portal_tui.domain.records import Share
 from portal_tui.domain.states import ShareState
 
-from ..client_text import inert
-from ..columns import day
-from ..widgets.footer import footer
+from ..common.client_text import inert
+from ..common.columns import day
+from ..common.footer import footer
 
 if TYPE_CHECKING:
     from portal_tui.repository.preview import ContactPreview, MatterPreview

@@ -29,10 +29,10 @@ from portal_tui.domain.records import ContactRow, MatterDetail, PartyRow
 from portal_tui.domain.rules import FirmPortal
 from portal_tui.domain.states import ContactAction, PartyAccess
 
-from ..client_text import inert
-from ..widgets.item_table import text
-from ..widgets.modals import ActionMenu, Confirm, Notice
-from ..widgets.tick_box import TickBox
+from ..common.client_text import inert
+from ..common.item_table import text
+from ..common.modals import ActionMenu, Confirm, Notice
+from ..common.tick_box import TickBox
 
 if TYPE_CHECKING:
     from ..app import PortalApp
@@ -364,7 +364,7 @@ class MatterPortal(VerticalScroll):
     def _refresh_lists(self) -> None:
         """The Matters list's portal icon (M3) and the share icons of the matter's lists may
         have changed: every list already read, on every screen, reads itself again."""
-        from ..widgets.item_table import ItemTable
+        from ..common.item_table import ItemTable
 
         for screen in self.app.screen_stack:
             for table in screen.query(ItemTable):

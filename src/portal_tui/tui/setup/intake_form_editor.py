@@ -28,12 +28,12 @@ from portal_tui.domain.records import Key, MatterRow, Page
 from portal_tui.domain.states import FieldType, FormRule
 from portal_tui.repository.items import FORM_TARGETS, check_form_fields
 
-from ..columns import matter_columns
-from ..unsaved import UnsavedChanges
-from ..widgets.footer import footer
-from ..widgets.item_table import ItemTable, text
-from ..widgets.modals import Confirm, Notice
-from ..widgets.tick_box import TickBox
+from ..common.columns import matter_columns
+from ..common.footer import footer
+from ..common.item_table import ItemTable, text
+from ..common.modals import Confirm, Notice
+from ..common.tick_box import TickBox
+from ..common.unsaved import UnsavedChanges
 
 if TYPE_CHECKING:
     from portal_tui.repository.forms import IntakeFormRow

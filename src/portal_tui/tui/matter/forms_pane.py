@@ -9,9 +9,9 @@ from portal_tui.domain import rules
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import FormRow
 
-from ..flows import share_or_unshare
-from .item_table import ItemTable
-from .list_pane import ListPane
+from ..common.item_table import ItemTable
+from ..common.list_pane import ListPane
+from ..sharing.flows import share_or_unshare
 
 SUBMISSIONS = "Submissions"
 
@@ -37,7 +37,7 @@ class FormsPane(ListPane):
         self.open_submissions(event.row)
 
     def open_submissions(self, row: FormRow) -> None:
-        from ..screens.form_submissions import FormSubmissions
+        from .form_submissions import FormSubmissions
 
         self.app.push_screen(FormSubmissions(row))
 
@@ -53,7 +53,7 @@ class FormsPane(ListPane):
         self.run_worker(self._share_form(row), group="share", exclusive=True)
 
     async def _share_form(self, row: FormRow) -> None:
-        from ..screens.form_share import FormShare
+        from ..sharing.form_share import FormShare
 
         if not await self.app.push_screen_wait(FormShare(row)):
             return

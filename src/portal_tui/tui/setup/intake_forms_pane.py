@@ -17,8 +17,8 @@ from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import Key, Page
 from portal_tui.domain.states import FormRule
 
-from ..widgets.item_table import Column, ItemTable, text
-from ..widgets.list_pane import ListPane
+from ..common.item_table import Column, ItemTable, text
+from ..common.list_pane import ListPane
 
 if TYPE_CHECKING:
     from portal_tui.repository.forms import IntakeFormRow

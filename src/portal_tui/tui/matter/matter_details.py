@@ -21,10 +21,10 @@ from textual.widgets.option_list import Option
 
 from portal_tui.domain.kinds import ItemKind
 
-from ..client_text import inert
-from ..widgets.footer import footer
-from ..widgets.item_table import ItemTable
-from ..widgets.list_pane import ListPane
+from ..common.client_text import inert
+from ..common.footer import footer
+from ..common.item_table import ItemTable
+from ..common.list_pane import ListPane
 
 if TYPE_CHECKING:
     from ..app import PortalApp
@@ -58,11 +58,11 @@ def build_section(section: str, matter_id: int) -> Widget:
     if section in LISTS:
         return ListPane(LISTS[section], matter_id, id=section)
     if section == "messages":
-        from ..widgets.message_thread import MessagesSection
+        from .messages_section import MessagesSection
 
         return MessagesSection(matter_id)
     if section == "forms":
-        from ..widgets.forms_pane import FormsPane
+        from .forms_pane import FormsPane
 
         return FormsPane(matter_id, id="forms")
     if section == "portal":

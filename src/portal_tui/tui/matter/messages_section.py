@@ -24,11 +24,11 @@ from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import Key, MessageRow, Page
 from portal_tui.domain.states import PartyAccess
 
-from ..client_text import inert
-from ..columns import day
-from .item_table import Column, ItemTable
-from .list_pane import ListPane
-from .modals import Notice
+from ..common.client_text import inert
+from ..common.columns import day
+from ..common.item_table import Column, ItemTable
+from ..common.list_pane import ListPane
+from ..common.modals import Notice
 
 if TYPE_CHECKING:
     from ..app import PortalApp
