@@ -22,7 +22,7 @@ from portal_tui.domain import (
     texts,
 )
 from portal_tui.repository.worker import PassReport
-from portal_tui.tui.app import DeliveryPassed, PortalApp
+from portal_tui.tui.app import PortalApp
 from portal_tui.tui.common.item_table import ItemTable
 from portal_tui.tui.common.modals import ActionMenu, Confirm, Notice
 from portal_tui.tui.common.tick_box import TickBox
@@ -30,6 +30,7 @@ from portal_tui.tui.matter.invite_contact import InviteContact
 from portal_tui.tui.matter.matter_details import SECTIONS, MatterDetails
 from portal_tui.tui.matter.matter_portal import MatterPortal
 from portal_tui.tui.matters.main_screen import MainScreen
+from portal_tui.tui.messages import DeliveryPassed
 
 from .helpers import (
     ADMIN,

@@ -30,7 +30,6 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.filter import LineFilter
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.widgets import Header, Input, Static, TextArea
@@ -42,11 +41,14 @@ from portal_tui.domain.states import StaffRole
 
 from .commands import PortalCommands
 from .common.client_text import InertFilter, inert
+from .common.context import OPENING, ItemFlows, StaffContext
 from .common.footer import footer
 from .common.glyphs import ASCII, UNICODE, AsciiFilter, Glyphs
 from .common.keys import KeysScreen
 from .common.modals import Confirm
 from .common.unsaved import UnsavedChanges
+from .item_flows import AppFlows
+from .messages import DatabaseBack, DeliveryPassed, LockWaitHeard, PortalSynced
 
 if TYPE_CHECKING:
     from portal_tui.config import Settings
@@ -60,7 +62,6 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-OPENING = "Opening the firm database..."
 # While the firm database is away (a server restarting): how often the app looks for it.
 RECONNECT_EVERY_S = 2.0
 # How long the repository waits for the first rows to be painted before opening anyway.
@@ -97,20 +98,6 @@ def _in_own_thread(work: Callable[[], _T], name: str) -> asyncio.Future[_T]:
 LOCK_NOTICE_S = 1.0
 # A lock-wait notice stays up as long as the wait may last (BUSY_TIMEOUT_MS).
 LOCK_WAIT_SHOWN_S = 30.0
-
-
-class LockWaitHeard(Message):
-    """A write (on a worker thread) waits on a lock another program holds."""
-
-    def __init__(self, notice: str) -> None:
-        super().__init__()
-        self.notice = notice
-
-
-class DeliveryPassed(Message):
-    def __init__(self, report: PassReport) -> None:
-        super().__init__()
-        self.report = report
 
 
 class PortalApp(App[None]):
@@ -165,6 +152,8 @@ class PortalApp(App[None]):
         self.database_problem: str | None = None
         self._reconnecting: Any = None
         self.location = ""
+        # What a list starts that lives in sharing/ and matter/ (common/ imports neither).
+        self.flows: ItemFlows = AppFlows(self)
         self.ready = asyncio.Event()
         self.failure: Exception | None = None
 
@@ -370,20 +359,16 @@ class PortalApp(App[None]):
         if report.problem:
             self.set_status(f"Delivery: {report.problem}")
         if report.delivered or report.failed or report.synced:
-            from .common.item_table import ItemTable
-
             # Every screen of the stack, not just the top one: a share's own message box is
             # usually still open when its delivery lands, and OK must then show the icon.
-            for screen in self.screen_stack:
-                for table in screen.query(ItemTable):
-                    if table.shown_once:
-                        table.reload()
-                # Views that are not item lists (a message thread, a contact list) refresh
-                # themselves: they carry the class `-synced` and a `portal_synced()` method.
-                for view in screen.query(".-synced"):
-                    refresh = getattr(view, "portal_synced", None)
-                    if refresh is not None:
-                        refresh()
+            # Each list read once reloads; other views (a message thread, a contact list)
+            # read themselves afresh.
+            self._tell_every_widget(PortalSynced)
+
+    def _tell_every_widget(self, message: type[PortalSynced | DatabaseBack]) -> None:
+        for screen in self.screen_stack:
+            for node in (screen, *screen.walk_children()):
+                node.post_message(message())
 
     # The firm database going away and coming back ------------------------------------------
 
@@ -433,12 +418,7 @@ class PortalApp(App[None]):
         self.database_problem = None
         self.set_status(self.location)
         self.wake_delivery()
-        from .common.item_table import ItemTable
-
-        for screen in self.screen_stack:
-            for table in screen.query(ItemTable):
-                if table.shown_once:
-                    table.reload()
+        self._tell_every_widget(DatabaseBack)
 
     def _listen_for_lock_waits(self) -> None:
         from portal_tui.database import listen_for_lock_waits
@@ -569,3 +549,9 @@ class PortalApp(App[None]):
             return await asyncio.to_thread(self.repo.pending_deliveries)
         except (Unavailable, Conflict):
             return 0
+
+
+if TYPE_CHECKING:
+
+    def _is_a_staff_context(app: PortalApp) -> StaffContext:
+        return app  # mypy checks here that the app gives its screens what they use

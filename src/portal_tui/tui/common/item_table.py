@@ -22,6 +22,7 @@ from textual.widgets import DataTable
 
 from portal_tui.domain.records import Key, Page, Share
 
+from ..messages import DatabaseBack, PortalSynced
 from .client_text import inert
 from .glyphs import Glyphs
 from .quick_cells import QuickCells
@@ -200,6 +201,15 @@ class ItemTable(QuickCells, Generic[RowT]):
     def _reload_after_typing(self) -> None:
         self._reload_timer = None
         self.reload()
+
+    def on_portal_synced(self, _: PortalSynced) -> None:
+        # Delivery or sync ran (client replies, share icons): a list already read reads again.
+        if self.shown_once:
+            self.reload()
+
+    def on_database_back(self, _: DatabaseBack) -> None:
+        if self.shown_once:
+            self.reload()
 
     def reload(self, keep_id: int | None = None) -> None:
         """Read the first page again (after a filter change, a share, a sync)."""

@@ -6,7 +6,7 @@ Space (`s` and Action offer to share or unshare them all), and any item's share 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,18 +18,16 @@ from portal_tui.domain import rules, texts
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import Key, Page
 
-from ..sharing.flows import share_action_label, share_or_unshare
+from ..common.context import StaffAware
 from .columns import columns_for
 from .item_table import ItemTable
 from .modals import ActionMenu, Confirm, Notice
-
-if TYPE_CHECKING:
-    from ..app import PortalApp
+from .share_words import items_word, share_action_label
 
 EDITABLE = (ItemKind.EVENT, ItemKind.TASK, ItemKind.NOTE)
 
 
-class ListPane(Vertical):
+class ListPane(Vertical, StaffAware):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("a", "action_menu", "Action", id="action"),
@@ -47,13 +45,6 @@ class ListPane(Vertical):
         self._filter = ""
 
     @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
-
-    @property
     def table(self) -> ItemTable[Any]:
         return self.query_one(ItemTable)
 
@@ -69,10 +60,10 @@ class ListPane(Vertical):
                 yield Button("Edit", id="tb-edit", compact=True)
         yield Input(placeholder="Filter (Esc clears)", id="filter", classes="filter -hidden")
         columns = columns_for(self.kind, in_matter=self.matter_id is not None)
-        yield ItemTable(columns, self._fetch, self.portal_app.glyphs)
+        yield ItemTable(columns, self._fetch, self.staff.glyphs)
 
     def _fetch(self, after: Key | None, before: Key | None, limit: int) -> Page[Any]:
-        return self.portal_app.repo.list_items(
+        return self.staff.repo.list_items(
             self.kind,
             matter_id=self.matter_id,
             text=self._filter,
@@ -153,10 +144,10 @@ class ListPane(Vertical):
 
     def show_status(self, row: Any | None) -> None:
         """The status line for the highlighted row, and how many rows are marked."""
-        app = self.portal_app
+        app, staff = self.app, self.staff
         if self.screen is not app.screen:
             return  # a box is open: the line is brought up to date when it closes
-        app.show_row_status(self.kind, row)
+        staff.show_row_status(self.kind, row)
         marked = len(self.table.marked)
         if not marked:
             return
@@ -168,7 +159,7 @@ class ListPane(Vertical):
                 status.update(shown)
 
     def _may_share(self) -> bool:
-        return bool(rules.r1_may_share(self.portal_app.role, self.kind))
+        return bool(rules.r1_may_share(self.staff.role, self.kind))
 
     def menu_actions(self, row: Any) -> list[tuple[str, str]]:
         """The Action menu for `row`: (id, label) pairs; a subclass adds its own."""
@@ -225,13 +216,13 @@ class ListPane(Vertical):
         if row is None:
             return
         if not self._may_share():
-            refusal = rules.r1_may_share(self.portal_app.role, self.kind)
+            refusal = rules.r1_may_share(self.staff.role, self.kind)
             self.app.push_screen(Notice("Share via Client Portal", refusal.message, error=True))
             return
         self.run_worker(self._share(row), group="share", exclusive=True)
 
     async def _share(self, row: Any) -> None:
-        fresh = await share_or_unshare(self.portal_app, self.kind, row)
+        fresh = await self.staff.flows.share_or_unshare(self.kind, row)
         if fresh is not None:
             self.table.replace_row(fresh)
 
@@ -243,9 +234,7 @@ class ListPane(Vertical):
             self._open_history(row)
 
     def _open_history(self, row: Any) -> None:
-        from ..sharing.share_history import ShareHistoryScreen
-
-        self.app.push_screen(ShareHistoryScreen(self.kind, row))
+        self.app.push_screen(self.staff.flows.share_history(self.kind, row))
 
     # Bulk share and unshare of the marked rows ---------------------------------------------
 
@@ -263,15 +252,13 @@ class ListPane(Vertical):
         self.run_worker(self._run_bulk(share), group="share", exclusive=True)
 
     async def _run_bulk(self, share: bool) -> None:
-        from ..sharing.bulk import BulkProgress, BulkSummary, items_word
-
-        app = self.portal_app
+        app, staff = self.app, self.staff
         ids = sorted(self.table.marked)
         count = len(ids)
         words = texts.BULK_SHARE_CONFIRM if share else texts.BULK_UNSHARE_CONFIRM
         question = words.format(count=f"{count:,}", items=items_word(count))
         if share and self.kind is ItemKind.INVOICE:
-            drafts = await asyncio.to_thread(app.repo.unfinal_invoices, ids)
+            drafts = await asyncio.to_thread(staff.repo.unfinal_invoices, ids)
             if drafts == 1:
                 question += " " + texts.BULK_UNFINAL_ONE
             elif drafts:
@@ -279,12 +266,12 @@ class ListPane(Vertical):
         title = texts.SHARE_VIA_PORTAL if share else texts.UNSHARE_VIA_PORTAL
         if not await app.push_screen_wait(Confirm(title, question)):
             return
-        result = await app.push_screen_wait(BulkProgress(self.kind, ids, share=share))
+        result = await app.push_screen_wait(staff.flows.bulk_progress(self.kind, ids, share=share))
         self.table.clear_marks()
         self.table.reload()  # the new icons, behind the summary
         await self.table.loaded.wait()
         self.show_status(self.table.current)
-        await app.push_screen_wait(BulkSummary(result))
+        await app.push_screen_wait(staff.flows.bulk_summary(result))
         self.show_status(self.table.current)
 
     def action_add(self) -> None:
@@ -297,17 +284,17 @@ class ListPane(Vertical):
             self.run_worker(self._edit(row), group="edit", exclusive=True)
 
     async def _edit(self, row: Any | None) -> None:
-        from ..matter.item_form import ItemForm
-
         matter_id = self.matter_id if row is None else row.matter_id
         assert matter_id is not None
-        item_id = await self.app.push_screen_wait(ItemForm(self.kind, matter_id, row))
+        item_id = await self.app.push_screen_wait(
+            self.staff.flows.item_form(self.kind, matter_id, row)
+        )
         if item_id is None:
             return
         if row is None:
             self.table.reload(keep_id=item_id)
         else:
-            fresh = await asyncio.to_thread(self.portal_app.repo.item_row, self.kind, item_id)
+            fresh = await asyncio.to_thread(self.staff.repo.item_row, self.kind, item_id)
             self.table.replace_row(fresh)
 
     def refresh_list(self) -> None:

@@ -19,12 +19,12 @@ from portal_tui.domain.states import ShareState
 
 from ..common.client_text import inert
 from ..common.columns import day
+from ..common.context import StaffAware
 from ..common.footer import footer
 
 if TYPE_CHECKING:
     from portal_tui.repository.preview import ContactPreview, MatterPreview
 
-    from ..app import PortalApp
 
 PREVIEW_TITLE = "Preview as client"
 WHEN_WIDTH = 16  # "YYYY-MM-DD HH:MM"
@@ -35,7 +35,7 @@ LEGEND = (
 )
 
 
-class ClientPreview(Screen[None]):
+class ClientPreview(Screen[None], StaffAware):
     DEFAULT_CSS = """
     ClientPreview #preview-title {
         padding: 0 1;
@@ -58,13 +58,6 @@ class ClientPreview(Screen[None]):
         self.preview: MatterPreview | None = None
         self.loaded = asyncio.Event()
 
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text(PREVIEW_TITLE), id="preview-title", classes="screen-title")
@@ -78,17 +71,17 @@ class ClientPreview(Screen[None]):
         self.run_worker(self._load(), group="preview", exclusive=True)
 
     async def _load(self) -> None:
-        app = self.portal_app
-        preview = await asyncio.to_thread(app.repo.client_preview, self.matter_id)
+        staff = self.staff
+        preview = await asyncio.to_thread(staff.repo.client_preview, self.matter_id)
         self.preview = preview
         title = Text.assemble(PREVIEW_TITLE, ": ", preview.number, "  ", inert(preview.name))
         self.query_one("#preview-title", Static).update(title)
         self.query_one("#preview", Static).update(self._preview_text(preview))
-        app.set_location(f"Matter Details > {preview.number} > Client Portal > {PREVIEW_TITLE}")
+        staff.set_location(f"Matter Details > {preview.number} > Client Portal > {PREVIEW_TITLE}")
         self.loaded.set()
 
     def _preview_text(self, preview: MatterPreview) -> Text:
-        glyphs = self.portal_app.glyphs
+        glyphs = self.staff.glyphs
         out = Text()
         out.append("What each active contact of this matter sees in the client portal now.\n")
         for state, meaning in LEGEND:
@@ -105,7 +98,7 @@ class ClientPreview(Screen[None]):
         return out
 
     def _contact_text(self, contact: ContactPreview, *, hidden: bool) -> Text:
-        glyphs = self.portal_app.glyphs
+        glyphs = self.staff.glyphs
         out = Text()
         out.append(inert(contact.contact.name), style="bold")
         out.append(f"  <{inert(contact.contact.email)}>\n")

@@ -5,7 +5,7 @@ changed in the firm's records (a field set from one value to another, a matter c
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -22,12 +22,11 @@ from portal_tui.domain.states import FormRule
 
 from ..common.client_text import inert
 from ..common.columns import day
+from ..common.context import StaffAware
 from ..common.footer import footer
 from ..common.item_table import text
+from ..messages import PortalSynced
 from ..sharing.form_share import grid, target_label
-
-if TYPE_CHECKING:
-    from ..app import PortalApp
 
 NO_SUBMISSIONS = (
     "No submissions yet. The client opens the form from the Forms drop-down at the top right "
@@ -45,22 +44,15 @@ def answer_text(value: Any) -> str:
     return str(value)
 
 
-class SubmissionsView(Vertical):
+class SubmissionsView(Vertical, StaffAware):
     """The list and the selected submission; reloads itself when sync brings one in."""
 
     def __init__(self, form: FormRow) -> None:
-        super().__init__(id="submissions-view", classes="-synced")
+        super().__init__(id="submissions-view")
         self.form = form
         self.rows: list[SubmissionRow] = []
         self._matters: dict[int, MatterDetail | None] = {}
         self.loaded = asyncio.Event()
-
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
 
     @property
     def table(self) -> DataTable[Text]:
@@ -84,7 +76,7 @@ class SubmissionsView(Vertical):
         self.run_worker(self._load(), group="submissions", exclusive=True)
 
     async def _load(self) -> None:
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         rows = await asyncio.to_thread(repo.form_submissions, self.form.id)
         keep = self.current.id if self.current is not None else None
         self.rows = list(reversed(rows))  # newest first
@@ -126,7 +118,7 @@ class SubmissionsView(Vertical):
         if sub.matter_id is not None:
             if sub.matter_id not in self._matters:
                 try:
-                    found = await asyncio.to_thread(self.portal_app.repo.matter, sub.matter_id)
+                    found = await asyncio.to_thread(self.staff.repo.matter, sub.matter_id)
                 except NotFound:
                     found = None
                 self._matters[sub.matter_id] = found
@@ -181,7 +173,8 @@ class SubmissionsView(Vertical):
             parts.append(Text("No field changed: the answers matched what the firm holds."))
         return Group(*parts)
 
-    def portal_synced(self) -> None:
+    def on_portal_synced(self, _: PortalSynced) -> None:
+        """Delivery or sync ran: new answers may have come in."""
         self.reload()
 
 

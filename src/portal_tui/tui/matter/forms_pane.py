@@ -47,7 +47,7 @@ class FormsPane(ListPane):
         row = self.table.current
         if row is None:
             return
-        if row.share.wanted or not rules.r1_may_share(self.portal_app.role, self.kind):
+        if row.share.wanted or not rules.r1_may_share(self.staff.role, self.kind):
             super().action_share()
             return
         self.run_worker(self._share_form(row), group="share", exclusive=True)
@@ -58,6 +58,6 @@ class FormsPane(ListPane):
         if not await self.app.push_screen_wait(FormShare(row)):
             return
         # The one share path: a condition of S4 missing is refused there, with its message.
-        fresh = await share_or_unshare(self.portal_app, self.kind, row)
+        fresh = await share_or_unshare(self.app, self.kind, row)
         if fresh is not None:
             self.table.replace_row(fresh)

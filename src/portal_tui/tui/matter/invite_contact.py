@@ -5,7 +5,6 @@ refusal shows in the box, which stays open so the email can be corrected."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,15 +17,13 @@ from portal_tui.domain import texts
 from portal_tui.domain.decision import Invalid, NotFound, Refused
 
 from ..common.client_text import inert
+from ..common.context import StaffAware
 from ..common.unsaved import UnsavedChanges
-
-if TYPE_CHECKING:
-    from ..app import PortalApp
 
 INVITE_TITLE = "Invite Contact"
 
 
-class InviteContact(UnsavedChanges, ModalScreen[str | None]):
+class InviteContact(UnsavedChanges, ModalScreen[str | None], StaffAware):
     """Dismisses with the message to show once invited, or None (Cancel, Esc)."""
 
     DEFAULT_CSS = """
@@ -78,13 +75,6 @@ class InviteContact(UnsavedChanges, ModalScreen[str | None]):
         self._email = email or ""
         self._primary = primary_email
 
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
-
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(INVITE_TITLE), classes="dialog-title")
@@ -129,7 +119,7 @@ class InviteContact(UnsavedChanges, ModalScreen[str | None]):
 
     async def _invite(self) -> None:
         email = self.query_one("#invite-email", Input).value.strip()
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         try:
             await asyncio.to_thread(
                 lambda: repo.invite_contact(

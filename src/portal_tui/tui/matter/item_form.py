@@ -8,7 +8,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -21,13 +21,11 @@ from portal_tui.domain import rules, texts
 from portal_tui.domain.decision import EditConflict, Invalid, NotFound, Refused
 from portal_tui.domain.kinds import ItemKind
 
+from ..common.context import StaffAware
 from ..common.footer import footer
 from ..common.modals import Confirm, Notice
 from ..common.tick_box import TickBox
 from ..common.unsaved import UnsavedChanges
-
-if TYPE_CHECKING:
-    from ..app import PortalApp
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +86,7 @@ def _parse(field: Field, raw: str) -> Any:
     return raw
 
 
-class ItemForm(UnsavedChanges, Screen[int | None]):
+class ItemForm(UnsavedChanges, Screen[int | None], StaffAware):
     """Add (row None) or Edit an event, task or note of one matter; dismisses with its id."""
 
     BINDINGS = [
@@ -99,13 +97,6 @@ class ItemForm(UnsavedChanges, Screen[int | None]):
     def __init__(self, kind: ItemKind, matter_id: int, row: Any | None = None) -> None:
         super().__init__()
         self.kind, self.matter_id, self.row = kind, matter_id, row
-
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         verb = "Edit" if self.row is not None else "Add"
@@ -125,7 +116,7 @@ class ItemForm(UnsavedChanges, Screen[int | None]):
                 yield Label(Text("Details"), classes="section-title")
                 shared = bool(self.row is not None and self.row.share.wanted)
                 # R1: a user who may not share this kind sees the box, but cannot change it.
-                may_share = bool(rules.r1_may_share(self.portal_app.role, self.kind))
+                may_share = bool(rules.r1_may_share(self.staff.role, self.kind))
                 yield TickBox(texts.SHARE_VIA_PORTAL, shared, id="share", disabled=not may_share)
                 yield Static("", id="form-error")
             with Horizontal(classes="form-buttons"):
@@ -171,7 +162,7 @@ class ItemForm(UnsavedChanges, Screen[int | None]):
             error.update(Text(str(bad), style="bold red"))
             return
         share = self.query_one("#share", Checkbox).value
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         try:
             item_id: int
             if self.row is None:
@@ -213,13 +204,13 @@ class ItemForm(UnsavedChanges, Screen[int | None]):
                 Notice(texts.SHARE_VIA_PORTAL if share else "Save", message, error=True)
             )
             return
-        self.portal_app.wake_delivery()
+        self.staff.wake_delivery()
         self.dismiss(item_id)
 
     async def reload(self) -> None:
         """Show the item as it now is, everyone's changes in it."""
         assert self.row is not None
-        self.row = await asyncio.to_thread(self.portal_app.repo.item_row, self.kind, self.row.id)
+        self.row = await asyncio.to_thread(self.staff.repo.item_row, self.kind, self.row.id)
         await self.recompose()
         self.query(Input).first().focus()
         self.remember_as_saved()

@@ -8,7 +8,6 @@ nothing else, and a section nobody visits costs nothing.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,12 +21,10 @@ from textual.widgets.option_list import Option
 from portal_tui.domain.kinds import ItemKind
 
 from ..common.client_text import inert
+from ..common.context import StaffAware
 from ..common.footer import footer
 from ..common.item_table import ItemTable
 from ..common.list_pane import ListPane
-
-if TYPE_CHECKING:
-    from ..app import PortalApp
 
 SECTIONS = (
     ("summary", "Summary"),
@@ -72,20 +69,13 @@ def build_section(section: str, matter_id: int) -> Widget:
     raise LookupError(section)
 
 
-class MatterDetails(Screen[None]):
+class MatterDetails(Screen[None], StaffAware):
     BINDINGS = [Binding("escape", "back", "Back", id="back")]
 
     def __init__(self, matter_id: int) -> None:
         super().__init__()
         self.matter_id = matter_id
         self.matter_number = ""
-
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -108,10 +98,10 @@ class MatterDetails(Screen[None]):
         self.run_worker(self._load_summary(), exclusive=True)
 
     async def _load_summary(self) -> None:
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         matter = await asyncio.to_thread(repo.matter, self.matter_id)
         self.matter_number = matter.number
-        self.portal_app.set_location(f"Matter Details > {matter.number} > Summary")
+        self.staff.set_location(f"Matter Details > {matter.number} > Summary")
         client = matter.client
         on = "ON" if matter.portal_enabled else "OFF"
         # The client's name and email, and the matter's name, practice area and description,
@@ -138,7 +128,7 @@ class MatterDetails(Screen[None]):
         label = dict(SECTIONS)[section]
         if section == "billing":
             label = "Billing > Invoice"
-        self.portal_app.set_location(f"Matter Details > {self.matter_number} > {label}")
+        self.staff.set_location(f"Matter Details > {self.matter_number} > {label}")
         return holder
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:

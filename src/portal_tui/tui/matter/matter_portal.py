@@ -4,7 +4,7 @@ Preview as client (P3).
 
 The repository decides every change; this pane asks (the confirmations of M4, C2 and C3), shows
 the answer in the words of texts.py, and reads everything back afterwards. Contacts activate
-and log in on the portal, so the pane re-reads itself when delivery syncs (`-synced`).
+and log in on the portal, so the pane re-reads itself when delivery syncs (PortalSynced).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -30,12 +29,11 @@ from portal_tui.domain.rules import FirmPortal
 from portal_tui.domain.states import ContactAction, PartyAccess
 
 from ..common.client_text import inert
+from ..common.context import StaffAware
 from ..common.item_table import text
 from ..common.modals import ActionMenu, Confirm, Notice
 from ..common.tick_box import TickBox
-
-if TYPE_CHECKING:
-    from ..app import PortalApp
+from ..messages import PortalSynced
 
 PORTAL_TITLE = "Client Portal"
 PERMISSIONS_TITLE = "Client Portal Permissions"
@@ -88,7 +86,7 @@ class PartyTable(DataTable[Text]):
         self.add_column(Text("Access"), width=10, key="access")
 
 
-class MatterPortal(VerticalScroll):
+class MatterPortal(VerticalScroll, StaffAware):
     """The Client Portal section of one matter."""
 
     can_focus = False  # Tab and Enter go to its controls; it scrolls to the one focused
@@ -149,27 +147,20 @@ class MatterPortal(VerticalScroll):
     ]
 
     def __init__(self, matter_id: int) -> None:
-        super().__init__(id="portal", classes="-synced")
+        super().__init__(id="portal")
         self.matter_id = matter_id
         self.state: PortalState | None = None
         self.loaded = asyncio.Event()
 
     @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
-
-    @property
     def manages(self) -> bool:
         """R1: Admin and Normal users change the switch, permissions and parties."""
-        return bool(rules.r1_may_manage_portal(self.portal_app.role))
+        return bool(rules.r1_may_manage_portal(self.staff.role))
 
     @property
     def invites(self) -> bool:
         """C1: Admin and Normal users manage contacts."""
-        return bool(rules.c1_may_invite(self.portal_app.role))
+        return bool(rules.c1_may_invite(self.staff.role))
 
     # Layout ---------------------------------------------------------------------------------
 
@@ -212,12 +203,12 @@ class MatterPortal(VerticalScroll):
         self.loaded.clear()
         self.run_worker(self._load(), group="portal-load", exclusive=True)
 
-    def portal_synced(self) -> None:
+    def on_portal_synced(self, _: PortalSynced) -> None:
         """Delivery synced: contacts may have activated or logged in."""
         self.reload()
 
     def _read(self) -> PortalState:
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         return PortalState(
             repo.matter(self.matter_id),
             repo.firm_portal(),
@@ -312,7 +303,8 @@ class MatterPortal(VerticalScroll):
             self.run_worker(self._save_permissions(), group="portal-perms", exclusive=True)
 
     async def _switch(self, on: bool) -> None:
-        app, repo = self.portal_app, self.portal_app.repo
+        app, staff = self.app, self.staff
+        repo = staff.repo
         try:
             try:
                 change = await asyncio.to_thread(repo.set_matter_portal, self.matter_id, on)
@@ -323,7 +315,7 @@ class MatterPortal(VerticalScroll):
                 change = await asyncio.to_thread(
                     lambda: repo.set_matter_portal(self.matter_id, on, confirmed=True)
                 )
-            app.wake_delivery()
+            staff.wake_delivery()
             app.notify(
                 texts.MATTER_PORTAL_NOW.format(state=_on_off(change.enabled)),
                 title=PORTAL_TITLE,
@@ -335,7 +327,7 @@ class MatterPortal(VerticalScroll):
                 count = await asyncio.to_thread(
                     lambda: repo.republish_matter(self.matter_id, publish=publish)
                 )
-                app.wake_delivery()
+                staff.wake_delivery()
                 done = texts.MATTER_REPUBLISHED if publish else texts.MATTER_NOT_REPUBLISHED
                 app.notify(done.format(count=count), title=PORTAL_TITLE, timeout=4)
         except Refused as refused:
@@ -345,7 +337,7 @@ class MatterPortal(VerticalScroll):
             self.reload()
 
     async def _save_permissions(self) -> None:
-        app = self.portal_app
+        app, staff = self.app, self.staff
         wanted = [
             category
             for category in Category
@@ -353,12 +345,12 @@ class MatterPortal(VerticalScroll):
             and not box.disabled
         ]
         try:
-            await asyncio.to_thread(app.repo.set_matter_permissions, self.matter_id, wanted)
+            await asyncio.to_thread(staff.repo.set_matter_permissions, self.matter_id, wanted)
         except Refused as refused:
             await app.push_screen_wait(Notice(PERMISSIONS_TITLE, refused.message, error=True))
             self.reload()
             return
-        app.wake_delivery()
+        staff.wake_delivery()
         app.notify(texts.PERMISSIONS_SAVED, title=PERMISSIONS_TITLE, timeout=3)
 
     def _refresh_lists(self) -> None:
@@ -393,7 +385,7 @@ class MatterPortal(VerticalScroll):
 
     def _refuse_contacts(self) -> bool:
         """R1/C1: a user who may not manage contacts is told so, and nothing happens."""
-        decision = rules.c1_may_invite(self.portal_app.role)
+        decision = rules.c1_may_invite(self.staff.role)
         if decision:
             return False
         self.app.push_screen(Notice(PORTAL_TITLE, decision.message, error=True))
@@ -422,13 +414,13 @@ class MatterPortal(VerticalScroll):
         self.run_worker(self._contact_menu(contact), group="portal-contact", exclusive=True)
 
     async def _contact_menu(self, contact: ContactRow | None) -> None:
-        app = self.portal_app
+        app, staff = self.app, self.staff
         actions: list[ContactAction]
         if contact is None:
             actions = [ContactAction.INVITE]
         else:
             try:
-                actions = await asyncio.to_thread(app.repo.contact_actions, contact.id)
+                actions = await asyncio.to_thread(staff.repo.contact_actions, contact.id)
             except NotFound as gone:
                 await app.push_screen_wait(Notice(PORTAL_TITLE, str(gone), error=True))
                 self.reload()
@@ -449,7 +441,8 @@ class MatterPortal(VerticalScroll):
         await self._contact_action(action, contact)
 
     async def _contact_action(self, action: ContactAction, contact: ContactRow) -> None:
-        app, repo = self.portal_app, self.portal_app.repo
+        app, staff = self.app, self.staff
+        repo = staff.repo
         title = rules.contact_action_label(action)
         calls: dict[ContactAction, Callable[..., str]] = {
             ContactAction.DISABLE: repo.disable_contact,
@@ -479,14 +472,14 @@ class MatterPortal(VerticalScroll):
             await app.push_screen_wait(Notice(title, str(gone), error=True))
             self.reload()
             return
-        app.wake_delivery()
+        staff.wake_delivery()
         self.reload()
         await app.push_screen_wait(Notice(title, message))
 
     async def _invite(self, client_id: int, name: str, email: str | None) -> None:
         from .invite_contact import INVITE_TITLE, InviteContact
 
-        app = self.portal_app
+        app, staff = self.app, self.staff
         # Fresh: the switch or the contact may have changed since the pane was read.
         state = await asyncio.to_thread(self._read)
         self._show(state)
@@ -507,17 +500,17 @@ class MatterPortal(VerticalScroll):
         )
         if message is None:
             return
-        app.wake_delivery()
+        staff.wake_delivery()
         self.reload()
         await app.push_screen_wait(Notice(INVITE_TITLE, message))
 
     # Client Portal Parties (M5) ---------------------------------------------------------------
 
     async def _toggle_party(self, index: int) -> None:
-        app = self.portal_app
+        app, staff = self.app, self.staff
         if self.state is None or not 0 <= index < len(self.state.parties):
             return
-        decision = rules.r1_may_manage_portal(app.role)
+        decision = rules.r1_may_manage_portal(staff.role)
         if not decision:
             await app.push_screen_wait(Notice(PARTIES_TITLE, decision.message, error=True))
             return
@@ -527,13 +520,13 @@ class MatterPortal(VerticalScroll):
         )
         try:
             await asyncio.to_thread(
-                app.repo.set_party_access, self.matter_id, party.staff_id, access
+                staff.repo.set_party_access, self.matter_id, party.staff_id, access
             )
         except (Refused, NotFound) as refused:
             message = refused.message if isinstance(refused, Refused) else str(refused)
             await app.push_screen_wait(Notice(PARTIES_TITLE, message, error=True))
             return
-        app.wake_delivery()
+        staff.wake_delivery()
         self.reload()
         app.notify(
             texts.PARTY_ACCESS_SET.format(name=party.name, access=access.value.capitalize()),

@@ -9,7 +9,7 @@ Client replies come back through sync, and the thread reloads itself when they l
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -26,12 +26,10 @@ from portal_tui.domain.states import PartyAccess
 
 from ..common.client_text import inert
 from ..common.columns import day
+from ..common.context import StaffAware
 from ..common.item_table import Column, ItemTable
 from ..common.list_pane import ListPane
 from ..common.modals import Notice
-
-if TYPE_CHECKING:
-    from ..app import PortalApp
 
 SEND_TITLE = "Send Message"
 PLACEHOLDER = "Write to the client (Ctrl+S sends)"
@@ -106,12 +104,12 @@ class ThreadPane(ListPane):
         ]
         for widget in super().compose():
             if isinstance(widget, ItemTable):
-                yield ThreadTable(columns, self._fetch, self.portal_app.glyphs)
+                yield ThreadTable(columns, self._fetch, self.staff.glyphs)
             else:
                 yield widget
 
     def _fetch(self, after: Key | None, before: Key | None, limit: int) -> Page[Any]:
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         if not self._names_read:  # (in the list's reading thread, once)
             self.names = {staff.login: staff.name for staff in repo.list_staff()}
             self._names_read = True
@@ -131,14 +129,14 @@ class ThreadPane(ListPane):
 
     def show_status(self, row: MessageRow | None) -> None:
         """A client's reply is not "Not shared": it came from the portal."""
-        app = self.portal_app
+        app, staff = self.app, self.staff
         if row is not None and row.from_client and self.screen is app.screen:
-            app.set_status(f"{app.location}  |  {FROM_CLIENT}")
+            staff.set_status(f"{staff.location}  |  {FROM_CLIENT}")
         else:
             super().show_status(row)
 
 
-class MessagesSection(Vertical):
+class MessagesSection(Vertical, StaffAware):
     """The thread, the message in full, and the compose box; or, for a staff user restricted
     on this matter (M5), one calm line instead."""
 
@@ -203,17 +201,10 @@ class MessagesSection(Vertical):
     ]
 
     def __init__(self, matter_id: int) -> None:
-        super().__init__(id="messages-section", classes="-synced")
+        super().__init__(id="messages-section")
         self.matter_id = matter_id
         self.restricted = False
         self._sending = False
-
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
 
     @property
     def pane(self) -> ThreadPane:
@@ -227,7 +218,7 @@ class MessagesSection(Vertical):
         yield ThreadPane(self.matter_id, id="messages")
         with VerticalScroll(id="reader"):
             yield Static(Text(""), id="message-body")
-        refusal = rules.r1_may_share(self.portal_app.role, ItemKind.MESSAGE)
+        refusal = rules.r1_may_share(self.staff.role, ItemKind.MESSAGE)
         if refusal:
             with Horizontal(id="compose-row"):
                 yield TextArea(id="compose", placeholder=PLACEHOLDER, compact=True)
@@ -241,7 +232,7 @@ class MessagesSection(Vertical):
         self.run_worker(self._check_access(), group="access", exclusive=True)
 
     async def _check_access(self) -> None:
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         access = await asyncio.to_thread(repo.party_access, self.matter_id)
         self.restricted = access is PartyAccess.RESTRICTED
         if not self.restricted:
@@ -263,7 +254,7 @@ class MessagesSection(Vertical):
     def _reading(self, row: MessageRow | None) -> Text:
         if row is None:
             return Text(NO_MESSAGES, style="italic")
-        share = FROM_CLIENT if row.from_client else self.portal_app.glyphs.share_words(row.share)
+        share = FROM_CLIENT if row.from_client else self.staff.glyphs.share_words(row.share)
         who = "client" if row.from_client else "staff"
         shown = Text.assemble(
             (inert(writer(row, self.pane.names)), "bold"),
@@ -274,13 +265,6 @@ class MessagesSection(Vertical):
             shown.append("\n" + inert(row.subject), style="bold")
         shown.append("\n" + inert(row.body, multiline=True))
         return shown
-
-    def portal_synced(self) -> None:
-        """Delivery or sync ran: client replies may have come in, share icons changed."""
-        table = self.pane.table
-        # (Not twice: the app may have started the list's reload already.)
-        if table.shown_once and table.loaded.is_set() and not self.restricted:
-            table.reload()
 
     # Writing ------------------------------------------------------------------------------------
 
@@ -308,7 +292,7 @@ class MessagesSection(Vertical):
         if self.restricted:
             self.app.push_screen(Notice(SEND_TITLE, texts.MESSAGES_RESTRICTED, error=True))
             return
-        refusal = rules.r1_may_share(self.portal_app.role, ItemKind.MESSAGE)
+        refusal = rules.r1_may_share(self.staff.role, ItemKind.MESSAGE)
         if not refusal:
             self.app.push_screen(Notice(SEND_TITLE, refusal.message, error=True))
             return
@@ -324,11 +308,11 @@ class MessagesSection(Vertical):
             self._sending = False
 
     async def _send_now(self, body: str) -> None:
-        app = self.portal_app
+        app, staff = self.app, self.staff
         try:
             # A message to the client: saved and shared in one transaction, or not at all.
             message_id = await asyncio.to_thread(
-                lambda: app.repo.add_message(self.matter_id, body=body, share=True)
+                lambda: staff.repo.add_message(self.matter_id, body=body, share=True)
             )
         except Refused as refused:
             await app.push_screen_wait(Notice(SEND_TITLE, refused.message, error=True))
@@ -336,7 +320,7 @@ class MessagesSection(Vertical):
         except (Invalid, NotFound) as bad:
             await app.push_screen_wait(Notice(SEND_TITLE, str(bad), error=True))
             return
-        app.wake_delivery()
+        staff.wake_delivery()
         box = self.compose_box
         if box.text == body:  # not if the user went on writing meanwhile
             box.clear()

@@ -25,13 +25,13 @@ from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import Key, MatterRow, Page
 
 from ..common.columns import matter_columns
+from ..common.context import OPENING, StaffAware
 from ..common.footer import footer
 from ..common.item_table import ItemTable
 
 if TYPE_CHECKING:
     from portal_tui.repository.first_page import FirstPage
 
-    from ..app import PortalApp
 
 SECTIONS = (("matters", "Matters"), ("activities", "Activities"), ("setup", "Setup"))
 ACTIVITIES = (
@@ -43,7 +43,7 @@ ACTIVITIES = (
 )
 
 
-class MattersPane(Vertical):
+class MattersPane(Vertical, StaffAware):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -54,13 +54,6 @@ class MattersPane(Vertical):
         self._filter = ""
         self._first = first
 
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
-
     def compose(self) -> ComposeResult:
         with Horizontal(classes="toolbar"):
             yield Button("Details", id="tb-details", compact=True)
@@ -68,9 +61,9 @@ class MattersPane(Vertical):
             placeholder="Filter matters (Esc clears)", id="filter", classes="filter -hidden"
         )
         yield ItemTable(
-            matter_columns(self.portal_app.glyphs),
+            matter_columns(self.staff.glyphs),
             self._fetch,
-            self.portal_app.glyphs,
+            self.staff.glyphs,
             shares=False,
         )
 
@@ -78,9 +71,7 @@ class MattersPane(Vertical):
         first = self._first_page(after, before, limit)
         if first is not None:
             return first
-        return self.portal_app.repo.list_matters(
-            self._filter, after=after, before=before, limit=limit
-        )
+        return self.staff.repo.list_matters(self._filter, after=after, before=before, limit=limit)
 
     def _first_page(
         self, after: Key | None, before: Key | None, limit: int
@@ -88,7 +79,7 @@ class MattersPane(Vertical):
         """The page read with sqlite3, while the repository is not open yet and it is the very
         page asked for: the top of the list, unfiltered, no longer than it."""
         first = self._first
-        if first is None or self.portal_app.repo_open:
+        if first is None or self.staff.repo_open:
             return None
         if after is not None or before is not None or self._filter.strip() or limit > first.limit:
             return None
@@ -129,17 +120,15 @@ class MattersPane(Vertical):
         # A page that lands after the user moved on (pressed 2) must not take the status line.
         if row is not None and self.app.screen is self.screen and self.has_focus_within:
             portal = "portal ON" if row.portal_enabled else "portal OFF"
-            self.portal_app.set_location(f"Matters > {row.number} {row.name} ({portal})")
+            self.staff.set_location(f"Matters > {row.number} {row.name} ({portal})")
 
     def _open(self, row: MatterRow | None) -> None:
         if row is None:
             return
-        if not self.portal_app.repo_open:
+        if not self.staff.repo_open:
             # Enter on a row of the first page, before the repository is open: the matter
             # opens as soon as it is (a second Enter opens the row it is then on instead).
-            from ..app import OPENING
-
-            self.portal_app.set_status(OPENING)
+            self.staff.set_status(OPENING)
             self.run_worker(self._open_when_ready(row.id), group="open", exclusive=True)
             return
         from ..matter.matter_details import MatterDetails
@@ -147,13 +136,13 @@ class MattersPane(Vertical):
         self.app.push_screen(MatterDetails(row.id))
 
     async def _open_when_ready(self, matter_id: int) -> None:
-        await self.portal_app.ready.wait()
+        await self.staff.ready.wait()
         from ..matter.matter_details import MatterDetails
 
         await self.app.push_screen(MatterDetails(matter_id))
 
 
-class ActivitiesPane(Horizontal):
+class ActivitiesPane(Horizontal, StaffAware):
     def __init__(self) -> None:
         super().__init__(id="activities")
 
@@ -172,11 +161,7 @@ class ActivitiesPane(Horizontal):
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
         self.query_one("#activities-body", ContentSwitcher).current = f"act-{event.option.id}"
-        from ..app import PortalApp
-
-        app = self.app
-        if isinstance(app, PortalApp):
-            app.set_location(f"Activities > {event.option.prompt}")
+        self.staff.set_location(f"Activities > {event.option.prompt}")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -194,7 +179,7 @@ def _rest_of_the_body() -> list[Widget]:
     return [ActivitiesPane(), SetupPane()]
 
 
-class MainScreen(Screen[None]):
+class MainScreen(Screen[None], StaffAware):
     BINDINGS = [
         Binding("1", "section('matters')", "Matters", id="go-matters", show=False),
         Binding("2", "section('activities')", "Activities", id="go-activities", show=False),
@@ -254,11 +239,7 @@ class MainScreen(Screen[None]):
 
     def _show_highlighted(self, section: str) -> None:
         self.query_one("#body", ContentSwitcher).current = section
-        from ..app import PortalApp
-
-        app = self.app
-        if isinstance(app, PortalApp):
-            app.set_location(dict(SECTIONS)[section])
+        self.staff.set_location(dict(SECTIONS)[section])
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id == "nav" and event.option.id:
@@ -268,24 +249,22 @@ class MainScreen(Screen[None]):
         """Whether showing `section` must wait: for its pane to be mounted (see `build_rest`),
         and for Setup, which reads the firm's settings on the event loop's side, for the
         repository to be open. `then` runs once it can, unless another switch came first."""
-        from ..app import OPENING, PortalApp
-
-        app = self.app
-        needs_repo = section == "setup" and isinstance(app, PortalApp) and not app.repo_open
+        staff = self.staff
+        needs_repo = section == "setup" and not staff.repo_open
         needs_rest = section != "matters" and not self._rest_ready
         if not (needs_repo or needs_rest):
             self._pending = None
             return False
         pending = self._pending = object()
-        if needs_repo and isinstance(app, PortalApp):
-            app.set_status(OPENING)
+        if needs_repo:
+            staff.set_status(OPENING)
 
         async def when_ready() -> None:
             await self.build_rest()
             if not self._rest_ready:
                 return  # the app is closing
-            if needs_repo and isinstance(app, PortalApp):
-                await app.ready.wait()
+            if needs_repo:
+                await staff.ready.wait()
             if self._pending is pending:
                 self._pending = None
                 then()

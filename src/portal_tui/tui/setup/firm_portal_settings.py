@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,11 +24,9 @@ from portal_tui.domain.decision import NeedsConfirmation, NotFound, Refused
 from portal_tui.domain.kinds import Category
 from portal_tui.domain.rules import FirmPortal
 
+from ..common.context import StaffAware
 from ..common.modals import Confirm, Notice
 from ..common.tick_box import TickBox
-
-if TYPE_CHECKING:
-    from ..app import PortalApp
 
 TITLE = "Client Portal"
 SWITCH_LABEL = "Client portal enabled for the firm"
@@ -66,7 +64,7 @@ def _described(before: FirmPortal, changes: dict[str, Any]) -> str:
     return ", ".join(words)
 
 
-class FirmPortalSettings(VerticalScroll, can_focus=False):
+class FirmPortalSettings(VerticalScroll, StaffAware, can_focus=False):
     """The settings, saved as they change. Up and Down move between them, Space toggles."""
 
     BINDINGS = [
@@ -111,19 +109,12 @@ class FirmPortalSettings(VerticalScroll, can_focus=False):
         self.loaded = asyncio.Event()  # the saved settings are on screen
 
     @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
-
-    @property
     def may_change(self) -> bool:
-        return bool(rules.f1_may_change_firm_settings(self.portal_app.role))
+        return bool(rules.f1_may_change_firm_settings(self.staff.role))
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Firm Settings > Client Portal"), classes="screen-title")
-        address = self.portal_app.portal_address
+        address = self.staff.portal_address
         if address:
             yield Static(
                 Text(f"Portal address: {address}  (invitation links start here)"),
@@ -165,7 +156,7 @@ class FirmPortalSettings(VerticalScroll, can_focus=False):
 
     async def _load(self) -> None:
         async with self._lock:
-            firm = await asyncio.to_thread(self.portal_app.repo.firm_portal)
+            firm = await asyncio.to_thread(self.staff.repo.firm_portal)
             self._show(firm)
             self.loaded.set()
 
@@ -207,7 +198,7 @@ class FirmPortalSettings(VerticalScroll, can_focus=False):
             changes = _changes(saved, self._on_screen())
             if not changes:
                 return  # the screen caught up with what is saved (a load, a No)
-            repo = self.portal_app.repo
+            repo = self.staff.repo
             try:
                 try:
                     firm = await asyncio.to_thread(partial(repo.set_firm_portal, **changes))
@@ -229,9 +220,9 @@ class FirmPortalSettings(VerticalScroll, can_focus=False):
                 await self.app.push_screen_wait(Notice(TITLE, message, error=True))
                 return
             self._show(firm)
-            self.portal_app.wake_delivery()
+            self.staff.wake_delivery()
             self._say(texts.FIRM_SETTINGS_SAVED.format(changes=_described(saved, changes)))
 
     def _say(self, message: str) -> None:
         self.query_one("#firm-message", Static).update(Text(message))
-        self.portal_app.set_status(message)
+        self.staff.set_status(message)

@@ -29,6 +29,7 @@ from portal_tui.domain.states import FieldType, FormRule
 from portal_tui.repository.items import FORM_TARGETS, check_form_fields
 
 from ..common.columns import matter_columns
+from ..common.context import StaffAware
 from ..common.footer import footer
 from ..common.item_table import ItemTable, text
 from ..common.modals import Confirm, Notice
@@ -38,7 +39,6 @@ from ..common.unsaved import UnsavedChanges
 if TYPE_CHECKING:
     from portal_tui.repository.forms import IntakeFormRow
 
-    from ..app import PortalApp
 
 TITLE = "Intake Form"
 TYPE_LABELS: dict[FieldType, str] = {
@@ -267,7 +267,7 @@ class FieldEditor(UnsavedChanges, ModalScreen["DraftField | None"]):
 # The matter an associate form fills ------------------------------------------------------------
 
 
-class MatterPicker(ModalScreen["MatterRow | None"]):
+class MatterPicker(ModalScreen["MatterRow | None"], StaffAware):
     """Type to filter the matters, Enter or Down to the list, Enter picks; Esc picks none."""
 
     DEFAULT_CSS = """
@@ -310,15 +310,8 @@ class MatterPicker(ModalScreen["MatterRow | None"]):
         super().__init__()
         self._filter = ""
 
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
-
     def compose(self) -> ComposeResult:
-        glyphs = self.portal_app.glyphs
+        glyphs = self.staff.glyphs
         with Vertical(id="mp-box"):
             yield Label(Text("Choose the matter"), id="mp-title")
             yield Input(placeholder="Filter: number, matter or client", id="mp-filter")
@@ -328,9 +321,7 @@ class MatterPicker(ModalScreen["MatterRow | None"]):
         self.query_one("#mp-filter", Input).focus()
 
     def _fetch(self, after: Key | None, before: Key | None, limit: int) -> Page[MatterRow]:
-        return self.portal_app.repo.list_matters(
-            self._filter, after=after, before=before, limit=limit
-        )
+        return self.staff.repo.list_matters(self._filter, after=after, before=before, limit=limit)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -367,7 +358,7 @@ class FieldsTable(DataTable[Text]):
     ]
 
 
-class IntakeFormEditor(UnsavedChanges, Screen["int | None"]):
+class IntakeFormEditor(UnsavedChanges, Screen["int | None"], StaffAware):
     """Add (row None) or Edit an intake form; dismisses with its id once saved."""
 
     DEFAULT_CSS = """
@@ -452,13 +443,6 @@ class IntakeFormEditor(UnsavedChanges, Screen["int | None"]):
             for f in (row.fields if row is not None else ())
         ]
         self.matter_id: int | None = row.matter_id if row is not None else None
-
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         row = self.row
@@ -662,7 +646,7 @@ class IntakeFormEditor(UnsavedChanges, Screen["int | None"]):
             "description": self.query_one("#ife-description", Input).value.strip() or None,
         }
         name = self.query_one("#ife-name", Input).value
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         try:
             if self.row is None:
                 form_id = await asyncio.to_thread(partial(repo.add_form, name, **values))
@@ -683,7 +667,7 @@ class IntakeFormEditor(UnsavedChanges, Screen["int | None"]):
             message = bad.message if isinstance(bad, Refused) else str(bad)
             await self.app.push_screen_wait(Notice(TITLE, message, error=True))
             return
-        self.portal_app.wake_delivery()
+        self.staff.wake_delivery()
         saved = texts.FORM_SAVED.format(name=name.strip())
         self.app.notify(saved, title=TITLE, timeout=4, markup=False)  # the name is as typed
         self.dismiss(form_id)
@@ -691,6 +675,6 @@ class IntakeFormEditor(UnsavedChanges, Screen["int | None"]):
     async def reload(self) -> None:
         """Show the form as it now is, everyone's changes in it."""
         assert self.row is not None
-        self._take(await asyncio.to_thread(self.portal_app.repo.intake_form, self.row.id))
+        self._take(await asyncio.to_thread(self.staff.repo.intake_form, self.row.id))
         await self.recompose()
         self._fill()

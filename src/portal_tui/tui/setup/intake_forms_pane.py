@@ -56,10 +56,10 @@ class IntakeFormsPane(ListPane):
             yield Button("Add", id="tb-add", compact=True)
             yield Button("Edit", id="tb-edit", compact=True)
         yield Input(placeholder="Filter forms (Esc clears)", id="filter", classes="filter -hidden")
-        yield ItemTable(FORMS_COLUMNS, self._fetch, self.portal_app.glyphs)
+        yield ItemTable(FORMS_COLUMNS, self._fetch, self.staff.glyphs)
 
     def _fetch(self, after: Key | None, before: Key | None, limit: int) -> Page[Any]:
-        return self.portal_app.repo.list_intake_forms(
+        return self.staff.repo.list_intake_forms(
             self._filter, after=after, before=before, limit=limit
         )
 

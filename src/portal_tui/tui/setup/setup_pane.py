@@ -3,8 +3,6 @@ Intake Forms (S4)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -12,11 +10,9 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, OptionList
 from textual.widgets.option_list import Option
 
+from ..common.context import StaffAware
 from .firm_portal_settings import FirmPortalSettings
 from .intake_forms_pane import IntakeFormsPane
-
-if TYPE_CHECKING:
-    from ..app import PortalApp
 
 # (option id, navigation label, where the status line says the user is)
 SETUP_SECTIONS = (
@@ -28,7 +24,7 @@ SETUP_SECTIONS = (
 NAV_WIDTH = 14
 
 
-class SetupPane(Horizontal):
+class SetupPane(Horizontal, StaffAware):
     DEFAULT_CSS = """
     SetupPane > #setup-sections {
         width: 1fr;
@@ -38,13 +34,6 @@ class SetupPane(Horizontal):
 
     def __init__(self) -> None:
         super().__init__(id="setup")
-
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         nav = OptionList(
@@ -66,7 +55,7 @@ class SetupPane(Horizontal):
         self.query_one("#setup-sections", ContentSwitcher).current = f"setup-{key}"
         if self.display:  # (the first highlight comes at start-up, with Setup out of sight)
             where = next(place for k, _, place in SETUP_SECTIONS if k == key)
-            self.portal_app.set_location(where)
+            self.staff.set_location(where)
         return self.query_one(f"#setup-{key}")
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,20 +24,15 @@ from portal_tui.domain.decision import NotFound
 from portal_tui.domain.kinds import ItemKind
 
 from ..common.client_text import inert
+from ..common.context import StaffAware
+from ..common.share_words import items_word
 from .share_history import item_label
-
-if TYPE_CHECKING:
-    from ..app import PortalApp
 
 # Items per transaction: small enough that the bar moves and other writers get a turn, large
 # enough that 10,000 items are a few dozen transactions.
 CHUNK = 250
 # Refused items named one by one in the summary, per reason; the rest are counted.
 NAMED = 20
-
-
-def items_word(count: int) -> str:
-    return "item" if count == 1 else "items"
 
 
 @dataclass
@@ -54,13 +49,8 @@ class BulkResult:
     labels: dict[int, str] = field(default_factory=dict)
 
 
-class _Modal(ModalScreen[Any]):
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
+class _Modal(ModalScreen[Any], StaffAware):
+    """A box of the bulk flow."""
 
 
 class BulkProgress(_Modal):
@@ -109,7 +99,7 @@ class BulkProgress(_Modal):
 
     async def run_chunk(self, ids: list[int], batch: str, last: bool) -> None:
         """One transaction of the bulk, in a thread; its outcome added to the result."""
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         items = [(self.kind, i) for i in ids]
         done, refused = await asyncio.to_thread(
             repo.share_many, items, share=self.share, batch=batch, hold=self.share and not last
@@ -118,7 +108,7 @@ class BulkProgress(_Modal):
         self.result.refused += [(item_id, reason) for _, item_id, reason in refused]
 
     async def _run(self) -> None:
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         bar = self.query_one(ProgressBar)
         batch = repo.new_batch()
         held = False
@@ -135,12 +125,12 @@ class BulkProgress(_Modal):
                 # Stopped half-way: what was written goes out now, not after the hold.
                 await asyncio.to_thread(repo.share_many, [], share=True, batch=batch)
         self.result.labels = await asyncio.to_thread(self._labels)
-        self.portal_app.wake_delivery()
+        self.staff.wake_delivery()
         self.dismiss(self.result)
 
     def _labels(self) -> dict[int, str]:
         """Names of the refused items the summary lists (a few per reason, in a thread)."""
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         per_reason: dict[str, int] = {}
         labels: dict[int, str] = {}
         for item_id, reason in self.result.refused:

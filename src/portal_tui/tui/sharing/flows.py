@@ -10,26 +10,21 @@ from portal_tui.domain import texts
 from portal_tui.domain.decision import NeedsConfirmation, NotFound, Refused
 from portal_tui.domain.kinds import ItemKind
 
+from ..common.context import staff_context
 from ..common.modals import Confirm, Notice
 
 if TYPE_CHECKING:
-    from ..app import PortalApp
+    from textual.app import App
 
 SHARE_TITLE = texts.SHARE_VIA_PORTAL  # the seed's message boxes are titled after the action
 UNSHARE_TITLE = texts.UNSHARE_VIA_PORTAL
 
 
-def share_action_label(kind: ItemKind, row: Any) -> str:
-    shared = bool(getattr(getattr(row, "share", None), "wanted", False))
-    if kind is ItemKind.DOCUMENT:
-        return "Unshare" if shared else "Share"
-    return texts.UNSHARE_VIA_PORTAL if shared else texts.SHARE_VIA_PORTAL
-
-
-async def share_or_unshare(app: PortalApp, kind: ItemKind, row: Any) -> Any | None:
+async def share_or_unshare(app: App[Any], kind: ItemKind, row: Any) -> Any | None:
     """Share the item, or unshare it if shared; returns its fresh row, or None if nothing
     changed (the user said No, or a rule refused, which was shown)."""
-    repo = app.repo
+    staff = staff_context(app)
+    repo = staff.repo
     shared = bool(row.share.wanted)
     title = UNSHARE_TITLE if shared else SHARE_TITLE
     try:
@@ -54,7 +49,7 @@ async def share_or_unshare(app: PortalApp, kind: ItemKind, row: Any) -> Any | No
     except NotFound as gone:
         await app.push_screen_wait(Notice(title, str(gone), error=True))
         return None
-    app.wake_delivery()
+    staff.wake_delivery()
     if kind is ItemKind.INVOICE and not shared:
         # S1: "Invoice has been shared successfully." — OK closes it, then the icon shows.
         await app.push_screen_wait(Notice(title, message))

@@ -6,7 +6,6 @@ with True; the share itself, and any refusal naming the condition S4 misses, are
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -23,9 +22,7 @@ from portal_tui.domain.records import FormField, FormRow
 from portal_tui.domain.states import FormRule
 
 from ..common.client_text import inert
-
-if TYPE_CHECKING:
-    from ..app import PortalApp
+from ..common.context import StaffAware
 
 FIXED_LINES = 16  # the box's lines but the fields': borders, title, summary, buttons
 RULE_WORDS = {
@@ -66,7 +63,7 @@ def fields_table(fields: tuple[FormField, ...]) -> Table:
     return table
 
 
-class FormShare(ModalScreen[bool]):
+class FormShare(ModalScreen[bool], StaffAware):
     """Share (or `y`) shares; Cancel, `n` or Esc leaves it unshared. Cancel has the focus."""
 
     DEFAULT_CSS = """
@@ -99,13 +96,6 @@ class FormShare(ModalScreen[bool]):
         super().__init__()
         self.form = form
 
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
-
     def compose(self) -> ComposeResult:
         form = self.form
         with Vertical(classes="dialog"):
@@ -130,7 +120,7 @@ class FormShare(ModalScreen[bool]):
             self.run_worker(self._load_matter(self.form.matter_id), exclusive=True)
 
     async def _load_matter(self, matter_id: int) -> None:
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         matter = await asyncio.to_thread(repo.matter, matter_id)
         firm = await asyncio.to_thread(repo.firm_portal)
         if not firm.enabled:

@@ -5,7 +5,7 @@ and download — with times in local time, as every list shows them."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -22,9 +22,7 @@ from portal_tui.domain.records import ShareHistory
 
 from ..common.client_text import inert
 from ..common.columns import day
-
-if TYPE_CHECKING:
-    from ..app import PortalApp
+from ..common.context import StaffAware
 
 DIALOG_WIDTH = 96
 # The attribute that names an item in its list, by preference.
@@ -56,7 +54,7 @@ def history_table(history: ShareHistory) -> Table:
     return table
 
 
-class ShareHistoryScreen(ModalScreen[None]):
+class ShareHistoryScreen(ModalScreen[None], StaffAware):
     """A message box with the history of one item; Esc, Enter or OK closes it."""
 
     DEFAULT_CSS = """
@@ -87,13 +85,6 @@ class ShareHistoryScreen(ModalScreen[None]):
         self.history: ShareHistory | None = None
         self.loaded = asyncio.Event()
 
-    @property
-    def portal_app(self) -> PortalApp:
-        from ..app import PortalApp
-
-        assert isinstance(self.app, PortalApp)
-        return self.app
-
     def compose(self) -> ComposeResult:
         title = Text(f"{texts.SHARE_HISTORY}: ")
         title.append(inert(item_label(self.kind, self.row)))  # a client's file name, say
@@ -113,7 +104,7 @@ class ShareHistoryScreen(ModalScreen[None]):
         self.run_worker(self._load(), group="history", exclusive=True)
 
     async def _load(self) -> None:
-        repo = self.portal_app.repo
+        repo = self.staff.repo
         body = self.query_one("#history", Static)
         try:
             history = await asyncio.to_thread(repo.share_history, self.kind, self.row.id)
@@ -123,7 +114,7 @@ class ShareHistoryScreen(ModalScreen[None]):
             return
         self.history = history
         now = self.query_one("#history-now", Static)
-        now.update(Text(f"Now: {self.portal_app.glyphs.share_words(history.share)}"))
+        now.update(Text(f"Now: {self.staff.glyphs.share_words(history.share)}"))
         if history.ever_shared:
             body.update(history_table(history))
         else:
