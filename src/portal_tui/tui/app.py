@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -223,8 +223,9 @@ class PortalApp(App[None]):
 
     def on_mount(self) -> None:
         self._loop_thread = threading.get_ident()
-        self.run_worker(self._start(), group="start", exclusive=True)
+        self._start()
 
+    @work(group="start", exclusive=True)
     async def _start(self) -> None:
         # Opening the database (importing SQLAlchemy, checking the schema) happens behind the
         # first frame, or behind the first rows when they were read with sqlite3. A database
@@ -261,7 +262,7 @@ class PortalApp(App[None]):
         self.ready.set()
         self._settle_gc()
         if self._deliver and self._settings is not None:
-            self.run_worker(self._start_delivery(), group="delivery")
+            self._start_delivery()
 
     def _settle_gc(self) -> None:
         """With `freeze_gc` (the command line turns the collector off while the app starts):
@@ -314,6 +315,7 @@ class PortalApp(App[None]):
         except (TimeoutError, NoMatches):
             pass
 
+    @work(group="delivery")
     async def _start_delivery(self) -> None:
         from portal_tui.embedded import EmbeddedPortalError, PortalConnection
         from portal_tui.repository import Repository
@@ -398,8 +400,9 @@ class PortalApp(App[None]):
     def _look_for_database(self) -> None:
         if self._repo is None:
             return
-        self.run_worker(self._probe(), group="reconnect", exclusive=True, exit_on_error=False)
+        self._probe()
 
+    @work(group="reconnect", exclusive=True, exit_on_error=False)
     async def _probe(self) -> None:
         repo = self.repo
         try:
@@ -477,8 +480,9 @@ class PortalApp(App[None]):
 
     def _say_if_waiting(self) -> None:
         if not self.repo_open:
-            self.run_worker(self._tell_waiting(), group="waiting", exclusive=True)
+            self._tell_waiting()
 
+    @work(group="waiting", exclusive=True)
     async def _tell_waiting(self) -> None:
         """The opening waits on another program's lock: say so now, not 30 s later."""
         # Here, not at the top: the first rows are drawn before SQLAlchemy is imported.

@@ -13,7 +13,7 @@ from time import monotonic
 from typing import Any, Generic, Protocol, TypeVar
 
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.message import Message
@@ -216,13 +216,15 @@ class ItemTable(QuickCells, Generic[RowT]):
         self._started = True
         keep = keep_id if keep_id is not None else getattr(self.current, "id", None)
         self.loaded.clear()
-        self.run_worker(self._load_first(keep), group="load", exclusive=True)
+        self._load_first(keep)
 
+    @work(group="load", exclusive=True)
     async def _load_first(self, keep_id: int | None) -> None:
         page = await asyncio.to_thread(self._fetch, None, None, PAGE)
         self._show(list(page.rows), page.more_before, page.more_after, keep_id)
         self.loaded.set()
 
+    @work(group="page")
     async def _load_after(self) -> None:
         try:
             page = await asyncio.to_thread(self._fetch, self._rows[-1].key, None, PAGE)
@@ -234,6 +236,7 @@ class ItemTable(QuickCells, Generic[RowT]):
         finally:
             self._loading = False
 
+    @work(group="page")
     async def _load_before(self) -> None:
         try:
             page = await asyncio.to_thread(self._fetch, None, self._rows[0].key, PAGE)
@@ -278,10 +281,10 @@ class ItemTable(QuickCells, Generic[RowT]):
         if not self._loading and self._rows:
             if self._more_after and index >= len(self._rows) - EDGE:
                 self._loading = True
-                self.run_worker(self._load_after(), group="page")
+                self._load_after()
             elif self._more_before and index < EDGE:
                 self._loading = True
-                self.run_worker(self._load_before(), group="page")
+                self._load_before()
         self.post_message(self.Moved(self, self.current))
 
     def action_select_cursor(self) -> None:

@@ -9,6 +9,7 @@ import asyncio
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -219,8 +220,9 @@ class ListPane(Vertical, StaffAware):
             refusal = rules.r1_may_share(self.staff.role, self.kind)
             self.app.push_screen(Notice("Share via Client Portal", refusal.message, error=True))
             return
-        self.run_worker(self._share(row), group="share", exclusive=True)
+        self._share(row)
 
+    @work(group="share", exclusive=True)
     async def _share(self, row: Any) -> None:
         fresh = await self.staff.flows.share_or_unshare(self.kind, row)
         if fresh is not None:
@@ -249,8 +251,9 @@ class ListPane(Vertical, StaffAware):
 
     def _bulk(self, *, share: bool) -> None:
         # The "share" group: a flow waiting on the user's answer, like a single share.
-        self.run_worker(self._run_bulk(share), group="share", exclusive=True)
+        self._run_bulk(share)
 
+    @work(group="share", exclusive=True)
     async def _run_bulk(self, share: bool) -> None:
         app, staff = self.app, self.staff
         ids = sorted(self.table.marked)
@@ -276,13 +279,14 @@ class ListPane(Vertical, StaffAware):
 
     def action_add(self) -> None:
         if self.kind in EDITABLE and self.matter_id is not None:
-            self.run_worker(self._edit(None), group="edit", exclusive=True)
+            self._edit(None)
 
     def action_edit(self) -> None:
         row = self.table.current
         if self.kind in EDITABLE and row is not None:
-            self.run_worker(self._edit(row), group="edit", exclusive=True)
+            self._edit(row)
 
+    @work(group="edit", exclusive=True)
     async def _edit(self, row: Any | None) -> None:
         matter_id = self.matter_id if row is None else row.matter_id
         assert matter_id is not None

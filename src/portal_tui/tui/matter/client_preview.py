@@ -8,6 +8,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -68,8 +69,9 @@ class ClientPreview(Screen[None], StaffAware):
 
     def on_mount(self) -> None:
         self.query_one("#preview-body", VerticalScroll).focus()
-        self.run_worker(self._load(), group="preview", exclusive=True)
+        self._load()
 
+    @work(group="preview", exclusive=True)
     async def _load(self) -> None:
         staff = self.staff
         preview = await asyncio.to_thread(staff.repo.client_preview, self.matter_id)

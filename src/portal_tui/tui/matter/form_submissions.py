@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -73,8 +74,9 @@ class SubmissionsView(Vertical, StaffAware):
 
     def reload(self) -> None:
         self.loaded.clear()
-        self.run_worker(self._load(), group="submissions", exclusive=True)
+        self._load()
 
+    @work(group="submissions", exclusive=True)
     async def _load(self) -> None:
         repo = self.staff.repo
         rows = await asyncio.to_thread(repo.form_submissions, self.form.id)
@@ -104,10 +106,15 @@ class SubmissionsView(Vertical, StaffAware):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        self.run_worker(self._show(self.current), group="detail", exclusive=True)
+        self._show_highlighted(self.current)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()  # Enter: the submission is already shown below
+
+    @work(group="detail", exclusive=True)
+    async def _show_highlighted(self, sub: SubmissionRow | None) -> None:
+        # In a worker of its own: the newest highlight wins.
+        await self._show(sub)
 
     async def _show(self, sub: SubmissionRow | None) -> None:
         body = self.query_one("#submission-body", Static)

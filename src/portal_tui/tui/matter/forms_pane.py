@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import work
+
 from portal_tui.domain import rules
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import FormRow
@@ -50,8 +52,9 @@ class FormsPane(ListPane):
         if row.share.wanted or not rules.r1_may_share(self.staff.role, self.kind):
             super().action_share()
             return
-        self.run_worker(self._share_form(row), group="share", exclusive=True)
+        self._share_form(row)
 
+    @work(group="share", exclusive=True)
     async def _share_form(self, row: FormRow) -> None:
         from ..sharing.form_share import FormShare
 

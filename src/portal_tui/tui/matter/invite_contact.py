@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -115,8 +116,9 @@ class InviteContact(UnsavedChanges, ModalScreen[str | None], StaffAware):
         self.leave(None)
 
     def action_invite(self) -> None:
-        self.run_worker(self._invite(), group="invite", exclusive=True)
+        self._invite()
 
+    @work(group="invite", exclusive=True)
     async def _invite(self) -> None:
         email = self.query_one("#invite-email", Input).value.strip()
         repo = self.staff.repo

@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -152,8 +153,9 @@ class ItemForm(UnsavedChanges, Screen[int | None], StaffAware):
         return values
 
     def action_save(self) -> None:
-        self.run_worker(self._save(), group="save", exclusive=True)
+        self._save()
 
+    @work(group="save", exclusive=True)
     async def _save(self) -> None:
         error = self.query_one("#form-error", Static)
         try:

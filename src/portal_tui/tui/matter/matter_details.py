@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -95,8 +96,9 @@ class MatterDetails(Screen[None], StaffAware):
 
     def on_mount(self) -> None:
         self.query_one("#matter-nav", OptionList).focus()
-        self.run_worker(self._load_summary(), exclusive=True)
+        self._load_summary()
 
+    @work(exclusive=True)
     async def _load_summary(self) -> None:
         repo = self.staff.repo
         matter = await asyncio.to_thread(repo.matter, self.matter_id)

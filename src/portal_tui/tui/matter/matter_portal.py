@@ -16,6 +16,7 @@ from datetime import datetime
 from functools import partial
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
@@ -201,7 +202,7 @@ class MatterPortal(VerticalScroll, StaffAware):
 
     def reload(self) -> None:
         self.loaded.clear()
-        self.run_worker(self._load(), group="portal-load", exclusive=True)
+        self._load()
 
     def on_portal_synced(self, _: PortalSynced) -> None:
         """Delivery synced: contacts may have activated or logged in."""
@@ -216,6 +217,7 @@ class MatterPortal(VerticalScroll, StaffAware):
             repo.parties(self.matter_id),
         )
 
+    @work(group="portal-load", exclusive=True)
     async def _load(self) -> None:
         state = await asyncio.to_thread(self._read)
         self._show(state)
@@ -298,10 +300,11 @@ class MatterPortal(VerticalScroll, StaffAware):
             return  # a change before the first read is overwritten by it
         box_id = event.checkbox.id or ""
         if box_id == "portal-switch":
-            self.run_worker(self._switch(event.value), group="portal-switch", exclusive=True)
+            self._switch(event.value)
         elif box_id.startswith("perm-"):
-            self.run_worker(self._save_permissions(), group="portal-perms", exclusive=True)
+            self._save_permissions()
 
+    @work(group="portal-switch", exclusive=True)
     async def _switch(self, on: bool) -> None:
         app, staff = self.app, self.staff
         repo = staff.repo
@@ -336,6 +339,7 @@ class MatterPortal(VerticalScroll, StaffAware):
             self._refresh_lists()
             self.reload()
 
+    @work(group="portal-perms", exclusive=True)
     async def _save_permissions(self) -> None:
         app, staff = self.app, self.staff
         wanted = [
@@ -381,7 +385,7 @@ class MatterPortal(VerticalScroll, StaffAware):
         if isinstance(event.data_table, ContactTable):
             self.action_contact_menu()
         elif isinstance(event.data_table, PartyTable):
-            self.run_worker(self._toggle_party(event.cursor_row), group="portal-party")
+            self._toggle_party(event.cursor_row)
 
     def _refuse_contacts(self) -> bool:
         """R1/C1: a user who may not manage contacts is told so, and nothing happens."""
@@ -394,7 +398,11 @@ class MatterPortal(VerticalScroll, StaffAware):
     def action_invite(self) -> None:
         if self.state is None or self._refuse_contacts():
             return
-        self.run_worker(self._invite_client(), group="portal-contact", exclusive=True)
+        self._invite_client_worker()
+
+    @work(group="portal-contact", exclusive=True)
+    async def _invite_client_worker(self) -> None:
+        await self._invite_client()
 
     async def _invite_client(self) -> None:
         """Invite Contact from the toolbar: the matter's client, or their removed contact."""
@@ -411,8 +419,9 @@ class MatterPortal(VerticalScroll, StaffAware):
         if self.state is None or self._refuse_contacts():
             return
         contact = self._current_contact()
-        self.run_worker(self._contact_menu(contact), group="portal-contact", exclusive=True)
+        self._contact_menu(contact)
 
+    @work(group="portal-contact", exclusive=True)
     async def _contact_menu(self, contact: ContactRow | None) -> None:
         app, staff = self.app, self.staff
         actions: list[ContactAction]
@@ -506,6 +515,7 @@ class MatterPortal(VerticalScroll, StaffAware):
 
     # Client Portal Parties (M5) ---------------------------------------------------------------
 
+    @work(group="portal-party")
     async def _toggle_party(self, index: int) -> None:
         app, staff = self.app, self.staff
         if self.state is None or not 0 <= index < len(self.state.parties):

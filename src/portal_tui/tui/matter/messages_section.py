@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -229,8 +230,9 @@ class MessagesSection(Vertical, StaffAware):
         yield Static(Text(texts.MESSAGES_RESTRICTED), id="restricted")
 
     def on_mount(self) -> None:
-        self.run_worker(self._check_access(), group="access", exclusive=True)
+        self._check_access()
 
+    @work(group="access", exclusive=True)
     async def _check_access(self) -> None:
         repo = self.staff.repo
         access = await asyncio.to_thread(repo.party_access, self.matter_id)
@@ -299,8 +301,9 @@ class MessagesSection(Vertical, StaffAware):
         if self._sending:  # a second Ctrl+S while the first is saved would send it twice
             return
         self._sending = True
-        self.run_worker(self._send(self.compose_box.text), group="send")
+        self._send(self.compose_box.text)
 
+    @work(group="send")
     async def _send(self, body: str) -> None:
         try:
             await self._send_now(body)

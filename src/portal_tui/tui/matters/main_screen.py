@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -129,12 +130,13 @@ class MattersPane(Vertical, StaffAware):
             # Enter on a row of the first page, before the repository is open: the matter
             # opens as soon as it is (a second Enter opens the row it is then on instead).
             self.staff.set_status(OPENING)
-            self.run_worker(self._open_when_ready(row.id), group="open", exclusive=True)
+            self._open_when_ready(row.id)
             return
         from ..matter.matter_details import MatterDetails
 
         self.app.push_screen(MatterDetails(row.id))
 
+    @work(group="open", exclusive=True)
     async def _open_when_ready(self, matter_id: int) -> None:
         await self.staff.ready.wait()
         from ..matter.matter_details import MatterDetails
@@ -258,19 +260,21 @@ class MainScreen(Screen[None], StaffAware):
         pending = self._pending = object()
         if needs_repo:
             staff.set_status(OPENING)
-
-        async def when_ready() -> None:
-            await self.build_rest()
-            if not self._rest_ready:
-                return  # the app is closing
-            if needs_repo:
-                await staff.ready.wait()
-            if self._pending is pending:
-                self._pending = None
-                then()
-
-        self.run_worker(when_ready(), group="section")
+        self._when_ready(pending, needs_repo, then)
         return True
+
+    @work(group="section")
+    async def _when_ready(
+        self, pending: object, needs_repo: bool, then: Callable[[], None]
+    ) -> None:
+        await self.build_rest()
+        if not self._rest_ready:
+            return  # the app is closing
+        if needs_repo:
+            await self.staff.ready.wait()
+        if self._pending is pending:
+            self._pending = None
+            then()
 
     def action_section(self, section: str) -> None:
         if self._must_wait(section, lambda: self.action_section(section)):

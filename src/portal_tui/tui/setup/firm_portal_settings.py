@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -152,8 +153,9 @@ class FirmPortalSettings(VerticalScroll, StaffAware, can_focus=False):
 
     def on_show(self) -> None:
         # Read afresh each time: another staff user may have changed the firm's settings.
-        self.run_worker(self._load(), group="firm-load", exclusive=True)
+        self._load()
 
+    @work(group="firm-load", exclusive=True)
     async def _load(self) -> None:
         async with self._lock:
             firm = await asyncio.to_thread(self.staff.repo.firm_portal)
@@ -189,8 +191,9 @@ class FirmPortalSettings(VerticalScroll, StaffAware, can_focus=False):
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
         if self._saved is not None and self.may_change:
-            self.run_worker(self._save(), group="firm-save")
+            self._save()
 
+    @work(group="firm-save")
     async def _save(self) -> None:
         async with self._lock:
             saved = self._saved

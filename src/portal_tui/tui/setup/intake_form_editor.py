@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -554,13 +555,14 @@ class IntakeFormEditor(UnsavedChanges, Screen["int | None"], StaffAware):
     # Field keys (on the fields list) and buttons -------------------------------------------
 
     def action_add_field(self) -> None:
-        self.run_worker(self._edit_field(None), group="edit", exclusive=True)
+        self._edit_field(None)
 
     def action_edit_field(self) -> None:
         index = self._current()
         if index is not None:
-            self.run_worker(self._edit_field(index), group="edit", exclusive=True)
+            self._edit_field(index)
 
+    @work(group="edit", exclusive=True)
     async def _edit_field(self, index: int | None) -> None:
         keys = {f.key for i, f in enumerate(self.fields) if i != index}
         current = self.fields[index] if index is not None else None
@@ -615,8 +617,9 @@ class IntakeFormEditor(UnsavedChanges, Screen["int | None"], StaffAware):
     # The matter ------------------------------------------------------------------------------
 
     def action_choose_matter(self) -> None:
-        self.run_worker(self._choose_matter(), group="edit", exclusive=True)
+        self._choose_matter()
 
+    @work(group="edit", exclusive=True)
     async def _choose_matter(self) -> None:
         matter = await self.app.push_screen_wait(MatterPicker())
         if matter is None:
@@ -635,8 +638,9 @@ class IntakeFormEditor(UnsavedChanges, Screen["int | None"], StaffAware):
         self.leave(None)
 
     def action_save(self) -> None:
-        self.run_worker(self._save(), group="save", exclusive=True)
+        self._save()
 
+    @work(group="save", exclusive=True)
     async def _save(self) -> None:
         rule = self._rule()
         values: dict[str, Any] = {

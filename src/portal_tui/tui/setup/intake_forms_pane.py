@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input
@@ -84,13 +85,14 @@ class IntakeFormsPane(ListPane):
         self.action_edit()
 
     def action_add(self) -> None:
-        self.run_worker(self._edit(None), group="edit", exclusive=True)
+        self._edit(None)
 
     def action_edit(self) -> None:
         row = self.table.current
         if row is not None:
-            self.run_worker(self._edit(row), group="edit", exclusive=True)
+            self._edit(row)
 
+    @work(group="edit", exclusive=True)
     async def _edit(self, row: Any | None) -> None:
         from .intake_form_editor import IntakeFormEditor
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -92,7 +93,7 @@ class BulkProgress(_Modal):
             yield ProgressBar(total=max(count, 1), show_eta=False, id="bulk-progress")
 
     def on_mount(self) -> None:
-        self.run_worker(self._run(), group="bulk", exclusive=True)
+        self._run()
 
     def action_ignore(self) -> None:
         """Esc does nothing while the work runs (it finishes in seconds)."""
@@ -107,6 +108,7 @@ class BulkProgress(_Modal):
         self.result.done += done
         self.result.refused += [(item_id, reason) for _, item_id, reason in refused]
 
+    @work(group="bulk", exclusive=True)
     async def _run(self) -> None:
         repo = self.staff.repo
         bar = self.query_one(ProgressBar)

@@ -9,7 +9,7 @@ import asyncio
 
 from rich.table import Table
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -117,8 +117,9 @@ class FormShare(ModalScreen[bool], StaffAware):
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
         if self.form.matter_id is not None:
-            self.run_worker(self._load_matter(self.form.matter_id), exclusive=True)
+            self._load_matter(self.form.matter_id)
 
+    @work(exclusive=True)
     async def _load_matter(self, matter_id: int) -> None:
         repo = self.staff.repo
         matter = await asyncio.to_thread(repo.matter, matter_id)

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -101,8 +102,9 @@ class ShareHistoryScreen(ModalScreen[None], StaffAware):
         # has three columns; `max-width: 100%` still fits it to 80 columns.
         self.query_one(".dialog").styles.width = DIALOG_WIDTH
         self.query_one("#ok", Button).focus()
-        self.run_worker(self._load(), group="history", exclusive=True)
+        self._load()
 
+    @work(group="history", exclusive=True)
     async def _load(self) -> None:
         repo = self.staff.repo
         body = self.query_one("#history", Static)
