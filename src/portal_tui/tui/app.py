@@ -20,7 +20,6 @@ import gc
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -69,11 +68,8 @@ FIRST_ROWS_WAIT_S = 1.0
 
 
 def styles_path() -> Path:
-    """The packaged stylesheet; in a source checkout, the one in styles/ at the top."""
-    packaged = Path(str(resources.files("portal_tui"))) / "styles" / "app.tcss"
-    if packaged.is_file():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "styles" / "app.tcss"
+    """The app's stylesheet, inside the package (so a wheel carries it): tui/styles/."""
+    return Path(__file__).with_name("styles") / "app.tcss"
 
 
 def _in_own_thread(work: Callable[[], _T], name: str) -> asyncio.Future[_T]:
@@ -102,7 +98,7 @@ LOCK_WAIT_SHOWN_S = 30.0
 
 class PortalApp(App[None]):
     TITLE = "portal-tui"
-    CSS_PATH = str(styles_path())
+    CSS_PATH = "styles/app.tcss"  # beside this module, as Textual resolves it
     COMMANDS = {PortalCommands}  # the app's own commands only (Textual's are not for staff)
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
