@@ -28,10 +28,6 @@ class InviteContact(UnsavedChanges, ModalScreen[str | None], StaffAware):
     """Dismisses with the message to show once invited, or None (Cancel, Esc)."""
 
     DEFAULT_CSS = """
-    InviteContact {
-        align: center middle;
-        background: $background 60%;
-    }
     InviteContact .invite-line {
         height: auto;
         padding: 0 0 1 0;

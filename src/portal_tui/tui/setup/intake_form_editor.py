@@ -110,10 +110,6 @@ def new_key(label: str, taken: set[str]) -> str:
 
 def _dialog_css(screen: str) -> str:
     return f"""
-    {screen} {{
-        align: center middle;
-        background: $background 60%;
-    }}
     {screen} .row {{
         height: 1;
         margin-bottom: 1;
@@ -272,10 +268,6 @@ class MatterPicker(ModalScreen["MatterRow | None"], StaffAware):
     """Type to filter the matters, Enter or Down to the list, Enter picks; Esc picks none."""
 
     DEFAULT_CSS = """
-    MatterPicker {
-        align: center middle;
-        background: $background 60%;
-    }
     MatterPicker > #mp-box {
         width: 90;
         max-width: 100%;

@@ -19,9 +19,6 @@ SETUP_SECTIONS = (
     ("portal", "Client Portal", "Setup > Firm Settings > Client Portal"),
     ("forms", "Intake Forms", "Setup > Intake Forms"),
 )
-# The shared stylesheet sizes `.subnav` for Activities' short names; "Client Portal" needs
-# 13 cells and its border one more. Inline, since the app's stylesheet outranks DEFAULT_CSS.
-NAV_WIDTH = 14
 
 
 class SetupPane(Horizontal, StaffAware):
@@ -41,7 +38,6 @@ class SetupPane(Horizontal, StaffAware):
             id="setup-nav",
             classes="subnav",
         )
-        nav.styles.width = NAV_WIDTH
         yield nav
         with ContentSwitcher(initial="setup-portal", id="setup-sections"):
             yield FirmPortalSettings(id="setup-portal")

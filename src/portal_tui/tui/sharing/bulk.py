@@ -59,10 +59,6 @@ class BulkProgress(_Modal):
     be closed meanwhile: every chunk is a transaction, and the last one releases the batch."""
 
     DEFAULT_CSS = """
-    BulkProgress {
-        align: center middle;
-        background: $background 60%;
-    }
     BulkProgress ProgressBar {
         width: 1fr;
         margin: 0 0 1 0;
@@ -154,10 +150,6 @@ class BulkSummary(_Modal):
     """How many were shared or unshared, and each refused item under its rule's message."""
 
     DEFAULT_CSS = """
-    BulkSummary {
-        align: center middle;
-        background: $background 60%;
-    }
     BulkSummary #bulk-body {
         height: auto;
         max-height: 14;

@@ -68,9 +68,6 @@ class FormShare(ModalScreen[bool], StaffAware):
 
     DEFAULT_CSS = """
     FormShare {
-        align: center middle;
-        background: $background 60%;
-
         #share-summary {
             height: auto;
         }

@@ -25,7 +25,6 @@ from ..common.client_text import inert
 from ..common.columns import day
 from ..common.context import StaffAware
 
-DIALOG_WIDTH = 96
 # The attribute that names an item in its list, by preference.
 _NAMES = ("number", "title", "subject", "name")
 
@@ -59,10 +58,6 @@ class ShareHistoryScreen(ModalScreen[None], StaffAware):
     """A message box with the history of one item; Esc, Enter or OK closes it."""
 
     DEFAULT_CSS = """
-    ShareHistoryScreen {
-        align: center middle;
-        background: $background 60%;
-    }
     ShareHistoryScreen #history-body {
         height: auto;
         max-height: 24;
@@ -98,9 +93,6 @@ class ShareHistoryScreen(ModalScreen[None], StaffAware):
                 yield Button("OK", id="ok", variant="primary")
 
     def on_mount(self) -> None:
-        # Wider than the app's message boxes (its stylesheet outranks DEFAULT_CSS): the table
-        # has three columns; `max-width: 100%` still fits it to 80 columns.
-        self.query_one(".dialog").styles.width = DIALOG_WIDTH
         self.query_one("#ok", Button).focus()
         self._load()
 
