@@ -24,12 +24,12 @@ from textual.widgets import OptionList, Static
 from portal_tui.domain import Category, InvoiceStatus, ItemKind, StaffRole
 from portal_tui.domain.records import Share, ShareRecord
 from portal_tui.repository import Repository
+from portal_tui.tui.activities.activities_pane import ACTIVITIES
 from portal_tui.tui.app import PortalApp
 from portal_tui.tui.common.item_table import ItemTable
 from portal_tui.tui.common.list_pane import ListPane
 from portal_tui.tui.matter.matter_details import SECTIONS as MATTER_SECTIONS
 from portal_tui.tui.matter.matter_details import MatterDetails
-from portal_tui.tui.matters.main_screen import ACTIVITIES
 
 SIZE = (120, 40)
 TIMEOUT_S = 10.0

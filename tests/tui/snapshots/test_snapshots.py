@@ -27,6 +27,7 @@ from textual.filter import LineFilter
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, ContentSwitcher, Input, OptionList, TextArea
 
+from portal_tui.tui.activities.activities_pane import ACTIVITIES
 from portal_tui.tui.app import PortalApp
 from portal_tui.tui.common.item_table import ItemTable
 from portal_tui.tui.common.keys import KEYS, KeysScreen
@@ -35,7 +36,7 @@ from portal_tui.tui.common.modals import ActionMenu, Confirm, Notice
 from portal_tui.tui.common.tick_box import TickBox
 from portal_tui.tui.matter.item_form import ItemForm
 from portal_tui.tui.matter.matter_details import SECTIONS, MatterDetails
-from portal_tui.tui.matters.main_screen import ACTIVITIES, MainScreen
+from portal_tui.tui.matters.main_screen import MainScreen
 
 from .conftest import FAILED_FILE, FORMS_MATTER, MATTER, OFF_MATTER, MakeApp
 from .waiting import waited

@@ -22,7 +22,6 @@ from textual.widget import AwaitMount, Widget
 from textual.widgets import Button, ContentSwitcher, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import Key, MatterRow, Page
 
 from ..common.columns import matter_columns
@@ -35,13 +34,6 @@ if TYPE_CHECKING:
 
 
 SECTIONS = (("matters", "Matters"), ("activities", "Activities"), ("setup", "Setup"))
-ACTIVITIES = (
-    (ItemKind.INVOICE, "Invoices"),
-    (ItemKind.EVENT, "Calendar"),
-    (ItemKind.TASK, "Tasks"),
-    (ItemKind.NOTE, "Notes"),
-    (ItemKind.MESSAGE, "Messages"),
-)
 
 
 class MattersPane(Vertical, StaffAware):
@@ -144,38 +136,10 @@ class MattersPane(Vertical, StaffAware):
         await self.app.push_screen(MatterDetails(matter_id))
 
 
-class ActivitiesPane(Horizontal, StaffAware):
-    def __init__(self) -> None:
-        super().__init__(id="activities")
-
-    def compose(self) -> ComposeResult:
-        from ..common.list_pane import ListPane
-
-        yield OptionList(
-            *(Option(Text(label), id=kind.value) for kind, label in ACTIVITIES),
-            id="activities-nav",
-            classes="subnav",
-        )
-        with ContentSwitcher(initial=f"act-{ItemKind.INVOICE.value}", id="activities-body"):
-            for kind, _ in ACTIVITIES:
-                yield ListPane(kind, None, id=f"act-{kind.value}")
-
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        event.stop()
-        self.query_one("#activities-body", ContentSwitcher).current = f"act-{event.option.id}"
-        self.staff.set_location(f"Activities > {event.option.prompt}")
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        from ..common.list_pane import ListPane
-
-        pane = self.query_one(f"#act-{event.option.id}", ListPane)
-        pane.table.focus()
-
-
 def _rest_of_the_body() -> list[Widget]:
     """Activities and Setup; imported here, as they are mounted only after the first rows at
     a cold start."""
+    from ..activities.activities_pane import ActivitiesPane
     from ..setup.setup_pane import SetupPane
 
     return [ActivitiesPane(), SetupPane()]
