@@ -10,17 +10,8 @@ from portal_tui.domain import ItemKind, ShareState, texts
 from portal_tui.tui.common.modals import Notice
 from portal_tui.tui.matters.main_screen import MainScreen
 
-from .helpers import (
-    SIZE,
-    TuiFirm,
-    activities,
-    cell,
-    dialog,
-    move_to,
-    screen_of,
-    started,
-    until,
-)
+from .helpers import SIZE, TuiFirm, cell, dialog
+from .pilot import activities, move_to, screen_of, started, until
 
 DELIVERY_DEADLINE_S = 30.0
 

@@ -28,17 +28,19 @@ from .helpers import (
     AppPilot,
     Table,
     TuiFirm,
-    activities,
     cell,
     dialog,
     glyph,
+    options,
+    screen_text,
+)
+from .pilot import (
+    activities,
     loaded,
     matter_section,
     move_to,
     open_matter,
-    options,
     screen_of,
-    screen_text,
     started,
     until,
 )

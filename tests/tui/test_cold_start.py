@@ -28,21 +28,8 @@ from portal_tui.tui.matter.matter_details import MatterDetails
 from portal_tui.tui.matters.main_screen import MainScreen
 from portal_tui.tui.setup.setup_pane import SetupPane
 
-from .helpers import (
-    ADMIN,
-    SIZE,
-    TIMEOUT_S,
-    AppPilot,
-    Table,
-    TuiFirm,
-    choose,
-    ids,
-    loaded,
-    move_to,
-    screen_of,
-    screen_text,
-    until,
-)
+from .helpers import ADMIN, SIZE, TIMEOUT_S, AppPilot, Table, TuiFirm, ids, screen_text
+from .pilot import choose, loaded, move_to, screen_of, until
 
 
 class Opening:

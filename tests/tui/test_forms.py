@@ -16,24 +16,8 @@ from portal_tui.tui.matter.form_submissions import FormSubmissions, SubmissionsV
 from portal_tui.tui.matter.matter_details import MatterDetails
 from portal_tui.tui.sharing.form_share import FormShare
 
-from .helpers import (
-    ADMIN,
-    SIZE,
-    AppPilot,
-    Table,
-    TuiFirm,
-    cell,
-    choose,
-    dialog,
-    matter_section,
-    move_to,
-    open_matter,
-    options,
-    screen_of,
-    screen_text,
-    started,
-    until,
-)
+from .helpers import ADMIN, SIZE, AppPilot, Table, TuiFirm, cell, dialog, options, screen_text
+from .pilot import choose, matter_section, move_to, open_matter, screen_of, started, until
 
 FIELDS = [
     {"key": "email", "label": "Email address", "type": "email", "target": "client.primary_email"},

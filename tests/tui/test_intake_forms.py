@@ -21,24 +21,8 @@ from portal_tui.tui.setup.intake_form_editor import (
 )
 from portal_tui.tui.setup.intake_forms_pane import IntakeFormsPane
 
-from .helpers import (
-    ADMIN,
-    SIZE,
-    AppPilot,
-    Table,
-    TuiFirm,
-    cell,
-    dialog,
-    glyph,
-    ids,
-    loaded,
-    matter_section,
-    open_matter,
-    screen_of,
-    screen_text,
-    started,
-    until,
-)
+from .helpers import ADMIN, SIZE, AppPilot, Table, TuiFirm, cell, dialog, glyph, ids, screen_text
+from .pilot import loaded, matter_section, open_matter, screen_of, started, until
 
 EMAIL = {"key": "email", "label": "Email", "type": "email", "target": "client.primary_email"}
 

@@ -13,18 +13,8 @@ from portal_tui.domain import ItemKind, texts
 from portal_tui.tui.app import PortalApp
 from portal_tui.tui.common.modals import Notice
 
-from .helpers import (
-    ADMIN,
-    SIZE,
-    build_firm,
-    dialog,
-    matter_section,
-    move_to,
-    open_matter,
-    screen_of,
-    started,
-    until,
-)
+from .helpers import ADMIN, SIZE, build_firm, dialog
+from .pilot import matter_section, move_to, open_matter, screen_of, started, until
 
 
 def _toasts(app: PortalApp) -> list[str]:

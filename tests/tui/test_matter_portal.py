@@ -42,15 +42,10 @@ from .helpers import (
     AppPilot,
     TuiFirm,
     cell,
-    choose,
-    click_option,
     dialog,
-    open_matter,
     options,
-    screen_of,
-    started,
-    until,
 )
+from .pilot import choose, click_option, open_matter, screen_of, started, until
 
 ACTIVATED = datetime(2026, 11, 2, 18, 30, tzinfo=UTC)
 

@@ -27,16 +27,11 @@ from .helpers import (
     Table,
     TuiFirm,
     cell,
-    choose,
     dialog,
     ids,
-    matter_section,
-    open_matter,
-    screen_of,
     screen_text,
-    started,
-    until,
 )
+from .pilot import choose, matter_section, open_matter, screen_of, started, until
 
 
 def section(app: PortalApp) -> MessagesSection:

@@ -20,21 +20,14 @@ from portal_tui.tui.matter.matter_details import MatterDetails
 from portal_tui.tui.matters.main_screen import MainScreen
 from portal_tui.tui.sharing.share_history import ShareHistoryScreen
 
-from .helpers import (
-    ADMIN,
-    NORMAL,
-    READER,
-    SIZE,
-    AppPilot,
-    TuiFirm,
+from .helpers import ADMIN, NORMAL, READER, SIZE, AppPilot, TuiFirm, options, screen_text
+from .pilot import (
     activities,
     choose,
     matter_section,
     move_to,
     open_matter,
-    options,
     screen_of,
-    screen_text,
     started,
     until,
 )

@@ -20,7 +20,8 @@ from portal_tui.tui.common.client_text import inert
 from portal_tui.tui.common.glyphs import UNICODE
 from portal_tui.tui.common.item_table import Column, ItemTable, text
 
-from ..helpers import SIZE, until
+from ..helpers import SIZE
+from ..pilot import until
 
 
 @dataclass(frozen=True)
