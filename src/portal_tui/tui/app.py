@@ -98,7 +98,9 @@ LOCK_WAIT_SHOWN_S = 30.0
 
 class PortalApp(App[None]):
     TITLE = "portal-tui"
-    CSS_PATH = "styles/app.tcss"  # beside this module, as Textual resolves it
+    # Absolute: Textual resolves a relative CSS_PATH beside the module of the running class,
+    # which for a subclass (a test's) is not this one.
+    CSS_PATH = str(styles_path())
     COMMANDS = {PortalCommands}  # the app's own commands only (Textual's are not for staff)
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
