@@ -25,7 +25,7 @@ def test_wheel_holds_styles_and_migrations(tmp_path: Path) -> None:
     )
     (wheel,) = out.glob("portal_tui-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "portal_tui/styles/app.tcss" in names
+    assert "portal_tui/tui/styles/app.tcss" in names
     assert "portal_tui/store/migrations/script.py.mako" in names
     assert "portal_tui/store/migrations/versions/0001_initial.py" in names
     assert "portal_tui/service/migrations/env.py" in names

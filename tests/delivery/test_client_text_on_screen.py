@@ -26,8 +26,8 @@ from portal_tui.domain import FormRule, ItemKind
 from portal_tui.repository import CLIENT_PORTAL_FOLDER, Repository
 from portal_tui.repository.portal_client import PortalClient
 from portal_tui.service.pages.portal import REPLY_MAX
-from portal_tui.tui.screens.main import ACTIVITIES
-from portal_tui.tui.screens.matter_details import SECTIONS
+from portal_tui.tui.activities.activities_pane import ACTIVITIES
+from portal_tui.tui.matter.matter_details import SECTIONS
 
 from ..tmux import TIMEOUT_S, Terminal, joined, kill_server, start, terminal_env
 from .support import (

@@ -1,16 +1,12 @@
-"""The firm the pilot tests run on, and the few moves every test makes.
+"""The firm the pilot tests run on, and reading what the screen shows.
 
 A tiny purpose-built firm per test (Textual's and Posting's practice: small, fixed data), made
-through the repository as staff would make it. Tests wait for data by events — the app's
-`ready`, a list's `loaded` — or, for work a worker does in a thread, by letting the app run
-until the screen shows the result, with a deadline; never by sleeping a fixed time.
+through the repository as staff would make it. Getting about the app and waiting for it are
+in pilot.py, the one set of moves every TUI test makes.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,18 +14,13 @@ from typing import Any
 
 from rich.text import Text
 from textual.pilot import Pilot
-from textual.screen import Screen
 from textual.widgets import OptionList, Static
 
 from portal_tui.domain import Category, InvoiceStatus, ItemKind, StaffRole
 from portal_tui.domain.records import Share, ShareRecord
 from portal_tui.repository import Repository
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.screens.main import ACTIVITIES
-from portal_tui.tui.screens.matter_details import SECTIONS as MATTER_SECTIONS
-from portal_tui.tui.screens.matter_details import MatterDetails
-from portal_tui.tui.widgets.item_table import ItemTable
-from portal_tui.tui.widgets.list_pane import ListPane
+from portal_tui.tui.common.item_table import ItemTable
 
 SIZE = (120, 40)
 TIMEOUT_S = 10.0
@@ -176,37 +167,6 @@ def build_firm(folder: Path, url: str | None = None) -> TuiFirm:
 # Waiting ---------------------------------------------------------------------------------------
 
 
-async def until(
-    pilot: AppPilot, ready: Callable[[], object], what: str, timeout: float = TIMEOUT_S
-) -> None:
-    """Let the app run until `ready()` holds — for work a worker does in a thread."""
-    deadline = time.monotonic() + timeout
-    while not ready():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.01)
-
-
-async def screen_of(pilot: AppPilot, kind: type[Screen[Any]]) -> Any:
-    """Wait for a screen of `kind` to be on top (a modal a worker opens, a pushed screen)."""
-    app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, kind), f"the {kind.__name__} screen")
-    await pilot.pause()
-    return app.screen
-
-
-async def started(app: PortalApp, pilot: AppPilot) -> Table:
-    """The firm database open and the first page of the Matters list shown."""
-    await asyncio.wait_for(app.ready.wait(), TIMEOUT_S)
-    return await loaded(app.screen.query_one("#matters ItemTable", ItemTable), pilot)
-
-
-async def loaded(table: Table, pilot: AppPilot) -> Table:
-    """The list's first page shown (a failed read fails the test, it does not hang it)."""
-    await asyncio.wait_for(table.loaded.wait(), TIMEOUT_S)
-    await pilot.pause()
-    return table
-
-
 # Reading the screen ---------------------------------------------------------------------------
 
 
@@ -241,13 +201,6 @@ def options(app: PortalApp) -> list[str]:
     return [str(menu.get_option_at_index(i).prompt) for i in range(menu.option_count)]
 
 
-async def click_option(pilot: AppPilot, index: int, selector: str = "OptionList") -> None:
-    """Click one option of an option list on the top screen (the Action menu, a navigation
-    panel; one line per option), wherever the stylesheet puts it."""
-    region = pilot.app.screen.query_one(selector, OptionList).content_region
-    assert await pilot.click(offset=(region.x + 1, region.y + index))
-
-
 def dialog(app: PortalApp) -> tuple[str, str]:
     """The title and the message of the Confirm or Notice on top."""
     title = app.screen.query_one(".dialog-title", Static)
@@ -261,69 +214,3 @@ def screen_text(app: PortalApp) -> str:
 
 
 # Moving about, by keyboard --------------------------------------------------------------------
-
-
-async def move_to(pilot: AppPilot, table: Table, item_id: int) -> None:
-    """Highlight a row with the arrow keys."""
-    target = row_index(table, item_id)
-    assert table.has_focus, "the list should have the focus"
-    while table.cursor_row != target:
-        await pilot.press("down" if table.cursor_row < target else "up")
-    await pilot.pause()
-    assert table.current is not None and table.current.id == item_id
-
-
-async def choose(pilot: AppPilot, menu: OptionList, index: int) -> None:
-    """Highlight one option of a focused option list with the arrows, then Enter."""
-    assert menu.has_focus, f"{menu} should have the focus"
-    if menu.highlighted is None:
-        await pilot.press("down")
-    while menu.highlighted != index:
-        assert menu.highlighted is not None
-        await pilot.press("down" if menu.highlighted < index else "up")
-    await pilot.press("enter")
-    await pilot.pause()
-
-
-async def open_matter(pilot: AppPilot, matter_id: int) -> MatterDetails:
-    """Matters (1) > highlight the matter > Enter."""
-    await pilot.press("1")
-    app = pilot.app
-    table = await loaded(app.screen.query_one("#matters ItemTable", ItemTable), pilot)
-    await move_to(pilot, table, matter_id)
-    await pilot.press("enter")
-    details: MatterDetails = await screen_of(pilot, MatterDetails)
-    return details
-
-
-async def matter_section(pilot: AppPilot, section: str) -> Table:
-    """In Matter Details: the left navigation > `section` (Billing gives the Invoice tab)."""
-    app = pilot.app
-    nav = app.screen.query_one("#matter-nav", OptionList)
-    keys = [key for key, _ in MATTER_SECTIONS]
-    await choose(pilot, nav, keys.index(section))
-    pane_id = "invoices" if section == "billing" else section
-    table = app.screen.query_one(f"#{pane_id}", ListPane).table
-    assert table.has_focus
-    return await loaded(table, pilot)
-
-
-async def activities(pilot: AppPilot, kind: ItemKind) -> Table:
-    """2 > the Activities navigation > the list of `kind` across all matters."""
-    app = pilot.app
-    await pilot.press("2")
-    nav = app.screen.query_one("#activities-nav", OptionList)
-    await choose(pilot, nav, [k for k, _ in ACTIVITIES].index(kind))
-    table = app.screen.query_one(f"#act-{kind.value}", ListPane).table
-    assert table.has_focus
-    return await loaded(table, pilot)
-
-
-async def row_shared(pilot: AppPilot, table: Table, item_id: int, wanted: bool) -> None:
-    """Wait for the list to show the item shared (or not): a share runs in a worker."""
-
-    def shown() -> bool:
-        row = table.rows_shown[row_index(table, item_id)]
-        return bool(row.share.wanted) is wanted
-
-    await until(pilot, shown, f"item {item_id} to show {'shared' if wanted else 'unshared'}")

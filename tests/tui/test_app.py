@@ -7,20 +7,11 @@ from pathlib import Path
 
 from portal_tui.config import load_settings
 from portal_tui.domain import ItemKind, ShareState, texts
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.widgets.modals import Notice
+from portal_tui.tui.common.modals import Notice
+from portal_tui.tui.matters.main_screen import MainScreen
 
-from .helpers import (
-    SIZE,
-    TuiFirm,
-    activities,
-    cell,
-    dialog,
-    move_to,
-    screen_of,
-    started,
-    until,
-)
+from .helpers import SIZE, TuiFirm, cell, dialog
+from .pilot import activities, move_to, screen_of, started, until
 
 DELIVERY_DEADLINE_S = 30.0
 

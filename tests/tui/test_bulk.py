@@ -15,11 +15,11 @@ from portal_tui.domain import InvoiceStatus, ItemKind, OutboxOp, OutboxState, te
 from portal_tui.repository.delivery import Delivered, OutboxMessage, Outcome
 from portal_tui.store.models import OutboxEntry
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.screens import bulk
-from portal_tui.tui.screens.bulk import BulkProgress, BulkSummary
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.screens.matter_details import MatterDetails
-from portal_tui.tui.widgets.modals import ActionMenu, Confirm, Notice
+from portal_tui.tui.common.modals import ActionMenu, Confirm, Notice
+from portal_tui.tui.matter.matter_details import MatterDetails
+from portal_tui.tui.matters.main_screen import MainScreen
+from portal_tui.tui.sharing import bulk
+from portal_tui.tui.sharing.bulk import BulkProgress, BulkSummary
 
 from .helpers import (
     ADMIN,
@@ -28,17 +28,19 @@ from .helpers import (
     AppPilot,
     Table,
     TuiFirm,
-    activities,
     cell,
     dialog,
     glyph,
+    options,
+    screen_text,
+)
+from .pilot import (
+    activities,
     loaded,
     matter_section,
     move_to,
     open_matter,
-    options,
     screen_of,
-    screen_text,
     started,
     until,
 )

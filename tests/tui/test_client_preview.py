@@ -9,20 +9,11 @@ from datetime import UTC, datetime
 from textual.widgets import Static
 
 from portal_tui.domain import Category, ItemKind, texts
-from portal_tui.tui.screens.client_preview import ClientPreview
-from portal_tui.tui.screens.matter_details import MatterDetails
+from portal_tui.tui.matter.client_preview import ClientPreview
+from portal_tui.tui.matter.matter_details import MatterDetails
 
-from .helpers import (
-    ADMIN,
-    READER,
-    SIZE,
-    TIMEOUT_S,
-    AppPilot,
-    TuiFirm,
-    screen_of,
-    screen_text,
-    started,
-)
+from .helpers import ADMIN, READER, SIZE, TIMEOUT_S, AppPilot, TuiFirm, screen_text
+from .pilot import screen_of, started
 from .test_matter_portal import portal_pane
 
 ACTIVATED = datetime(2026, 11, 2, 18, 30, tzinfo=UTC)

@@ -9,7 +9,7 @@ from rich.segment import ControlType, Segment
 from rich.text import Text
 from textual.color import Color
 
-from portal_tui.tui.client_text import MAX_LINE, InertFilter, inert, inert_text
+from portal_tui.tui.common.client_text import MAX_LINE, InertFilter, inert, inert_text
 
 NASTY = {
     "CSI 2J (clear screen)": ("a\x1b[2Jb", "a\u241b[2Jb"),

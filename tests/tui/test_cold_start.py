@@ -20,28 +20,16 @@ from portal_tui.domain import ItemKind
 from portal_tui.migrating import DatabaseUnavailableError
 from portal_tui.repository import Repository
 from portal_tui.repository.first_page import FIRST_PAGE_ROWS, FirstPage, read_first_page
+from portal_tui.tui.activities.activities_pane import ACTIVITIES
 from portal_tui.tui.app import OPENING, PortalApp
-from portal_tui.tui.screens.main import ACTIVITIES, MainScreen
-from portal_tui.tui.screens.matter_details import MatterDetails
-from portal_tui.tui.screens.setup import SetupPane
-from portal_tui.tui.widgets import item_table
-from portal_tui.tui.widgets.item_table import ItemTable
+from portal_tui.tui.common import item_table
+from portal_tui.tui.common.item_table import ItemTable
+from portal_tui.tui.matter.matter_details import MatterDetails
+from portal_tui.tui.matters.main_screen import MainScreen
+from portal_tui.tui.setup.setup_pane import SetupPane
 
-from .helpers import (
-    ADMIN,
-    SIZE,
-    TIMEOUT_S,
-    AppPilot,
-    Table,
-    TuiFirm,
-    choose,
-    ids,
-    loaded,
-    move_to,
-    screen_of,
-    screen_text,
-    until,
-)
+from .helpers import ADMIN, SIZE, TIMEOUT_S, AppPilot, Table, TuiFirm, ids, screen_text
+from .pilot import choose, loaded, move_to, screen_of, until
 
 
 class Opening:

@@ -12,21 +12,11 @@ from textual.widgets import Static
 
 from portal_tui.domain import ItemKind
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.widgets.modals import Notice
+from portal_tui.tui.common.modals import Notice
 
 from ..conftest import OwnPostgres
-from .helpers import (
-    ADMIN,
-    SIZE,
-    build_firm,
-    dialog,
-    matter_section,
-    move_to,
-    open_matter,
-    screen_of,
-    started,
-    until,
-)
+from .helpers import ADMIN, SIZE, build_firm, dialog
+from .pilot import matter_section, move_to, open_matter, screen_of, started, until
 
 pytestmark = pytest.mark.postgres
 

@@ -10,10 +10,10 @@ from textual.widgets import Button, TabbedContent
 
 from portal_tui.domain import Category, InvoiceStatus, ItemKind, texts
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.screens.matter_details import MatterDetails
-from portal_tui.tui.widgets.list_pane import ListPane
-from portal_tui.tui.widgets.modals import ActionMenu, Confirm, Notice
+from portal_tui.tui.common.list_pane import ListPane
+from portal_tui.tui.common.modals import ActionMenu, Confirm, Notice
+from portal_tui.tui.matter.matter_details import MatterDetails
+from portal_tui.tui.matters.main_screen import MainScreen
 
 from .helpers import (
     ADMIN,
@@ -23,18 +23,20 @@ from .helpers import (
     AppPilot,
     Table,
     TuiFirm,
-    activities,
     cell,
-    click_option,
     dialog,
     glyph,
     ids,
+    options,
+    row_index,
+)
+from .pilot import (
+    activities,
+    click_option,
     loaded,
     matter_section,
     move_to,
     open_matter,
-    options,
-    row_index,
     row_shared,
     screen_of,
     started,

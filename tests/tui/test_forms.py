@@ -11,29 +11,13 @@ from textual.widgets import OptionList
 
 from portal_tui.domain import Category, FormRule, ItemKind, texts
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.screens.form_share import FormShare
-from portal_tui.tui.screens.form_submissions import FormSubmissions, SubmissionsView
-from portal_tui.tui.screens.matter_details import MatterDetails
-from portal_tui.tui.widgets.modals import ActionMenu, Notice
+from portal_tui.tui.common.modals import ActionMenu, Notice
+from portal_tui.tui.matter.form_submissions import FormSubmissions, SubmissionsView
+from portal_tui.tui.matter.matter_details import MatterDetails
+from portal_tui.tui.sharing.form_share import FormShare
 
-from .helpers import (
-    ADMIN,
-    SIZE,
-    AppPilot,
-    Table,
-    TuiFirm,
-    cell,
-    choose,
-    dialog,
-    matter_section,
-    move_to,
-    open_matter,
-    options,
-    screen_of,
-    screen_text,
-    started,
-    until,
-)
+from .helpers import ADMIN, SIZE, AppPilot, Table, TuiFirm, cell, dialog, options, screen_text
+from .pilot import choose, matter_section, move_to, open_matter, screen_of, started, until
 
 FIELDS = [
     {"key": "email", "label": "Email address", "type": "email", "target": "client.primary_email"},

@@ -10,35 +10,19 @@ from typing import Any
 from textual.widgets import DataTable, Input, OptionList, Select, Static, TextArea
 
 from portal_tui.domain import FormRule, ItemKind, texts
-from portal_tui.tui.screens.intake_form_editor import (
+from portal_tui.tui.common.item_table import ItemTable
+from portal_tui.tui.common.modals import Confirm, Notice
+from portal_tui.tui.matters.main_screen import MainScreen
+from portal_tui.tui.setup.intake_form_editor import (
     FieldEditor,
     FieldsTable,
     IntakeFormEditor,
     MatterPicker,
 )
-from portal_tui.tui.screens.intake_forms import IntakeFormsPane
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.widgets.item_table import ItemTable
-from portal_tui.tui.widgets.modals import Confirm, Notice
+from portal_tui.tui.setup.intake_forms_pane import IntakeFormsPane
 
-from .helpers import (
-    ADMIN,
-    SIZE,
-    AppPilot,
-    Table,
-    TuiFirm,
-    cell,
-    dialog,
-    glyph,
-    ids,
-    loaded,
-    matter_section,
-    open_matter,
-    screen_of,
-    screen_text,
-    started,
-    until,
-)
+from .helpers import ADMIN, SIZE, AppPilot, Table, TuiFirm, cell, dialog, glyph, ids, screen_text
+from .pilot import loaded, matter_section, open_matter, screen_of, started, until
 
 EMAIL = {"key": "email", "label": "Email", "type": "email", "target": "client.primary_email"}
 

@@ -14,21 +14,13 @@ from textual.widgets import Label, Static
 
 from portal_tui.config import ConfigError, Settings, load_settings
 from portal_tui.domain import ItemKind, texts
+from portal_tui.tui.common.keys import ELSEWHERE, HERE, KeysScreen
+from portal_tui.tui.common.modals import Notice
 from portal_tui.tui.keymap import all_rows, binding_ids, check_keymap, declared, key_text
-from portal_tui.tui.screens.keys import ELSEWHERE, HERE, KeysScreen
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.widgets.modals import Notice
+from portal_tui.tui.matters.main_screen import MainScreen
 
-from .helpers import (
-    SIZE,
-    TuiFirm,
-    activities,
-    dialog,
-    move_to,
-    screen_of,
-    screen_text,
-    started,
-)
+from .helpers import SIZE, TuiFirm, dialog, screen_text
+from .pilot import activities, move_to, screen_of, started
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ID = re.compile(r"[a-z]+(?:-[a-z]+)*\.[a-z]+(?:-[a-z]+)*")

@@ -11,20 +11,10 @@ from pathlib import Path
 from portal_tui.database import BUSY_TIMEOUT_MS
 from portal_tui.domain import ItemKind, texts
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.widgets.modals import Notice
+from portal_tui.tui.common.modals import Notice
 
-from .helpers import (
-    ADMIN,
-    SIZE,
-    build_firm,
-    dialog,
-    matter_section,
-    move_to,
-    open_matter,
-    screen_of,
-    started,
-    until,
-)
+from .helpers import ADMIN, SIZE, build_firm, dialog
+from .pilot import matter_section, move_to, open_matter, screen_of, started, until
 
 
 def _toasts(app: PortalApp) -> list[str]:

@@ -22,14 +22,15 @@ from portal_tui.domain import (
     texts,
 )
 from portal_tui.repository.worker import PassReport
-from portal_tui.tui.app import DeliveryPassed, PortalApp
-from portal_tui.tui.screens.invite_contact import InviteContact
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.screens.matter_details import SECTIONS, MatterDetails
-from portal_tui.tui.screens.matter_portal import MatterPortal
-from portal_tui.tui.widgets.item_table import ItemTable
-from portal_tui.tui.widgets.modals import ActionMenu, Confirm, Notice
-from portal_tui.tui.widgets.tick_box import TickBox
+from portal_tui.tui.app import PortalApp
+from portal_tui.tui.common.item_table import ItemTable
+from portal_tui.tui.common.modals import ActionMenu, Confirm, Notice
+from portal_tui.tui.common.tick_box import TickBox
+from portal_tui.tui.matter.invite_contact import InviteContact
+from portal_tui.tui.matter.matter_details import SECTIONS, MatterDetails
+from portal_tui.tui.matter.matter_portal import MatterPortal
+from portal_tui.tui.matters.main_screen import MainScreen
+from portal_tui.tui.messages import DeliveryPassed
 
 from .helpers import (
     ADMIN,
@@ -41,15 +42,10 @@ from .helpers import (
     AppPilot,
     TuiFirm,
     cell,
-    choose,
-    click_option,
     dialog,
-    open_matter,
     options,
-    screen_of,
-    started,
-    until,
 )
+from .pilot import choose, click_option, open_matter, screen_of, started, until
 
 ACTIVATED = datetime(2026, 11, 2, 18, 30, tzinfo=UTC)
 

@@ -12,10 +12,11 @@ from textual.widgets import OptionList, Static, TextArea
 from portal_tui.domain import Category, ItemKind, PartyAccess, texts
 from portal_tui.domain.decision import Refused
 from portal_tui.repository.worker import PassReport
-from portal_tui.tui.app import DeliveryPassed, PortalApp
-from portal_tui.tui.screens.matter_details import SECTIONS, MatterDetails
-from portal_tui.tui.widgets.message_thread import MessagesSection
-from portal_tui.tui.widgets.modals import Notice
+from portal_tui.tui.app import PortalApp
+from portal_tui.tui.common.modals import Notice
+from portal_tui.tui.matter.matter_details import SECTIONS, MatterDetails
+from portal_tui.tui.matter.messages_section import MessagesSection
+from portal_tui.tui.messages import DeliveryPassed, PortalSynced
 
 from .helpers import (
     ADMIN,
@@ -26,16 +27,11 @@ from .helpers import (
     Table,
     TuiFirm,
     cell,
-    choose,
     dialog,
     ids,
-    matter_section,
-    open_matter,
-    screen_of,
     screen_text,
-    started,
-    until,
 )
+from .pilot import choose, matter_section, open_matter, screen_of, started, until
 
 
 def section(app: PortalApp) -> MessagesSection:
@@ -99,8 +95,7 @@ async def test_s5_staff_write_to_the_client_then_the_reply_comes_back(tui_firm: 
         assert cell(thread, reply, "From") == "Ada Byrne (client)"
         assert "(client)" in reading(app)
 
-        # The thread's own refresh, as the app calls it on every view marked `-synced`.
-        assert section(app).has_class("-synced")
+        # The thread's own refresh, on the message the app sends every widget after a sync.
         later = tui_firm.repo().record_client_reply(
             tui_firm.on_matter,
             portal_ref="reply-2",
@@ -108,7 +103,7 @@ async def test_s5_staff_write_to_the_client_then_the_reply_comes_back(tui_firm: 
             body="See you then.",
             sent_at=datetime.now(UTC) + timedelta(minutes=6),
         )
-        section(app).portal_synced()
+        thread.post_message(PortalSynced())
         await until(pilot, lambda: ids(thread)[-1:] == [later], "the second reply")
         await until(pilot, lambda: "See you then." in reading(app), "the second reply read")
 

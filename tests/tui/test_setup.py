@@ -9,25 +9,12 @@ import pytest
 from textual.widgets import Checkbox, OptionList, Static
 
 from portal_tui.domain import Category, ItemKind, Refused, texts
-from portal_tui.tui.screens.firm_portal_settings import FirmPortalSettings, box_id
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.widgets.modals import Confirm
+from portal_tui.tui.common.modals import Confirm
+from portal_tui.tui.matters.main_screen import MainScreen
+from portal_tui.tui.setup.firm_portal_settings import FirmPortalSettings, box_id
 
-from .helpers import (
-    ADMIN,
-    BILLING,
-    NORMAL,
-    READER,
-    SIZE,
-    AppPilot,
-    TuiFirm,
-    click_option,
-    dialog,
-    screen_of,
-    screen_text,
-    started,
-    until,
-)
+from .helpers import ADMIN, BILLING, NORMAL, READER, SIZE, AppPilot, TuiFirm, dialog, screen_text
+from .pilot import click_option, screen_of, started, until
 
 
 async def firm_settings(pilot: AppPilot) -> FirmPortalSettings:

@@ -14,27 +14,20 @@ from portal_tui.repository import history
 from portal_tui.repository.delivery import Delivered, OutboxMessage, Outcome
 from portal_tui.sqltypes import utcnow
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.columns import day
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.screens.matter_details import MatterDetails
-from portal_tui.tui.screens.share_history import ShareHistoryScreen
-from portal_tui.tui.widgets.modals import ActionMenu
+from portal_tui.tui.common.columns import day
+from portal_tui.tui.common.modals import ActionMenu
+from portal_tui.tui.matter.matter_details import MatterDetails
+from portal_tui.tui.matters.main_screen import MainScreen
+from portal_tui.tui.sharing.share_history import ShareHistoryScreen
 
-from .helpers import (
-    ADMIN,
-    NORMAL,
-    READER,
-    SIZE,
-    AppPilot,
-    TuiFirm,
+from .helpers import ADMIN, NORMAL, READER, SIZE, AppPilot, TuiFirm, options, screen_text
+from .pilot import (
     activities,
     choose,
     matter_section,
     move_to,
     open_matter,
-    options,
     screen_of,
-    screen_text,
     started,
     until,
 )

@@ -20,17 +20,15 @@ import gc
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.filter import LineFilter
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.widgets import Header, Input, Static, TextArea
@@ -40,14 +38,17 @@ from portal_tui.domain.decision import Conflict, Unavailable
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.states import StaffRole
 
-from .client_text import InertFilter, inert
 from .commands import PortalCommands
-from .glyphs import ASCII, UNICODE, AsciiFilter, Glyphs
+from .common.client_text import InertFilter, inert
+from .common.context import OPENING, ItemFlows, StaffContext
+from .common.footer import footer
+from .common.glyphs import ASCII, UNICODE, AsciiFilter, Glyphs
+from .common.keys import KeysScreen
+from .common.modals import Confirm
+from .common.unsaved import UnsavedChanges
+from .item_flows import AppFlows
 from .keymap import check_keymap
-from .screens.keys import KeysScreen
-from .unsaved import UnsavedChanges
-from .widgets.footer import footer
-from .widgets.modals import Confirm
+from .messages import DatabaseBack, DeliveryPassed, LockWaitHeard, PortalSynced
 
 if TYPE_CHECKING:
     from portal_tui.config import Settings
@@ -56,12 +57,11 @@ if TYPE_CHECKING:
     from portal_tui.repository.first_page import FirstPage
     from portal_tui.repository.worker import DeliveryWorker, PassReport
 
-    from .screens.main import MainScreen
+    from .matters.main_screen import MainScreen
 
 
 _T = TypeVar("_T")
 
-OPENING = "Opening the firm database..."
 # While the firm database is away (a server restarting): how often the app looks for it.
 RECONNECT_EVERY_S = 2.0
 # How long the repository waits for the first rows to be painted before opening anyway.
@@ -69,11 +69,8 @@ FIRST_ROWS_WAIT_S = 1.0
 
 
 def styles_path() -> Path:
-    """The packaged stylesheet; in a source checkout, the one in styles/ at the top."""
-    packaged = Path(str(resources.files("portal_tui"))) / "styles" / "app.tcss"
-    if packaged.is_file():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "styles" / "app.tcss"
+    """The app's stylesheet, inside the package (so a wheel carries it): tui/styles/."""
+    return Path(__file__).with_name("styles") / "app.tcss"
 
 
 def _in_own_thread(work: Callable[[], _T], name: str) -> asyncio.Future[_T]:
@@ -100,22 +97,10 @@ LOCK_NOTICE_S = 1.0
 LOCK_WAIT_SHOWN_S = 30.0
 
 
-class LockWaitHeard(Message):
-    """A write (on a worker thread) waits on a lock another program holds."""
-
-    def __init__(self, notice: str) -> None:
-        super().__init__()
-        self.notice = notice
-
-
-class DeliveryPassed(Message):
-    def __init__(self, report: PassReport) -> None:
-        super().__init__()
-        self.report = report
-
-
 class PortalApp(App[None]):
     TITLE = "portal-tui"
+    # Absolute: Textual resolves a relative CSS_PATH beside the module of the running class,
+    # which for a subclass (a test's) is not this one.
     CSS_PATH = str(styles_path())
     COMMANDS = {PortalCommands}  # the app's own commands only (Textual's are not for staff)
     BINDINGS = [
@@ -192,6 +177,8 @@ class PortalApp(App[None]):
         self.database_problem: str | None = None
         self._reconnecting: Any = None
         self.location = ""
+        # What a list starts that lives in sharing/ and matter/ (common/ imports neither).
+        self.flows: ItemFlows = AppFlows(self)
         self.ready = asyncio.Event()
         self.failure: Exception | None = None
 
@@ -261,8 +248,9 @@ class PortalApp(App[None]):
 
     def on_mount(self) -> None:
         self._loop_thread = threading.get_ident()
-        self.run_worker(self._start(), group="start", exclusive=True)
+        self._start()
 
+    @work(group="start", exclusive=True)
     async def _start(self) -> None:
         # Opening the database (importing SQLAlchemy, checking the schema) happens behind the
         # first frame, or behind the first rows when they were read with sqlite3. A database
@@ -299,7 +287,7 @@ class PortalApp(App[None]):
         self.ready.set()
         self._settle_gc()
         if self._deliver and self._settings is not None:
-            self.run_worker(self._start_delivery(), group="delivery")
+            self._start_delivery()
 
     def _settle_gc(self) -> None:
         """With `freeze_gc` (the command line turns the collector off while the app starts):
@@ -327,7 +315,7 @@ class PortalApp(App[None]):
         self.role = staff.role if staff is not None else StaffRole.ADMIN
         self.title = firm or "portal-tui"
         self.sub_title = f"{staff.name} ({staff.role.label})" if staff else "system"
-        from .screens.main import MainScreen
+        from .matters.main_screen import MainScreen
 
         main = MainScreen(first)
         await self.push_screen(main)
@@ -336,7 +324,7 @@ class PortalApp(App[None]):
     async def _first_rows_painted(self, main: MainScreen) -> None:
         """Until the Matters list has painted its first rows, or a moment has passed: the
         repository's imports would take the interpreter from the first screen."""
-        from .widgets.item_table import ItemTable
+        from .common.item_table import ItemTable
 
         painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         try:
@@ -352,6 +340,7 @@ class PortalApp(App[None]):
         except (TimeoutError, NoMatches):
             pass
 
+    @work(group="delivery")
     async def _start_delivery(self) -> None:
         from portal_tui.embedded import EmbeddedPortalError, PortalConnection
         from portal_tui.repository import Repository
@@ -397,20 +386,16 @@ class PortalApp(App[None]):
         if report.problem:
             self.set_status(f"Delivery: {report.problem}")
         if report.delivered or report.failed or report.synced:
-            from .widgets.item_table import ItemTable
-
             # Every screen of the stack, not just the top one: a share's own message box is
             # usually still open when its delivery lands, and OK must then show the icon.
-            for screen in self.screen_stack:
-                for table in screen.query(ItemTable):
-                    if table.shown_once:
-                        table.reload()
-                # Views that are not item lists (a message thread, a contact list) refresh
-                # themselves: they carry the class `-synced` and a `portal_synced()` method.
-                for view in screen.query(".-synced"):
-                    refresh = getattr(view, "portal_synced", None)
-                    if refresh is not None:
-                        refresh()
+            # Each list read once reloads; other views (a message thread, a contact list)
+            # read themselves afresh.
+            self._tell_every_widget(PortalSynced)
+
+    def _tell_every_widget(self, message: type[PortalSynced | DatabaseBack]) -> None:
+        for screen in self.screen_stack:
+            for node in (screen, *screen.walk_children()):
+                node.post_message(message())
 
     # The firm database going away and coming back ------------------------------------------
 
@@ -440,8 +425,9 @@ class PortalApp(App[None]):
     def _look_for_database(self) -> None:
         if self._repo is None:
             return
-        self.run_worker(self._probe(), group="reconnect", exclusive=True, exit_on_error=False)
+        self._probe()
 
+    @work(group="reconnect", exclusive=True, exit_on_error=False)
     async def _probe(self) -> None:
         repo = self.repo
         try:
@@ -460,12 +446,7 @@ class PortalApp(App[None]):
         self.database_problem = None
         self.set_status(self.location)
         self.wake_delivery()
-        from .widgets.item_table import ItemTable
-
-        for screen in self.screen_stack:
-            for table in screen.query(ItemTable):
-                if table.shown_once:
-                    table.reload()
+        self._tell_every_widget(DatabaseBack)
 
     def _listen_for_lock_waits(self) -> None:
         from portal_tui.database import listen_for_lock_waits
@@ -524,8 +505,9 @@ class PortalApp(App[None]):
 
     def _say_if_waiting(self) -> None:
         if not self.repo_open:
-            self.run_worker(self._tell_waiting(), group="waiting", exclusive=True)
+            self._tell_waiting()
 
+    @work(group="waiting", exclusive=True)
     async def _tell_waiting(self) -> None:
         """The opening waits on another program's lock: say so now, not 30 s later."""
         # Here, not at the top: the first rows are drawn before SQLAlchemy is imported.
@@ -597,3 +579,9 @@ class PortalApp(App[None]):
             return await asyncio.to_thread(self.repo.pending_deliveries)
         except (Unavailable, Conflict):
             return 0
+
+
+if TYPE_CHECKING:
+
+    def _is_a_staff_context(app: PortalApp) -> StaffContext:
+        return app  # mypy checks here that the app gives its screens what they use

@@ -13,7 +13,7 @@ class PortalCommands(Provider):
         app = self.app
 
         def section(name: str) -> None:
-            from .screens.main import MainScreen
+            from .matters.main_screen import MainScreen
 
             mains = [s for s in app.screen_stack if isinstance(s, MainScreen)]
             if not mains:

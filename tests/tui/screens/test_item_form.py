@@ -10,25 +10,17 @@ import pytest
 from textual.widgets import Checkbox, Input, Label, TextArea
 
 from portal_tui.domain import ItemKind, ShareState, texts
-from portal_tui.tui.screens.item_form import ItemForm
-from portal_tui.tui.screens.matter_details import MatterDetails
-from portal_tui.tui.widgets.modals import Confirm, Notice
+from portal_tui.tui.common.modals import Confirm, Notice
+from portal_tui.tui.matter.item_form import ItemForm
+from portal_tui.tui.matter.matter_details import MatterDetails
 
-from ..helpers import (
-    BILLING,
-    SIZE,
-    AppPilot,
-    Table,
-    TuiFirm,
+from ..helpers import BILLING, SIZE, AppPilot, Table, TuiFirm, cell, dialog, glyph, row_index
+from ..pilot import (
     activities,
-    cell,
-    dialog,
-    glyph,
     loaded,
     matter_section,
     move_to,
     open_matter,
-    row_index,
     screen_of,
     started,
     until,

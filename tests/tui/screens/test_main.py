@@ -7,25 +7,11 @@ import pytest
 from textual.widgets import Static
 
 from portal_tui.domain import ItemKind
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.screens.matter_details import MatterDetails
+from portal_tui.tui.matter.matter_details import MatterDetails
+from portal_tui.tui.matters.main_screen import MainScreen
 
-from ..helpers import (
-    ADMIN,
-    SIZE,
-    TuiFirm,
-    activities,
-    cell,
-    ids,
-    loaded,
-    matter_section,
-    open_matter,
-    row_index,
-    screen_of,
-    screen_text,
-    started,
-    until,
-)
+from ..helpers import ADMIN, SIZE, TuiFirm, cell, ids, row_index, screen_text
+from ..pilot import activities, loaded, matter_section, open_matter, screen_of, started, until
 
 
 @pytest.mark.parametrize("ascii_only", [False, True], ids=["unicode", "ascii"])

@@ -14,23 +14,12 @@ from portal_tui.config import load_settings
 from portal_tui.domain import ItemKind, texts
 from portal_tui.repository import Repository
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.screens.item_form import ItemForm
-from portal_tui.tui.screens.matter_details import MatterDetails
-from portal_tui.tui.widgets.modals import Confirm
+from portal_tui.tui.common.modals import Confirm
+from portal_tui.tui.matter.item_form import ItemForm
+from portal_tui.tui.matter.matter_details import MatterDetails
 
-from ..helpers import (
-    ADMIN,
-    SIZE,
-    TuiFirm,
-    dialog,
-    matter_section,
-    move_to,
-    open_matter,
-    screen_of,
-    screen_text,
-    started,
-    until,
-)
+from ..helpers import ADMIN, SIZE, TuiFirm, dialog, screen_text
+from ..pilot import matter_section, move_to, open_matter, screen_of, started, until
 
 
 async def _edit_task(pilot, tui_firm: TuiFirm) -> ItemForm:  # type: ignore[no-untyped-def]

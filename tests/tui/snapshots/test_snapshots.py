@@ -10,7 +10,6 @@ them; a failing run writes snapshot_report.html with both pictures side by side.
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,20 +22,31 @@ from textual.color import Color
 from textual.command import CommandPalette
 from textual.filter import LineFilter
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, ContentSwitcher, Input, OptionList, TextArea
+from textual.widgets import Checkbox, Input, TextArea
 
+from portal_tui.tui.activities.activities_pane import ACTIVITIES
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.screens.item_form import ItemForm
-from portal_tui.tui.screens.keys import KeysScreen
-from portal_tui.tui.screens.main import ACTIVITIES, MainScreen
-from portal_tui.tui.screens.matter_details import SECTIONS, MatterDetails
-from portal_tui.tui.widgets.item_table import ItemTable
-from portal_tui.tui.widgets.list_pane import ListPane
-from portal_tui.tui.widgets.modals import ActionMenu, Confirm, Notice
-from portal_tui.tui.widgets.tick_box import TickBox
+from portal_tui.tui.common.item_table import ItemTable
+from portal_tui.tui.common.keys import KeysScreen
+from portal_tui.tui.common.modals import ActionMenu, Confirm, Notice
+from portal_tui.tui.common.tick_box import TickBox
+from portal_tui.tui.matter.item_form import ItemForm
+from portal_tui.tui.matter.matter_details import SECTIONS, MatterDetails
+from portal_tui.tui.matters.main_screen import MainScreen
 
+from ..pilot import (
+    activity,
+    back_to,
+    cursor_to,
+    open_section,
+    portal_app,
+    press_until,
+    settle,
+    start,
+    until,
+    waited,
+)
 from .conftest import FAILED_FILE, FORMS_MATTER, MATTER, OFF_MATTER, MakeApp
-from .waiting import waited
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
@@ -45,136 +55,6 @@ Steps = Callable[[AnyPilot], Awaitable[None]]
 
 
 # Getting somewhere as a user would, waiting for the work each step starts ------------------------
-
-
-async def until(pilot: AnyPilot, ready: Callable[[], object], what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not ready():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.01)
-
-
-# Flows that wait on a message box the user has not answered yet: never waited for.
-ASKING = frozenset({"share", "edit"})
-
-
-async def settle(pilot: AnyPilot) -> None:
-    """Let the background work finish (list pages, summaries) and the screen catch up."""
-    busy = [w for w in pilot.app.workers if w.group not in ASKING and not w.is_finished]
-    if busy:  # (an empty list would mean "all of them")
-        await pilot.app.workers.wait_for_complete(busy)
-    await pilot.pause()
-
-
-def portal_app(pilot: AnyPilot) -> PortalApp:
-    app = pilot.app
-    assert isinstance(app, PortalApp)
-    return app
-
-
-async def back_to(pilot: AnyPilot, *screens: type) -> None:
-    """Esc (No, Cancel, OK, clear the filter, Back) until one of `screens` shows, with the
-    focus out of any input line."""
-    app = portal_app(pilot)
-    for _ in range(8):
-        if isinstance(app.screen, screens) and not isinstance(app.focused, Input):
-            return
-        await pilot.press("escape")
-        await settle(pilot)
-    raise AssertionError(f"stuck on {app.screen!r}")
-
-
-async def start(pilot: AnyPilot) -> None:
-    """Matters, on the main screen: where the app opens."""
-    app = portal_app(pilot)
-    await waited(app.ready)
-    main = app.screen
-    if not (
-        isinstance(main, MainScreen)
-        and main.query_one("#body", ContentSwitcher).current == "matters"
-        and not isinstance(app.focused, Input)
-    ):
-        await back_to(pilot, MainScreen)
-        await pilot.press("1")
-    await waited(app.screen.query_one("#matters ItemTable", ItemTable).loaded)
-    await settle(pilot)
-
-
-async def move_to(pilot: AnyPilot, table: ItemTable[Any], **wanted: object) -> None:
-    """Put the cursor on the row whose attributes are `wanted` (number=..., title=...)."""
-    await waited(table.loaded)
-    rows = table.rows_shown
-    index = next(
-        i for i, row in enumerate(rows) if all(getattr(row, k) == v for k, v in wanted.items())
-    )
-    table.focus()
-    table.move_cursor(row=index, animate=False)
-    await pilot.pause()
-
-
-async def open_matter(pilot: AnyPilot, number: str) -> None:
-    app = portal_app(pilot)
-    await waited(app.ready)
-    if any(getattr(s, "matter_number", None) == number for s in app.screen_stack):
-        await back_to(pilot, MatterDetails)  # already open (a tour of several screens)
-        return
-    await start(pilot)
-    await move_to(pilot, app.screen.query_one("#matters ItemTable", ItemTable), number=number)
-    await pilot.press("enter")
-    await until(pilot, lambda: getattr(app.screen, "matter_number", None), "Matter Details")
-
-
-async def choose(pilot: AnyPilot, nav: OptionList, index: int) -> None:
-    """Highlight an entry of a navigation list (as the arrows do) and press Enter on it."""
-    nav.focus()
-    nav.highlighted = index
-    await pilot.press("enter")
-
-
-async def matter_section(pilot: AnyPilot, section: str, number: str = MATTER) -> ListPane | None:
-    """Matter Details > section, through its own left navigation."""
-    await open_matter(pilot, number)
-    return await go_to_section(pilot, section)
-
-
-async def go_to_section(pilot: AnyPilot, section: str) -> ListPane | None:
-    screen = portal_app(pilot).screen
-    index = [key for key, _ in SECTIONS].index(section)
-    await choose(pilot, screen.query_one("#matter-nav", OptionList), index)
-    assert isinstance(screen, MatterDetails)
-    body = screen.query_one("#matter-body", ContentSwitcher)
-    assert body.current == f"sec-{section}"
-    if section == "billing":
-        pane = screen.query_one("#invoices", ListPane)
-    elif section in ("summary", "portal"):
-        return None
-    else:
-        pane = screen.query_one(f"#{section}", ListPane)
-    await waited(pane.table.loaded)
-    await settle(pilot)
-    return pane
-
-
-async def activity(pilot: AnyPilot, label: str) -> None:
-    """Activities > label: `2`, then that entry of its list of lists."""
-    app = portal_app(pilot)
-    await waited(app.ready)
-    await back_to(pilot, MainScreen)
-    await waited(app.screen.query_one("#matters ItemTable", ItemTable).loaded)
-    await settle(pilot)
-    await pilot.press("2")
-    index = [name for _, name in ACTIVITIES].index(label)
-    await choose(pilot, portal_app(pilot).screen.query_one("#activities-nav", OptionList), index)
-    kind = ACTIVITIES[index][0]
-    pane = portal_app(pilot).screen.query_one(f"#act-{kind.value}", ListPane)
-    await waited(pane.table.loaded)
-    await settle(pilot)
-
-
-async def press_until(pilot: AnyPilot, key: str, screen: type, what: str) -> None:
-    await pilot.press(key)
-    await until(pilot, lambda: isinstance(pilot.app.screen, screen), what)
-    await settle(pilot)
 
 
 # Every screen and modal ------------------------------------------------------------------------
@@ -222,7 +102,7 @@ async def _setup(pilot: AnyPilot) -> None:
 for _section, _ in sorted(SECTIONS, key=lambda entry: entry[0] == "forms"):
 
     async def _details(pilot: AnyPilot, section: str = _section) -> None:
-        await matter_section(pilot, section, FORMS_MATTER if section == "forms" else MATTER)
+        await open_section(pilot, section, FORMS_MATTER if section == "forms" else MATTER)
 
     screen(f"details-{_section}")(_details)
 
@@ -230,15 +110,15 @@ for _section, _ in sorted(SECTIONS, key=lambda entry: entry[0] == "forms"):
 @screen("details-documents-failed")
 async def _failed_file(pilot: AnyPilot) -> None:
     """The file the portal refused: its icon, and the reason on the status line."""
-    pane = await matter_section(pilot, "documents")
+    pane = await open_section(pilot, "documents", MATTER)
     assert pane is not None
-    await move_to(pilot, pane.table, name=FAILED_FILE)
+    await cursor_to(pilot, pane.table, name=FAILED_FILE)
 
 
 async def _draft_invoice_menu(pilot: AnyPilot) -> None:
-    pane = await matter_section(pilot, "billing")
+    pane = await open_section(pilot, "billing", MATTER)
     assert pane is not None
-    await move_to(pilot, pane.table, number="INV-01045")
+    await cursor_to(pilot, pane.table, number="INV-01045")
     await press_until(pilot, "a", ActionMenu, "the Action menu")
 
 
@@ -262,23 +142,23 @@ async def _notice_shared(pilot: AnyPilot) -> None:
 
 @screen("confirm-share-file")
 async def _confirm_share_file(pilot: AnyPilot) -> None:
-    pane = await matter_section(pilot, "documents")
+    pane = await open_section(pilot, "documents", MATTER)
     assert pane is not None
-    await move_to(pilot, pane.table, name="Complaint.pdf")
+    await cursor_to(pilot, pane.table, name="Complaint.pdf")
     await press_until(pilot, "s", Confirm, "the Share File question")
 
 
 @screen("notice-refused")
 async def _notice_refused(pilot: AnyPilot) -> None:
     """A rule refuses: the portal is OFF for this matter."""
-    await matter_section(pilot, "billing", OFF_MATTER)
+    await open_section(pilot, "billing", OFF_MATTER)
     await press_until(pilot, "s", Notice, "the refusal")
 
 
 for _section, _what in (("calendar", "event"), ("tasks", "task"), ("notes", "note")):
 
     async def _add(pilot: AnyPilot, section: str = _section) -> None:
-        await matter_section(pilot, section)
+        await open_section(pilot, section, MATTER)
         await press_until(pilot, "n", ItemForm, "the Add screen")
 
     screen(f"add-{_what}")(_add)
@@ -287,9 +167,9 @@ for _section, _what in (("calendar", "event"), ("tasks", "task"), ("notes", "not
 @screen("edit-shared-note")
 async def _edit_shared(pilot: AnyPilot) -> None:
     """An Edit screen whose Share via Client Portal box is checked (the note is shared)."""
-    pane = await matter_section(pilot, "notes")
+    pane = await open_section(pilot, "notes", MATTER)
     assert pane is not None
-    await move_to(pilot, pane.table, subject="Meeting summary")
+    await cursor_to(pilot, pane.table, subject="Meeting summary")
     await press_until(pilot, "e", ItemForm, "the Edit screen")
 
 
@@ -363,7 +243,7 @@ def test_sixteen_colours(name: str, make_app: MakeApp, snap_compare: Any) -> Non
 # What must hold on every screen ----------------------------------------------------------------
 
 
-def screen_text(app: PortalApp) -> str:
+def drawn_text(app: PortalApp) -> str:
     """Every character the app has drawn, as plain text."""
     width, height = app.size
     console = Console(
@@ -400,7 +280,7 @@ async def test_every_screen_in_ascii_mode_draws_only_ascii_and_nothing_blinks(
             steps = SCREENS[name]
             await back_to(pilot, MainScreen, MatterDetails)  # close what the last one opened
             await steps(pilot)
-            text = screen_text(app)
+            text = drawn_text(app)
             strange = sorted({ch for ch in text if ord(ch) >= 128})
             assert not strange, f"{name}: non-ASCII on screen: {strange!r}\n{text}"
             boxes = [w for w in app.screen.query("*") if isinstance(w, (Input, TextArea))]
@@ -447,7 +327,7 @@ async def test_the_share_box_reads_without_colour(
         await SCREENS["edit-shared-note"](pilot)
 
         def share_line() -> str:
-            return next(line for line in screen_text(app).splitlines() if "Share via" in line)
+            return next(line for line in drawn_text(app).splitlines() if "Share via" in line)
 
         assert "X" in share_line()
         box = app.screen.query_one("#share", TickBox)

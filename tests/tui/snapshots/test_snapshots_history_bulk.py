@@ -17,28 +17,25 @@ from textual.widgets import ProgressBar
 
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.repository import Repository
-from portal_tui.tui.screens import bulk
-from portal_tui.tui.screens.bulk import BulkProgress, BulkSummary
-from portal_tui.tui.screens.share_history import ShareHistoryScreen
-from portal_tui.tui.widgets.item_table import ItemTable
-from portal_tui.tui.widgets.list_pane import ListPane
-from portal_tui.tui.widgets.modals import ActionMenu, Confirm
+from portal_tui.tui.common.item_table import ItemTable
+from portal_tui.tui.common.list_pane import ListPane
+from portal_tui.tui.common.modals import ActionMenu, Confirm
+from portal_tui.tui.sharing import bulk
+from portal_tui.tui.sharing.bulk import BulkProgress, BulkSummary
+from portal_tui.tui.sharing.share_history import ShareHistoryScreen
 
-from .conftest import MATTER, OFF_MATTER, MakeApp
-from .test_snapshots import (
-    SIZES,
-    AnyPilot,
-    Steps,
+from ..pilot import (
     activity,
-    matter_section,
-    move_to,
+    cursor_to,
+    open_section,
     portal_app,
     press_until,
-    screen_text,
     settle,
     until,
+    waited,
 )
-from .waiting import waited
+from .conftest import MATTER, OFF_MATTER, MakeApp
+from .test_snapshots import SIZES, AnyPilot, Steps, drawn_text
 
 NOTE = "Meeting summary"  # shared by the demo on MATTER, and delivered
 VIEWED_AT = datetime(2026, 11, 30, 17, 45, tzinfo=UTC)
@@ -61,9 +58,9 @@ def _pane(pilot: AnyPilot) -> ListPane:
 
 
 async def _history(pilot: AnyPilot) -> None:
-    pane = await matter_section(pilot, "notes")
+    pane = await open_section(pilot, "notes", MATTER)
     assert pane is not None
-    await move_to(pilot, pane.table, subject=NOTE)
+    await cursor_to(pilot, pane.table, subject=NOTE)
     await press_until(pilot, "h", ShareHistoryScreen, "the share history")
     box = portal_app(pilot).screen
     assert isinstance(box, ShareHistoryScreen)
@@ -81,9 +78,9 @@ async def _mark_events(pilot: AnyPilot) -> ItemTable[Any]:
     off = [r for r in rows if r.matter_number == OFF_MATTER][:1]
     assert len(on) == 2 and len(off) == 1, "the demo's events changed"
     for row in [*on, *off]:
-        await move_to(pilot, table, id=row.id)
+        await cursor_to(pilot, table, id=row.id)
         await pilot.press("space")
-    await move_to(pilot, table, id=on[0].id)
+    await cursor_to(pilot, table, id=on[0].id)
     await settle(pilot)
     return table
 
@@ -98,7 +95,7 @@ async def _confirm(pilot: AnyPilot) -> None:
     table = _pane(pilot).table
     rows = table.rows_shown[:3]
     for row in rows:
-        await move_to(pilot, table, id=row.id)
+        await cursor_to(pilot, table, id=row.id)
         await pilot.press("space")
     await press_until(pilot, "s", ActionMenu, "the bulk choices")
     await press_until(pilot, "enter", Confirm, "the bulk question")
@@ -179,6 +176,6 @@ async def test_ascii_mode_draws_only_ascii(name: str, make_app: MakeApp, note_vi
     async with app.run_test(size=SIZES["80x24"]) as pilot:
         await waited(app.ready)
         await SHOTS[name](pilot)
-        text = screen_text(app)
+        text = drawn_text(app)
         strange = sorted({ch for ch in text if ord(ch) >= 128})
         assert not strange, f"{name}: non-ASCII on screen: {strange!r}\n{text}"

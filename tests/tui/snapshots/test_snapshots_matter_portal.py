@@ -15,13 +15,13 @@ from textual.pilot import Pilot
 
 from portal_tui.database import Database
 from portal_tui.repository import Repository
-from portal_tui.tui.screens.client_preview import ClientPreview
-from portal_tui.tui.screens.invite_contact import InviteContact
-from portal_tui.tui.screens.matter_portal import MatterPortal
+from portal_tui.tui.matter.client_preview import ClientPreview
+from portal_tui.tui.matter.invite_contact import InviteContact
+from portal_tui.tui.matter.matter_portal import MatterPortal
 
+from ..pilot import ASKING, open_section, portal_app, press_until, settle, waited
 from .conftest import MATTER, STAFF_LOGIN, MakeApp
-from .test_snapshots import ASKING, SIZES, matter_section, portal_app, screen_text, until
-from .waiting import waited
+from .test_snapshots import SIZES, drawn_text
 
 AnyPilot = Pilot[Any]
 Steps = Callable[[AnyPilot], Awaitable[None]]
@@ -32,24 +32,11 @@ NO_EMAIL_MATTER = "2024-0033"  # Emily Foster, a client with no email on file; p
 PANE_ASKING = ASKING | {"portal-contact", "portal-switch", "portal-perms", "portal-party"}
 
 
-async def settle(pilot: AnyPilot) -> None:
-    busy = [w for w in pilot.app.workers if w.group not in PANE_ASKING and not w.is_finished]
-    if busy:
-        await pilot.app.workers.wait_for_complete(busy)
-    await pilot.pause()
-
-
-async def press_until(pilot: AnyPilot, key: str, screen: type, what: str) -> None:
-    await pilot.press(key)
-    await until(pilot, lambda: isinstance(pilot.app.screen, screen), what)
-    await settle(pilot)
-
-
 async def portal_pane(pilot: AnyPilot, number: str = MATTER) -> MatterPortal:
-    await matter_section(pilot, "portal", number)
+    await open_section(pilot, "portal", number)
     pane = portal_app(pilot).screen.query_one(MatterPortal)
     await waited(pane.loaded)
-    await settle(pilot)
+    await settle(pilot, PANE_ASKING)
     return pane
 
 
@@ -60,16 +47,16 @@ async def _pane(pilot: AnyPilot) -> None:
 async def _invite(pilot: AnyPilot) -> None:
     pane = await portal_pane(pilot, NO_EMAIL_MATTER)
     pane.query_one("#portal-invite").focus()
-    await press_until(pilot, "enter", InviteContact, "the Invite Contact box")
+    await press_until(pilot, "enter", InviteContact, "the Invite Contact box", PANE_ASKING)
 
 
 async def _preview(pilot: AnyPilot) -> None:
     await portal_pane(pilot)
-    await press_until(pilot, "p", ClientPreview, "Preview as client")
+    await press_until(pilot, "p", ClientPreview, "Preview as client", PANE_ASKING)
     preview = portal_app(pilot).screen
     assert isinstance(preview, ClientPreview)
     await waited(preview.loaded)
-    await settle(pilot)
+    await settle(pilot, PANE_ASKING)
 
 
 SCREENS: dict[str, Steps] = {"portal": _pane, "invite-contact": _invite, "preview": _preview}
@@ -106,5 +93,5 @@ async def test_matter_portal_draws_only_ascii_in_ascii_mode(name: str, make_app:
     app = make_app(ascii_only=True)
     async with app.run_test(size=SIZES["80x24"]) as pilot:
         await SCREENS[name](pilot)
-        text = screen_text(app)
+        text = drawn_text(app)
         assert not sorted({ch for ch in text if ord(ch) >= 128}), text

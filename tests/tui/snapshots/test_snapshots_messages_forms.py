@@ -16,24 +16,14 @@ from textual.widgets import TextArea
 
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.repository import Repository
-from portal_tui.tui.screens.form_share import FormShare
-from portal_tui.tui.screens.form_submissions import FormSubmissions, SubmissionsView
-from portal_tui.tui.widgets.message_thread import MessagesSection
-from portal_tui.tui.widgets.modals import ActionMenu
+from portal_tui.tui.common.modals import ActionMenu
+from portal_tui.tui.matter.form_submissions import FormSubmissions, SubmissionsView
+from portal_tui.tui.matter.messages_section import MessagesSection
+from portal_tui.tui.sharing.form_share import FormShare
 
+from ..pilot import open_section, portal_app, press_until, settle, until, waited
 from .conftest import FORMS_MATTER, MATTER, MakeApp
-from .test_snapshots import (
-    SIZES,
-    AnyPilot,
-    Steps,
-    matter_section,
-    portal_app,
-    press_until,
-    screen_text,
-    settle,
-    until,
-)
-from .waiting import waited
+from .test_snapshots import SIZES, AnyPilot, Steps, drawn_text
 
 REPLY_AT = datetime(2026, 11, 30, 16, 10, tzinfo=UTC)
 SUBMITTED_AT = datetime(2026, 11, 30, 16, 20, tzinfo=UTC)
@@ -80,28 +70,28 @@ def with_client_activity(firm_url: str, monkeypatch: pytest.MonkeyPatch) -> None
 
 async def _thread(pilot: AnyPilot) -> None:
     """The thread: the client's reply at the bottom, a message to them being written."""
-    await matter_section(pilot, "messages", MATTER)
+    await open_section(pilot, "messages", MATTER)
     section = portal_app(pilot).screen.query_one(MessagesSection)
-    await until(pilot, lambda: "Thursday" in screen_text(portal_app(pilot)), "the reply")
+    await until(pilot, lambda: "Thursday" in drawn_text(portal_app(pilot)), "the reply")
     await pilot.press("n", *"Thursday at 10 suits us. Please bring your ID.")
     assert section.compose_box.has_focus
     await settle(pilot)
 
 
 async def _form_share(pilot: AnyPilot) -> None:
-    await matter_section(pilot, "forms", FORMS_MATTER)
+    await open_section(pilot, "forms", FORMS_MATTER)
     await press_until(pilot, "a", ActionMenu, "the Action menu")
     await press_until(pilot, "enter", FormShare, "the Share screen")
-    await until(pilot, lambda: "Client portal:" in screen_text(portal_app(pilot)), "the matter")
+    await until(pilot, lambda: "Client portal:" in drawn_text(portal_app(pilot)), "the matter")
     await settle(pilot)
 
 
 async def _form_submissions(pilot: AnyPilot) -> None:
-    await matter_section(pilot, "forms", FORMS_MATTER)
+    await open_section(pilot, "forms", FORMS_MATTER)
     await press_until(pilot, "enter", FormSubmissions, "the Submissions screen")
     view = portal_app(pilot).screen.query_one(SubmissionsView)
     await waited(view.loaded)
-    await until(pilot, lambda: "What it changed" in screen_text(portal_app(pilot)), "the detail")
+    await until(pilot, lambda: "What it changed" in drawn_text(portal_app(pilot)), "the detail")
     await settle(pilot)
 
 
@@ -125,7 +115,7 @@ async def test_ascii_mode_draws_only_ascii_and_nothing_blinks(make_app: MakeApp)
     async with app.run_test(size=SIZES["80x24"]) as pilot:
         for name, steps in SCENES.items():
             await steps(pilot)
-            text = screen_text(app)
+            text = drawn_text(app)
             strange = sorted({ch for ch in text if ord(ch) >= 128})
             assert not strange, f"{name}: non-ASCII on screen: {strange!r}\n{text}"
             for box in app.screen.query(TextArea):

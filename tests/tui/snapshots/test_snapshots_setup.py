@@ -15,21 +15,21 @@ from textual.widgets import Input, OptionList, TextArea
 from portal_tui.database import Database
 from portal_tui.repository import Repository
 from portal_tui.tui.app import PortalApp
-from portal_tui.tui.screens.firm_portal_settings import FirmPortalSettings
-from portal_tui.tui.screens.intake_form_editor import (
+from portal_tui.tui.common.item_table import ItemTable
+from portal_tui.tui.common.modals import Confirm
+from portal_tui.tui.matters.main_screen import MainScreen
+from portal_tui.tui.setup.firm_portal_settings import FirmPortalSettings
+from portal_tui.tui.setup.intake_form_editor import (
     FieldEditor,
     FieldsTable,
     IntakeFormEditor,
     MatterPicker,
 )
-from portal_tui.tui.screens.intake_forms import IntakeFormsPane
-from portal_tui.tui.screens.main import MainScreen
-from portal_tui.tui.widgets.item_table import ItemTable
-from portal_tui.tui.widgets.modals import Confirm
+from portal_tui.tui.setup.intake_forms_pane import IntakeFormsPane
 
+from ..pilot import portal_app, settle, start, until, waited
 from .conftest import MakeApp
-from .test_snapshots import SIZES, portal_app, screen_text, start, until
-from .waiting import waited
+from .test_snapshots import SIZES, drawn_text
 
 AnyPilot = Pilot[Any]
 Steps = Callable[[AnyPilot], Awaitable[None]]
@@ -40,14 +40,7 @@ CHOICE_FIELD = 4  # its "Marital status", a choice field
 
 
 # Workers that wait on a box the user has not answered yet: never waited for.
-ASKING = frozenset({"edit", "firm-save"})
-
-
-async def settle(pilot: AnyPilot) -> None:
-    busy = [w for w in pilot.app.workers if w.group not in ASKING and not w.is_finished]
-    if busy:
-        await pilot.app.workers.wait_for_complete(busy)
-    await pilot.pause()
+SETUP_ASKING = frozenset({"edit", "firm-save"})
 
 
 async def setup_section(pilot: AnyPilot, index: int) -> None:
@@ -65,7 +58,7 @@ async def firm_portal(pilot: AnyPilot) -> None:
     panel = portal_app(pilot).screen.query_one(FirmPortalSettings)
     await waited(panel.loaded)
     await pilot.press("enter")
-    await settle(pilot)
+    await settle(pilot, SETUP_ASKING)
 
 
 async def intake_forms(pilot: AnyPilot) -> None:
@@ -74,12 +67,12 @@ async def intake_forms(pilot: AnyPilot) -> None:
     pane = portal_app(pilot).screen.query_one(IntakeFormsPane)
     await until(pilot, lambda: pane.table.has_focus, "the focus in the list")
     await waited(pane.table.loaded)
-    await settle(pilot)
+    await settle(pilot, SETUP_ASKING)
 
 
 async def on_top(pilot: AnyPilot, screen: type, what: str) -> Any:
     await until(pilot, lambda: isinstance(pilot.app.screen, screen), what)
-    await settle(pilot)
+    await settle(pilot, SETUP_ASKING)
     return pilot.app.screen
 
 
@@ -133,7 +126,7 @@ async def _edit_questionnaire(pilot: AnyPilot) -> IntakeFormEditor:
 async def _edit(pilot: AnyPilot) -> None:
     editor = await _edit_questionnaire(pilot)
     editor.query_one(FieldsTable).focus()
-    await settle(pilot)
+    await settle(pilot, SETUP_ASKING)
 
 
 @screen("intake-form-field")
@@ -156,7 +149,7 @@ async def _matter(pilot: AnyPilot) -> None:
     await pilot.press("enter")
     picker = await on_top(pilot, MatterPicker, "the matter picker")
     await waited(picker.query_one(ItemTable).loaded)
-    await settle(pilot)
+    await settle(pilot, SETUP_ASKING)
 
 
 @pytest.fixture
@@ -206,11 +199,11 @@ async def test_setup_screens_in_ascii_mode_draw_only_ascii_and_nothing_blinks(
         for name, steps in SCREENS.items():
             while not isinstance(app.screen, MainScreen):
                 await pilot.press("escape")
-                await settle(pilot)
+                await settle(pilot, SETUP_ASKING)
             if isinstance(app.focused, Input):
                 await pilot.press("escape")
             await steps(pilot)
-            text = screen_text(app)
+            text = drawn_text(app)
             strange = sorted({ch for ch in text if ord(ch) >= 128})
             assert not strange, f"{name}: non-ASCII on screen: {strange!r}\n{text}"
             for box in app.screen.query("*"):

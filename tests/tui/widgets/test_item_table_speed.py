@@ -16,11 +16,12 @@ from textual.widgets import DataTable
 from portal_tui.domain.records import Key, Page, Share
 from portal_tui.domain.states import ShareState
 from portal_tui.tui.app import styles_path
-from portal_tui.tui.client_text import inert
-from portal_tui.tui.glyphs import UNICODE
-from portal_tui.tui.widgets.item_table import Column, ItemTable, text
+from portal_tui.tui.common.client_text import inert
+from portal_tui.tui.common.glyphs import UNICODE
+from portal_tui.tui.common.item_table import Column, ItemTable, text
 
-from ..helpers import SIZE, until
+from ..helpers import SIZE
+from ..pilot import until
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from textual.widgets import Button, Static
 
 from portal_tui.domain import texts
 from portal_tui.tui.app import styles_path
-from portal_tui.tui.widgets.modals import ActionMenu, Confirm, Notice
+from portal_tui.tui.common.modals import ActionMenu, Confirm, Notice
 
 from ..helpers import SIZE
 

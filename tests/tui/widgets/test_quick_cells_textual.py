@@ -17,7 +17,7 @@ from typing import Any
 
 from textual.widgets import DataTable, _data_table
 
-from portal_tui.tui.widgets import quick_cells
+from portal_tui.tui.common import quick_cells
 
 ROOT = Path(__file__).resolve().parents[3]
 

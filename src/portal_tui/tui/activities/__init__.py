@@ -1,0 +1,1 @@
+"""Activities: invoices, events, tasks, notes and messages across all matters."""

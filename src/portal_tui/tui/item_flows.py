@@ -1,0 +1,43 @@
+"""The flows a list starts (common/context.py `ItemFlows`), given by the app from the features
+that hold them. Imported where each is first used: they are not part of the first screen
+(cold start)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.screen import Screen
+
+    from portal_tui.domain.kinds import ItemKind
+
+
+class AppFlows:
+    def __init__(self, app: App[Any]) -> None:
+        self._app = app
+
+    async def share_or_unshare(self, kind: ItemKind, row: Any) -> Any | None:
+        from .sharing.flows import share_or_unshare
+
+        return await share_or_unshare(self._app, kind, row)
+
+    def share_history(self, kind: ItemKind, row: Any) -> Screen[None]:
+        from .sharing.share_history import ShareHistoryScreen
+
+        return ShareHistoryScreen(kind, row)
+
+    def bulk_progress(self, kind: ItemKind, ids: list[int], *, share: bool) -> Screen[Any]:
+        from .sharing.bulk import BulkProgress
+
+        return BulkProgress(kind, ids, share=share)
+
+    def bulk_summary(self, result: Any) -> Screen[None]:
+        from .sharing.bulk import BulkSummary
+
+        return BulkSummary(result)
+
+    def item_form(self, kind: ItemKind, matter_id: int, row: Any | None) -> Screen[int | None]:
+        from .matter.item_form import ItemForm
+
+        return ItemForm(kind, matter_id, row)

@@ -1,0 +1,1 @@
+"""One matter: its details, billing, client portal, messages, forms and item forms."""

@@ -1,0 +1,1 @@
+"""The main screen: the Matters list, Activities and Setup beside it."""

@@ -1,0 +1,288 @@
+"""The main screen: the left navigation panel — Matters, Activities, Setup — and what each
+shows. Matters lists every matter (the portal icon left of the client's name when its portal
+is ON, M3); Activities lists invoices, events, tasks, notes and messages across all matters.
+
+At a cold start the screen may come before the repository (see app.py): the Matters list then
+shows the first page read with sqlite3, which is what the repository would give; anything
+further (the next page, a filter, another list) is read in a worker thread that waits for the
+repository. Opening a matter, and Setup, wait for it on the event loop's side."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import AwaitMount, Widget
+from textual.widgets import Button, ContentSwitcher, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from portal_tui.domain.records import Key, MatterRow, Page
+
+from ..common.columns import matter_columns
+from ..common.context import OPENING, StaffAware
+from ..common.footer import footer
+from ..common.item_table import ItemTable
+
+if TYPE_CHECKING:
+    from portal_tui.repository.first_page import FirstPage
+
+
+SECTIONS = (("matters", "Matters"), ("activities", "Activities"), ("setup", "Setup"))
+
+
+class MattersPane(Vertical, StaffAware):
+    BINDINGS = [
+        Binding(
+            "slash", "filter", "Filter", id="list.filter", tooltip="Filter the list as you type"
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            id="list.clear-filter",
+            tooltip="Go back; close a box; clear the filter",
+        ),
+    ]
+
+    def __init__(self, first: FirstPage | None = None) -> None:
+        super().__init__(id="matters", classes="list-pane")
+        self._filter = ""
+        self._first = first
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="toolbar"):
+            yield Button("Details", id="tb-details", compact=True)
+        yield Input(
+            placeholder="Filter matters (Esc clears)", id="filter", classes="filter -hidden"
+        )
+        yield ItemTable(
+            matter_columns(self.staff.glyphs),
+            self._fetch,
+            self.staff.glyphs,
+            shares=False,
+        )
+
+    def _fetch(self, after: Key | None, before: Key | None, limit: int) -> Page[MatterRow]:
+        first = self._first_page(after, before, limit)
+        if first is not None:
+            return first
+        return self.staff.repo.list_matters(self._filter, after=after, before=before, limit=limit)
+
+    def _first_page(
+        self, after: Key | None, before: Key | None, limit: int
+    ) -> Page[MatterRow] | None:
+        """The page read with sqlite3, while the repository is not open yet and it is the very
+        page asked for: the top of the list, unfiltered, no longer than it."""
+        first = self._first
+        if first is None or self.staff.repo_open:
+            return None
+        if after is not None or before is not None or self._filter.strip() or limit > first.limit:
+            return None
+        page = first.matters
+        return Page(page.rows[:limit], False, page.more_after or len(page.rows) > limit)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.add_class("-hidden")
+        self.query_one(ItemTable).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._filter = event.value
+        self.query_one(ItemTable).reload_soon()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one(ItemTable).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self._open(self.query_one(ItemTable).current)
+
+    def on_item_table_opened(self, event: ItemTable.Opened) -> None:
+        event.stop()
+        self._open(event.row)
+
+    def on_item_table_moved(self, event: ItemTable.Moved) -> None:
+        event.stop()
+        row = event.row
+        # A page that lands after the user moved on (pressed 2) must not take the status line.
+        if row is not None and self.app.screen is self.screen and self.has_focus_within:
+            portal = "portal ON" if row.portal_enabled else "portal OFF"
+            self.staff.set_location(f"Matters > {row.number} {row.name} ({portal})")
+
+    def _open(self, row: MatterRow | None) -> None:
+        if row is None:
+            return
+        if not self.staff.repo_open:
+            # Enter on a row of the first page, before the repository is open: the matter
+            # opens as soon as it is (a second Enter opens the row it is then on instead).
+            self.staff.set_status(OPENING)
+            self._open_when_ready(row.id)
+            return
+        from ..matter.matter_details import MatterDetails
+
+        self.app.push_screen(MatterDetails(row.id))
+
+    @work(group="open", exclusive=True)
+    async def _open_when_ready(self, matter_id: int) -> None:
+        await self.staff.ready.wait()
+        from ..matter.matter_details import MatterDetails
+
+        await self.app.push_screen(MatterDetails(matter_id))
+
+
+def _rest_of_the_body() -> list[Widget]:
+    """Activities and Setup; imported here, as they are mounted only after the first rows at
+    a cold start."""
+    from ..activities.activities_pane import ActivitiesPane
+    from ..setup.setup_pane import SetupPane
+
+    return [ActivitiesPane(), SetupPane()]
+
+
+class MainScreen(Screen[None], StaffAware):
+    BINDINGS = [
+        Binding(
+            "1",
+            "section('matters')",
+            "Matters",
+            id="go.matters",
+            show=False,
+            tooltip="Go to Matters, Activities, Setup",
+        ),
+        Binding(
+            "2",
+            "section('activities')",
+            "Activities",
+            id="go.activities",
+            show=False,
+            tooltip="Go to Matters, Activities, Setup",
+        ),
+        Binding(
+            "3",
+            "section('setup')",
+            "Setup",
+            id="go.setup",
+            show=False,
+            tooltip="Go to Matters, Activities, Setup",
+        ),
+    ]
+
+    def __init__(self, first: FirstPage | None = None) -> None:
+        super().__init__()
+        self._first = first
+        # At a cold start (a first page given) the Matters list is all that is built before
+        # its first rows show: Activities and Setup, most of the screen's widgets, are
+        # mounted right after (`build_rest`), or as soon as the user asks for one.
+        self._rest_deferred = first is not None
+        self._rest_mount: AwaitMount | None = None
+        self._rest_ready = not self._rest_deferred
+        # A section switch waiting (for those panes, or Setup for the repository); a later
+        # switch replaces it.
+        self._pending: object | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield OptionList(
+                *(Option(Text(label), id=key) for key, label in SECTIONS), id="nav", classes="nav"
+            )
+            with ContentSwitcher(initial="matters", id="body"):
+                yield MattersPane(self._first)
+                if not self._rest_deferred:
+                    yield from _rest_of_the_body()
+        yield Static(id="status", classes="status")
+        yield footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#matters ItemTable").focus()
+
+    async def build_rest(self) -> None:
+        """Activities and Setup mounted (once), if a cold start left them for later."""
+        if self._rest_ready:
+            return
+        if self._rest_mount is None:
+            body = self.query_one("#body", ContentSwitcher)
+            if not body.is_attached:
+                return  # the app is closing
+            panes = _rest_of_the_body()
+            for pane in panes:
+                pane.display = False  # as the switcher leaves every section but its current
+            self._rest_mount = body.mount(*panes)
+        await self._rest_mount
+        self._rest_ready = True
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list.id == "nav" and event.option.id:
+            section = event.option.id
+            if self._must_wait(section, lambda: self._show_highlighted(section)):
+                return
+            self._show_highlighted(section)
+
+    def _show_highlighted(self, section: str) -> None:
+        self.query_one("#body", ContentSwitcher).current = section
+        self.staff.set_location(dict(SECTIONS)[section])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id == "nav" and event.option.id:
+            self.action_section(event.option.id)
+
+    def _must_wait(self, section: str, then: Callable[[], None]) -> bool:
+        """Whether showing `section` must wait: for its pane to be mounted (see `build_rest`),
+        and for Setup, which reads the firm's settings on the event loop's side, for the
+        repository to be open. `then` runs once it can, unless another switch came first."""
+        staff = self.staff
+        needs_repo = section == "setup" and not staff.repo_open
+        needs_rest = section != "matters" and not self._rest_ready
+        if not (needs_repo or needs_rest):
+            self._pending = None
+            return False
+        pending = self._pending = object()
+        if needs_repo:
+            staff.set_status(OPENING)
+        self._when_ready(pending, needs_repo, then)
+        return True
+
+    @work(group="section")
+    async def _when_ready(
+        self, pending: object, needs_repo: bool, then: Callable[[], None]
+    ) -> None:
+        await self.build_rest()
+        if not self._rest_ready:
+            return  # the app is closing
+        if needs_repo:
+            await self.staff.ready.wait()
+        if self._pending is pending:
+            self._pending = None
+            then()
+
+    def action_section(self, section: str) -> None:
+        if self._must_wait(section, lambda: self.action_section(section)):
+            return
+        self.query_one("#body", ContentSwitcher).current = section
+        nav = self.query_one("#nav", OptionList)
+        nav.highlighted = [key for key, _ in SECTIONS].index(section)
+        target: Any
+        if section == "matters":
+            target = self.query_one("#matters ItemTable")
+        elif section == "activities":
+            target = self.query_one("#activities-nav")
+        else:
+            from ..setup.setup_pane import SetupPane
+
+            target = self.query_one(SetupPane).focus_target() or nav
+        target.focus()

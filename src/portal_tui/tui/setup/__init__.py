@@ -1,0 +1,1 @@
+"""Setup: the firm's portal settings, staff and intake forms."""

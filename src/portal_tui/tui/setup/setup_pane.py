@@ -1,0 +1,76 @@
+"""Setup: its own navigation, as Activities has — Firm Settings > Client Portal (F1-F6) and
+Intake Forms (S4)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, OptionList
+from textual.widgets.option_list import Option
+
+from ..common.context import StaffAware
+from .firm_portal_settings import FirmPortalSettings
+from .intake_forms_pane import IntakeFormsPane
+
+# (option id, navigation label, where the status line says the user is)
+SETUP_SECTIONS = (
+    ("portal", "Client Portal", "Setup > Firm Settings > Client Portal"),
+    ("forms", "Intake Forms", "Setup > Intake Forms"),
+)
+
+
+class SetupPane(Horizontal, StaffAware):
+    DEFAULT_CSS = """
+    SetupPane > #setup-sections {
+        width: 1fr;
+        height: 1fr;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="setup")
+
+    def compose(self) -> ComposeResult:
+        nav = OptionList(
+            *(Option(Text(label), id=key) for key, label, _ in SETUP_SECTIONS),
+            id="setup-nav",
+            classes="subnav",
+        )
+        yield nav
+        with ContentSwitcher(initial="setup-portal", id="setup-sections"):
+            yield FirmPortalSettings(id="setup-portal")
+            yield IntakeFormsPane(id="setup-forms")
+
+    def focus_target(self) -> Widget | None:
+        """What `3` puts the focus on: Setup's own navigation."""
+        return self.query_one("#setup-nav", OptionList)
+
+    def show_section(self, key: str) -> Widget:
+        self.query_one("#setup-sections", ContentSwitcher).current = f"setup-{key}"
+        if self.display:  # (the first highlight comes at start-up, with Setup out of sight)
+            where = next(place for k, _, place in SETUP_SECTIONS if k == key)
+            self.staff.set_location(where)
+        return self.query_one(f"#setup-{key}")
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list.id != "setup-nav" or not event.option.id:
+            return
+        event.stop()
+        self.show_section(event.option.id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id != "setup-nav" or not event.option.id:
+            return
+        event.stop()
+        section = self.show_section(event.option.id)
+        # Enter moves into the section: the first control that can take the focus (none for
+        # a user who may only look at the firm's settings: the focus stays here).
+        self.call_after_refresh(_focus_first, section)
+
+
+def _focus_first(section: Widget) -> None:
+    focus_into = getattr(section, "focus_into", None)
+    if focus_into is not None:
+        focus_into()
