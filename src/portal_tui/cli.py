@@ -29,6 +29,7 @@ from portal_tui.config import (
     load_settings,
     mask_url_password,
 )
+from portal_tui.firm_commands import FIRM_COMMANDS, add_firm_commands, run_firm_command
 from portal_tui.private import loose, private_folder, restrict_umask
 
 if TYPE_CHECKING:
@@ -229,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument(
             "--database", metavar="URL", help="the portal's database (default: portal.db)"
         )
+    add_firm_commands(commands, common)
     return parser
 
 
@@ -331,6 +333,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _cmd_restore(settings, args.path)
     if args.command == "status":
         return _cmd_status(settings, sys.stdout)
+    if args.command in FIRM_COMMANDS:
+        return run_firm_command(args, settings, sys.stdout)
     return _cmd_open(settings)
 
 
@@ -349,6 +353,10 @@ def _user_message(exc: BaseException) -> str | None:
     refused = getattr(domain, "Refused", None)
     if isinstance(refused, type) and isinstance(exc, refused):
         return str(getattr(exc, "message", "") or exc)
+    for name in ("Invalid", "NotFound"):
+        kind = getattr(domain, name, None)
+        if isinstance(kind, type) and isinstance(exc, kind):
+            return str(exc)
     return None
 
 

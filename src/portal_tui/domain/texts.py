@@ -94,7 +94,10 @@ MESSAGES_RESTRICTED = (
 )
 NOT_SHARED_YET = "This {label} is not shared via the client portal."
 ALREADY_SHARED = "This {label} is already shared via the client portal."
-NO_FIRM = "This firm database has no firm yet. Run `portal-tui seed --demo` or set up the firm."
+NO_FIRM = (
+    "This firm database has no firm yet. Set one up with `portal-tui init`, or write the demo "
+    "firm into it with `portal-tui seed --demo`."
+)
 ITEM_SHARED = "The {label} has been shared via the client portal."
 ITEM_UNSHARED = "The {label} has been unshared from the client portal."
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -286,11 +288,6 @@ class Context:
         after: dict[str, Any] | None = None,
     ) -> None:
         actor = self.actor
-        if actor.staff_id is not None and not (kind == "staff" and item_id == actor.staff_id):
-            # Every write audits: the one place that refuses a staff user disabled, or given
-            # another role, since their app started (a change to one's own row is judged by
-            # the staff service itself).
-            self.check_actor(s, actor)
         s.add(
             AuditEntry(
                 at=utcnow(),
@@ -359,9 +356,43 @@ class Context:
         return before
 
 
+class StaffWrites:
+    """The firm database as a staff user's commands see it: every writing transaction first
+    checks that the acting staff user is still active and still has the role their app
+    started with (R1: a disabled user's app is refused at its next action, a demoted one's
+    does not go on with the old role)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._db = ctx.db
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        actor = self._ctx.actor  # resolved before the write begins: a read of its own
+        with self._db.write() as s:
+            if actor.staff_id is not None:
+                self._ctx.check_actor(s, actor)
+            yield s
+
+    def read(self) -> AbstractContextManager[Session]:
+        return self._db.read()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._db.is_sqlite
+
+    @property
+    def is_memory(self) -> bool:
+        return self._db.is_memory
+
+
 class Service:
-    """A part of the repository: one subject's queries and commands, on the shared context."""
+    """A part of the repository: one subject's queries and commands, on the shared context.
+    A service of staff commands writes through StaffWrites; one that delivers or applies
+    what the portal sends (`staff_commands = False`) works for whoever runs it."""
+
+    staff_commands = True
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.db = ctx.db
+        self.db: StaffWrites | Database = StaffWrites(ctx) if self.staff_commands else ctx.db

@@ -361,6 +361,8 @@ class _Settled:
 class DeliveryService(Service):
     """The outbox relay: claims due rows, sends them, settles what the portal answered."""
 
+    staff_commands = False  # works for whoever runs it: the relay, sync, housekeeping
+
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         # Batches whose answer was lost, to be sent again as the same rows (newest last).

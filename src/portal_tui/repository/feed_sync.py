@@ -55,6 +55,8 @@ class FeedSyncService(Service):
     """Applies the feed: what clients did lands through `sync`, contact activations through
     `contacts`."""
 
+    staff_commands = False  # works for whoever runs it: the relay, sync, housekeeping
+
     def __init__(self, ctx: Context, sync: SyncService, contacts: ContactsService) -> None:
         super().__init__(ctx)
         self.sync = sync

@@ -51,6 +51,8 @@ class OutboxPruned:
 class PruningService(Service):
     """Outbox housekeeping: delivered rows emptied or deleted once old."""
 
+    staff_commands = False  # works for whoever runs it: the relay, sync, housekeeping
+
     def prune_outbox(self, keep_days: int, now: datetime | None = None) -> OutboxPruned:
         """Prune outbox rows delivered more than `keep_days` before `now`: in windows of
         `_CHUNK` ids, each its own short transaction, so that a first prune of a large firm

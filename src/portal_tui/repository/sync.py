@@ -52,6 +52,8 @@ class SyncService(Service):
     """What clients did, recorded in the firm's data: replies, uploads, first views and
     downloads, form submissions. Each is keyed by the portal's own reference, so it lands once."""
 
+    staff_commands = False  # works for whoever runs it: the relay, sync, housekeeping
+
     def record_client_reply(
         self, matter_id: int, *, portal_ref: str, author_name: str, body: str, sent_at: datetime
     ) -> int | None:
