@@ -29,7 +29,12 @@ from portal_tui.config import (
     load_settings,
     mask_url_password,
 )
-from portal_tui.firm_commands import FIRM_COMMANDS, add_firm_commands, run_firm_command
+from portal_tui.firm_commands import (
+    FIRM_COMMANDS,
+    add_firm_commands,
+    add_import_command,
+    run_firm_command,
+)
 from portal_tui.private import loose, private_folder, restrict_umask
 
 if TYPE_CHECKING:
@@ -231,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--database", metavar="URL", help="the portal's database (default: portal.db)"
         )
     add_firm_commands(commands, common)
+    add_import_command(commands, common)
     return parser
 
 

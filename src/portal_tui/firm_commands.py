@@ -7,13 +7,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from portal_tui.config import Settings
     from portal_tui.domain.states import StaffRole
 
-FIRM_COMMANDS = ("init", "staff")
+FIRM_COMMANDS = ("init", "staff", "import")
 ROLES = ("admin", "normal", "billing", "read_only")
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
@@ -64,6 +64,32 @@ def add_firm_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         action.add_argument("login", metavar="LOGIN")
 
 
+def add_import_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    bring = commands.add_parser(
+        "import",
+        parents=[common],
+        help="bring in the firm's clients, matters, invoices or calendar from its own files",
+        description="Read a file the firm already has — a CSV export of clients or matters, "
+        "invoices as LEDES 1998B or CSV, a calendar as .ics — and show what it would add, "
+        "change and refuse; --apply writes it, the whole file in one transaction. Rows are "
+        "matched on the firm's own ids, so importing the same file again changes nothing "
+        "(docs/importing.md).",
+    )
+    bring.add_argument("what", choices=("clients", "matters", "invoices", "events"))
+    bring.add_argument("file", metavar="FILE")
+    bring.add_argument("--apply", action="store_true", help="write it (default: a dry run)")
+    bring.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="read the file's COLUMN as FIELD (CSV; repeatable)",
+    )
+    bring.add_argument("--matter", metavar="NUMBER", help="events: the matter they belong to")
+
+
 def _ask(value: str | None, question: str, default: str | None, flag: str) -> str:
     if value is not None and value.strip():
         return value
@@ -100,7 +126,83 @@ def _full_name(login: str | None) -> str | None:
 def run_firm_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.command == "init":
         return _init(args, settings, out)
+    if args.command == "import":
+        return _import(args, settings, out)
     return _staff(args, settings, out)
+
+
+def _import(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from pathlib import Path
+
+    from portal_tui.imports import calendar, ledes, tabular
+    from portal_tui.imports.records import FileRefused
+    from portal_tui.repository import Repository
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"portal-tui: cannot read {path}: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if args.what == "events" and not args.matter:
+        print("portal-tui: import events needs --matter NUMBER", file=sys.stderr)
+        return EXIT_USER_ERROR
+    try:
+        renames = tabular.parse_renames(args.map)
+    except ValueError as exc:
+        print(f"portal-tui: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    repo = Repository.open(settings.database_url, settings.staff_user)
+    name = path.name
+    try:
+        if args.what == "clients":
+            report = repo.import_clients(
+                tabular.read_clients(text, renames).checked(name), name=name, apply=args.apply
+            )
+        elif args.what == "matters":
+            report = repo.import_matters(
+                tabular.read_matters(text, renames).checked(name), name=name, apply=args.apply
+            )
+        elif args.what == "invoices":
+            parsed = (
+                ledes.read_ledes(text)
+                if ledes.is_ledes(text)
+                else tabular.read_invoices(text, renames)
+            )
+            report = repo.import_invoices(parsed.checked(name), name=name, apply=args.apply)
+        else:
+            zone = _firm_zone()
+            report = repo.import_events(
+                args.matter,
+                calendar.read_calendar(text, zone).checked(name),
+                name=name,
+                apply=args.apply,
+            )
+    except FileRefused as refused:
+        print(f"portal-tui: {refused}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    finally:
+        repo.close()
+    verb = "" if report.applied else "would be "
+    print(
+        f"{name}: {len(report.added)} {report.what} {verb}added, {len(report.changed)} "
+        f"{verb}changed, {report.unchanged} already as the file says.",
+        file=out,
+    )
+    for label, ids in (("added", report.added), ("changed", report.changed)):
+        if ids:
+            shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20:,} more" if len(ids) > 20 else "")
+            print(f"  {label}: {shown}", file=out)
+    if not report.applied and (report.added or report.changed):
+        print("Nothing was written: run it again with --apply to write it.", file=out)
+    return EXIT_OK
+
+
+def _firm_zone() -> Any:
+    """Where a floating time in a calendar file is: the machine's own zone."""
+    from datetime import datetime
+
+    return datetime.now().astimezone().tzinfo
 
 
 def _init(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:

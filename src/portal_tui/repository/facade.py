@@ -56,6 +56,7 @@ from portal_tui.domain.states import (
     ShareState,
     StaffRole,
 )
+from portal_tui.imports.records import ClientRecord, EventRecord, InvoiceRecord, MatterRecord
 
 from .base import Actor, Context
 from .contacts import ContactsService
@@ -64,6 +65,7 @@ from .feed_sync import FeedSource, FeedSyncService, SyncReport
 from .firm import FirmService
 from .forms import FormsService, IntakeFormRow
 from .history import HistoryService
+from .importing import ImportReport, ImportService
 from .items import ItemsService
 from .lists import ListsService
 from .matters import MattersService
@@ -86,6 +88,7 @@ class Repository:
         self.staff = StaffService(self.ctx)
         self.sharing = SharingService(self.ctx)
         self.matters = MattersService(self.ctx, self.sharing)
+        self.imports = ImportService(self.ctx, self.sharing)
         self.portal_contacts = ContactsService(self.ctx)
         self.items = ItemsService(self.ctx, self.sharing)
         self.forms = FormsService(self.ctx, self.sharing)
@@ -159,6 +162,28 @@ class Repository:
 
     def add_staff(self, login: str, name: str, email: str, role: StaffRole) -> int:
         return self.firm.add_staff(login, name, email, role)
+
+    # ImportService -------------------------------------------------------------------------
+
+    def import_clients(
+        self, records: Sequence[ClientRecord], *, name: str, apply: bool
+    ) -> ImportReport:
+        return self.imports.import_clients(records, name=name, apply=apply)
+
+    def import_matters(
+        self, records: Sequence[MatterRecord], *, name: str, apply: bool
+    ) -> ImportReport:
+        return self.imports.import_matters(records, name=name, apply=apply)
+
+    def import_invoices(
+        self, records: Sequence[InvoiceRecord], *, name: str, apply: bool
+    ) -> ImportReport:
+        return self.imports.import_invoices(records, name=name, apply=apply)
+
+    def import_events(
+        self, matter_number: str, records: Sequence[EventRecord], *, name: str, apply: bool
+    ) -> ImportReport:
+        return self.imports.import_events(matter_number, records, name=name, apply=apply)
 
     # StaffService --------------------------------------------------------------------------
 
