@@ -1,6 +1,6 @@
 """SVG snapshots of Setup's screens at 80x24 and 120x40: Firm Settings > Client Portal (as the
 Administrator, as a Billing user, and its F6 question), Intake Forms, the form editor with
-its field box and its matter picker, and Staff (R1). The baselines live in
+its field box and its matter picker, and Staff (R1) with its Add box. The baselines live in
 __snapshots__/test_snapshots_setup/.
 """
 
@@ -27,6 +27,7 @@ from portal_tui.tui.setup.intake_form_editor import (
     MatterPicker,
 )
 from portal_tui.tui.setup.intake_forms_pane import IntakeFormsPane
+from portal_tui.tui.setup.staff_form import StaffForm
 from portal_tui.tui.setup.staff_pane import StaffPane
 
 from ..pilot import portal_app, settle, start, until, waited
@@ -42,7 +43,7 @@ CHOICE_FIELD = 4  # its "Marital status", a choice field
 
 
 # Workers that wait on a box the user has not answered yet: never waited for.
-SETUP_ASKING = frozenset({"edit", "firm-save"})
+SETUP_ASKING = frozenset({"edit", "firm-save", "staff-edit"})
 
 
 async def setup_section(pilot: AnyPilot, index: int) -> None:
@@ -167,6 +168,13 @@ async def staff_list(pilot: AnyPilot) -> None:
 @screen("staff")
 async def _staff(pilot: AnyPilot) -> None:
     await staff_list(pilot)
+
+
+@screen("staff-add")
+async def _staff_add(pilot: AnyPilot) -> None:
+    await staff_list(pilot)
+    await pilot.press("a")
+    await on_top(pilot, StaffForm, "the Add staff user box")
 
 
 @pytest.fixture
