@@ -33,6 +33,7 @@ from portal_tui.tui.app import PortalApp
 
 FIXED_NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 STAFF_LOGIN = "admin"  # the demo's Administrator: every action is offered
+OS_LOGIN = "demo"  # the staff user the demo adds for the OS login
 
 # What the snapshots visit (demo seed 1).
 MATTER = "2022-0017"  # Aisha Okafor: portal ON, items of every state
@@ -105,6 +106,9 @@ def _write_demo_firm(root: Path) -> None:
         for name, module in list(sys.modules.items()):
             if name.startswith("portal_tui.") and hasattr(module, "utcnow"):
                 mp.setattr(module, "utcnow", clock)
+        # The demo adds the OS login as an Admin (so whoever runs it can use it at once): one
+        # fixed login here, or Setup > Staff would show whoever ran the tests.
+        mp.setattr("portal_tui.seed.demo._os_login", lambda: OS_LOGIN)
         seed_demo(url, 1, linked_root=root / "linked", today=DEMO_TODAY)
         _every_share_state(url)
     partial.rename(root / "firm.db")

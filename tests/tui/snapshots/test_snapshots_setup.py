@@ -1,6 +1,7 @@
 """SVG snapshots of Setup's screens at 80x24 and 120x40: Firm Settings > Client Portal (as the
-Administrator, as a Billing user, and its F6 question), Intake Forms, and the form editor with
-its field box and its matter picker. The baselines live in __snapshots__/test_snapshots_setup/.
+Administrator, as a Billing user, and its F6 question), Intake Forms, the form editor with
+its field box and its matter picker, and Staff (R1) with its Add box. The baselines live in
+__snapshots__/test_snapshots_setup/.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from portal_tui.tui.setup.intake_form_editor import (
     MatterPicker,
 )
 from portal_tui.tui.setup.intake_forms_pane import IntakeFormsPane
+from portal_tui.tui.setup.staff_form import StaffForm
+from portal_tui.tui.setup.staff_pane import StaffPane
 
 from ..pilot import portal_app, settle, start, until, waited
 from .conftest import MakeApp
@@ -40,7 +43,7 @@ CHOICE_FIELD = 4  # its "Marital status", a choice field
 
 
 # Workers that wait on a box the user has not answered yet: never waited for.
-SETUP_ASKING = frozenset({"edit", "firm-save"})
+SETUP_ASKING = frozenset({"edit", "firm-save", "staff-edit"})
 
 
 async def setup_section(pilot: AnyPilot, index: int) -> None:
@@ -150,6 +153,28 @@ async def _matter(pilot: AnyPilot) -> None:
     picker = await on_top(pilot, MatterPicker, "the matter picker")
     await waited(picker.query_one(ItemTable).loaded)
     await settle(pilot, SETUP_ASKING)
+
+
+async def staff_list(pilot: AnyPilot) -> None:
+    """`3`, Down to Staff, Enter: the firm's staff users, the focus in the list."""
+    await setup_section(pilot, 2)
+    await pilot.press("enter")
+    pane = portal_app(pilot).screen.query_one(StaffPane)
+    await until(pilot, lambda: pane.table.has_focus, "the focus in the staff list")
+    await waited(pane.loaded)
+    await settle(pilot, SETUP_ASKING)
+
+
+@screen("staff")
+async def _staff(pilot: AnyPilot) -> None:
+    await staff_list(pilot)
+
+
+@screen("staff-add")
+async def _staff_add(pilot: AnyPilot) -> None:
+    await staff_list(pilot)
+    await pilot.press("a")
+    await on_top(pilot, StaffForm, "the Add staff user box")
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Setup: its own navigation, as Activities has — Firm Settings > Client Portal (F1-F6) and
-Intake Forms (S4)."""
+"""Setup: its own navigation, as Activities has — Firm Settings > Client Portal (F1-F6),
+Intake Forms (S4) and Staff (R1)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, OptionList
 from textual.widgets.option_list import Option
 
+from portal_tui.domain.states import StaffRole
+
 from ..common.context import StaffAware
 from .firm_portal_settings import FirmPortalSettings
 from .intake_forms_pane import IntakeFormsPane
+from .staff_pane import ReadOnlyStaffPane, StaffPane
 
 # (option id, navigation label, where the status line says the user is)
 SETUP_SECTIONS = (
     ("portal", "Client Portal", "Setup > Firm Settings > Client Portal"),
     ("forms", "Intake Forms", "Setup > Intake Forms"),
+    ("staff", "Staff", "Setup > Staff"),
 )
 
 
@@ -42,6 +46,9 @@ class SetupPane(Horizontal, StaffAware):
         with ContentSwitcher(initial="setup-portal", id="setup-sections"):
             yield FirmPortalSettings(id="setup-portal")
             yield IntakeFormsPane(id="setup-forms")
+            # R1: only an Admin is offered the staff list's keys (others are told why).
+            admin = self.staff.role is StaffRole.ADMIN
+            yield (StaffPane if admin else ReadOnlyStaffPane)(id="setup-staff")
 
     def focus_target(self) -> Widget | None:
         """What `3` puts the focus on: Setup's own navigation."""
