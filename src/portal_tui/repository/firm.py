@@ -165,7 +165,7 @@ class FirmService(Service):
 
     def add_staff(self, login: str, name: str, email: str, role: StaffRole) -> int:
         if self.ctx.actor.role is not StaffRole.ADMIN:
-            raise Refused("R1", "Only Admin staff users may add staff users.")
+            raise Refused("R1", texts.STAFF_ADMIN_ONLY)
         login, name, email = checked_staff(login, name, email)
         with self.db.write() as s:
             taken = Refused("R1", texts.STAFF_TAKEN.format(login=login))
