@@ -147,3 +147,21 @@ def test_r1_billing_and_read_only_staff_do_not_import(firm: Firm) -> None:
     for role in (StaffRole.BILLING, StaffRole.READ_ONLY):
         with pytest.raises(Refused):
             firm.as_(role).import_clients(records, name="c", apply=True)
+
+
+def test_what_a_file_leaves_blank_or_lacks_is_left_as_the_firm_has_it(firm: Firm) -> None:
+    repo = firm.admin
+    repo.import_clients(read_clients(CLIENTS).checked("c"), name="c", apply=True)
+    repo.import_matters(read_matters(MATTERS).checked("m"), name="m", apply=True)
+    # Another export of the same clients without emails, and of the matters without status.
+    no_emails = read_clients("Client ID,Name\nC-1,Anna Łukasiewicz\n").checked("c2")
+    assert repo.import_clients(no_emails, name="c2", apply=True).unchanged == 1
+    no_status = read_matters("Matter Number,Matter Name,Client ID\nM-2,Purchase,C-2\n").checked(
+        "m2"
+    )
+    assert repo.import_matters(no_status, name="m2", apply=True).unchanged == 1
+    with firm.system.db.read() as s:
+        anna = s.scalar(select(Client).where(Client.ref == "C-1"))
+        assert anna is not None and anna.primary_email == "anna@example.test"
+        m2 = s.scalar(select(Matter).where(Matter.number == "M-2"))
+        assert m2 is not None and m2.status.value == "closed"

@@ -65,7 +65,7 @@ class MatterRecord:
     practice_area: str | None = None
     description: str | None = None
     opened_on: date | None = None
-    closed: bool = False
+    closed: bool | None = None  # None: the file does not say (the status cell is blank)
     responsible: str | None = None  # a staff login or email
 
 

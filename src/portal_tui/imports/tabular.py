@@ -181,7 +181,7 @@ def _matter(line: int, f: dict[str, str]) -> MatterRecord:
         practice_area=f.get("practice_area") or None,
         description=f.get("description") or None,
         opened_on=values.optional_day(f.get("opened_on")),
-        closed=status in _CLOSED,
+        closed=None if status == "" else status in _CLOSED,
         responsible=f.get("responsible") or None,
     )
 

@@ -69,6 +69,12 @@ def _first(t: _Tally, seen: dict[str, int], key: str, line: int, what: str) -> b
     return True
 
 
+def _said(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields a row gives a value: a blank cell or a column the file lacks leaves what the
+    firm has as it is (an export without emails must not erase them)."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
 def _milli(quantity: str) -> int:
     return int((Decimal(quantity) * 1000).to_integral_value(ROUND_HALF_UP))
 
@@ -120,13 +126,15 @@ class ImportService(Service):
             for r in records:
                 if not _first(t, seen, r.client_id, r.line, "client"):
                     continue
-                fields = {
-                    "name": r.name,
-                    "primary_email": r.email,
-                    "phone": r.phone,
-                    "address": r.address,
-                    "date_of_birth": r.date_of_birth,
-                }
+                fields = _said(
+                    {
+                        "name": r.name,
+                        "primary_email": r.email,
+                        "phone": r.phone,
+                        "address": r.address,
+                        "date_of_birth": r.date_of_birth,
+                    }
+                )
                 client = have.get(r.client_id)
                 if client is None:
                     row = Client(ref=r.client_id, **fields)
@@ -167,17 +175,23 @@ class ImportService(Service):
                         )
                     )
                     continue
-                fields: dict[str, Any] = {
-                    "name": r.name,
-                    "client_id": client_id,
-                    "practice_area": r.practice_area,
-                    "description": r.description,
-                    "status": MatterStatus.CLOSED if r.closed else MatterStatus.OPEN,
-                }
-                if r.opened_on is not None:
-                    fields["opened_on"] = r.opened_on
+                fields = _said(
+                    {
+                        "name": r.name,
+                        "client_id": client_id,
+                        "practice_area": r.practice_area,
+                        "description": r.description,
+                        "opened_on": r.opened_on,
+                        "status": None
+                        if r.closed is None
+                        else MatterStatus.CLOSED
+                        if r.closed
+                        else MatterStatus.OPEN,
+                    }
+                )
                 matter = have.get(r.number)
                 if matter is None:
+                    fields.setdefault("status", MatterStatus.OPEN)
                     row = Matter(number=r.number, portal_enabled=False, **fields)
                     self.ctx.added(s, row, "matter.import", kind="matter", after=fields)
                     t.added.append(r.number)
@@ -257,6 +271,7 @@ class ImportService(Service):
             del fields["status"], fields["paid_cents"]
             if invoice is None:
                 fields |= {"status": InvoiceStatus.DRAFT, "paid_cents": 0}
+        fields = _said(fields)
         if invoice is None:
             invoice = Invoice(number=r.number, **fields)
             self._set_lines(invoice, lines, amounts)
@@ -325,13 +340,15 @@ class ImportService(Service):
             for r in records:
                 if not _first(t, seen, r.uid, r.line, "event"):
                     continue
-                fields = {
-                    "title": r.title[:300],
-                    "starts_at": r.starts_at,
-                    "ends_at": r.ends_at,
-                    "location": r.location[:300] if r.location else None,
-                    "description": r.description,
-                }
+                fields = _said(
+                    {
+                        "title": r.title[:300],
+                        "starts_at": r.starts_at,
+                        "ends_at": r.ends_at,
+                        "location": r.location[:300] if r.location else None,
+                        "description": r.description,
+                    }
+                )
                 event = have.get(r.uid)
                 if event is None:
                     row = CalendarEvent(matter_id=matter_id, uid=r.uid, **fields)
