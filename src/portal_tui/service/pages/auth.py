@@ -89,22 +89,18 @@ def _login_page(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    token, fresh = csrf.prelogin_token(request)
     with db_of(request).read() as s:
         chrome = plain_chrome(s, "Log in")
-    response = render(
+    return csrf.prelogin_page(
+        request,
         "login.html",
         status_code=status_code,
         page=chrome,
-        csrf_token=token,
         email=email,
         next_path=safe_next(next_path) or "",
         error=error,
         notice=notice,
     )
-    if fresh:
-        csrf.set_prelogin_cookie(response, config_of(request), token)
-    return response
 
 
 @router.get("/login")
@@ -257,15 +253,14 @@ def _invite_page(
     status_code: int = 200,
 ) -> Response:
     visitor = visitor_of(request)
-    token, fresh = csrf.prelogin_token(request)
     with db_of(request).read() as s:
         contact, account, matter = _invitation(s, secret, utcnow())
         chrome = plain_chrome(s, "Your client portal", visitor)
-        response = render(
+        return csrf.prelogin_page(
+            request,
             "invite.html",
             status_code=status_code,
             page=chrome,
-            csrf_token=token,
             secret=secret,
             contact_name=contact.name,
             email=account.email,
@@ -276,9 +271,6 @@ def _invite_page(
             errors=errors or {},
             password_min=PASSWORD_MIN,
         )
-    if fresh:
-        csrf.set_prelogin_cookie(response, config_of(request), token)
-    return response
 
 
 @router.get("/invite/{secret}")

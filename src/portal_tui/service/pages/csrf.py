@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Any
 
 from fastapi import Request, Response
 
 from ..config import ServiceConfig
 from ..deps import config_of
 from .errors import CsrfFailed
+from .render import render
 from .sessions import Visitor
 
 FIELD = "csrf"
@@ -55,6 +57,18 @@ def set_prelogin_cookie(response: Response, config: ServiceConfig, token: str) -
         secure=config.secure_cookies,
         path="/",
     )
+
+
+def prelogin_page(
+    request: Request, template: str, *, status_code: int = 200, **context: Any
+) -> Response:
+    """A page with a pre-login form (log-in, invitation, forgot, reset): `template` rendered
+    with the form's token as `csrf_token`, and the token's cookie set if the browser has none."""
+    token, fresh = prelogin_token(request)
+    response = render(template, status_code=status_code, csrf_token=token, **context)
+    if fresh:
+        set_prelogin_cookie(response, config_of(request), token)
+    return response
 
 
 def check_prelogin(request: Request, form: dict[str, str]) -> None:

@@ -28,7 +28,6 @@ from .auth import client_address, guessable_names, hasher, log_in_after
 from .common import FormFields, page_router, plain_chrome
 from .errors import NotFound
 from .passwords import PASSWORD_MIN, password_errors
-from .render import render
 from .sessions import set_session_cookie
 
 router = page_router()
@@ -48,21 +47,17 @@ def _digest(secret: str) -> str:
 def _forgot_page(
     request: Request, *, email: str = "", sent: bool = False, status_code: int = 200
 ) -> Response:
-    token, fresh = csrf.prelogin_token(request)
     with db_of(request).read() as s:
         chrome = plain_chrome(s, "Forgot your password?")
-    response = render(
+    return csrf.prelogin_page(
+        request,
         "forgot.html",
         status_code=status_code,
         page=chrome,
-        csrf_token=token,
         email=email,
         sent=sent,
         valid_minutes=config_of(request).reset_link_valid_minutes,
     )
-    if fresh:
-        csrf.set_prelogin_cookie(response, config_of(request), token)
-    return response
 
 
 @router.get("/forgot")
@@ -149,22 +144,18 @@ def _live_link(
 def _reset_page(
     request: Request, secret: str, *, errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
-    token, fresh = csrf.prelogin_token(request)
     with db_of(request).read() as s:
         _, account = _live_link(s, secret, utcnow())
-        response = render(
+        return csrf.prelogin_page(
+            request,
             "reset.html",
             status_code=status_code,
             page=plain_chrome(s, "Choose a new password"),
-            csrf_token=token,
             secret=secret,
             email=account.email,
             errors=errors or {},
             password_min=PASSWORD_MIN,
         )
-    if fresh:
-        csrf.set_prelogin_cookie(response, config_of(request), token)
-    return response
 
 
 @router.get("/reset/{secret}")
