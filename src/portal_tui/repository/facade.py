@@ -380,9 +380,6 @@ class Repository:
     def audit_for_item(self, kind: str, item_id: int) -> list[AuditRow]:
         return self.sharing.audit_for_item(kind, item_id)
 
-    def republish_matter(self, matter_id: int, *, publish: bool) -> int:
-        return self.sharing.republish_matter(matter_id, publish=publish)
-
     # ItemsService --------------------------------------------------------------------------
 
     def add_invoice(

@@ -184,15 +184,10 @@ class SharingService(Service):
                 for e in entries
             ]
 
-    def republish_matter(self, matter_id: int, *, publish: bool) -> int:
-        """M4's offer for a matter ON with items still marked shared: publish each again, or
-        (declined) let those marks go. Returns how many items it touched."""
-        rules.r1_may_manage_portal(self.ctx.actor.role).check()
-        with self.db.write() as s:
-            return self.republish_locked(s, matter_id, publish=publish)
-
     def republish_locked(self, s: Session, matter_id: int, *, publish: bool) -> int:
-        """`republish_matter` within the caller's transaction."""
+        """M4, within the transaction that turns the matter back ON (set_matter_portal): publish
+        again each item still marked shared, or (declined) let those marks go. Returns how many
+        items it touched."""
         batch = new_batch()
         wanted = select(ShareMark.kind, ShareMark.item_id).where(
             ShareMark.matter_id == matter_id, ShareMark.wanted.is_(True)
