@@ -15,7 +15,7 @@ from .engines import PG_URL_ENV
 from .neighbour import busy_neighbour
 from .results import Figure, not_measured, render
 
-PARTS = ("queries", "terminal", "service", "staff")
+PARTS = ("queries", "terminal", "service", "staff", "import")
 SCALE_PARTS = ("queries", "terminal", "service")  # the parts that need the seeded scale data
 
 
@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help=f"PostgreSQL admin URL for the staff part (or {PG_URL_ENV}); a database of its "
         "own is created and dropped for each run. Without it the PostgreSQL rows say n/a",
+    )
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        help="rows of each file of the import part (full 100,000, quick 10,000)",
     )
     parser.add_argument(
         "--neighbour",
@@ -160,6 +165,13 @@ def _run_parts(
             seed=args.seed,
         )
         figures += _guarded("many-staff figures", lambda: staff.run(staff_options, log))
+    if "import" in parts:
+        from . import imports
+
+        import_options = imports.Options(
+            rows=args.import_rows or (10_000 if quick else 100_000), reps=min(reps, 3)
+        )
+        figures += _guarded("import figures", lambda: imports.run(import_options, log))
     return figures
 
 

@@ -111,7 +111,8 @@ def test_config_shows_every_setting_with_its_source(home: Home) -> None:
     assert list(shown) == [
         "config_file", "data_dir", "database_url", "portal_url", "portal_token", "staff_user",
         "ascii", "smtp_host", "smtp_port", "smtp_starttls", "smtp_user", "smtp_password",
-        "mail_from", "upload_limit_mb", "reset_link_valid_minutes", "embedded_portal_port",
+        "mail_from", "upload_limit_mb", "reset_link_valid_minutes", "sign_in_links",
+        "session_places", "embedded_portal_port",
         "forwarded_allow_ips", "keep_outbox_days", "keep_feed_days",
         "keep_idempotency_days", "keep_mail_days", "keep_sessions_days",
         "keep_login_failures_days", "keymap",
@@ -520,7 +521,7 @@ def test_seed_demo_refuses_a_firm_that_has_matters(home: Home) -> None:
 def test_an_empty_firm_suggests_the_demo(home: Home) -> None:
     run = home.run()
     assert run.status == 0, run.err
-    assert "no matters" in run.out
+    assert "has no firm yet" in run.out and "portal-tui init" in run.out
     assert "portal-tui demo" in run.out
 
 

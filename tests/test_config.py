@@ -215,6 +215,8 @@ smtp_password = "pw"
 mail_from = "Firm <portal@example.com>"
 upload_limit_mb = 100
 reset_link_valid_minutes = 30
+sign_in_links = true
+session_places = true
 embedded_portal_port = 36363
 forwarded_allow_ips = "10.0.0.5, 192.168.1.0/24"
 keep_outbox_days = 60
@@ -239,6 +241,8 @@ keep_login_failures_days = 2
     assert settings.mail_from == "Firm <portal@example.com>"
     assert settings.upload_limit_mb == 100
     assert settings.reset_link_valid_minutes == 30
+    assert settings.sign_in_links is True
+    assert settings.session_places is True
     assert settings.forwarded_allow_ips == "10.0.0.5,192.168.1.0/24"
     assert settings.embedded_portal_port == 36363
     assert (
@@ -306,6 +310,30 @@ def test_ascii_is_automatic_from_stdout(
     assert load(**env).ascii is True
     monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="utf-8"))
     assert load(**env).ascii is False
+
+
+@pytest.mark.parametrize(
+    ("term", "ascii_only"),
+    [
+        ("xterm-256color", False),
+        ("screen-256color", False),
+        ("tmux-256color", False),
+        ("vte-256color", False),
+        ("", False),
+        ("linux", True),
+        ("vt100", True),
+        ("VT220-8bit", True),
+        ("dumb", True),
+    ],
+)
+def test_ascii_is_automatic_from_the_terminal_named_in_term(
+    load: Load, monkeypatch: pytest.MonkeyPatch, term: str, ascii_only: bool
+) -> None:
+    """Over SSH the output is UTF-8 whatever the staff member's terminal draws; TERM, which the
+    SSH client sends, says when it cannot draw the icons. A setting still wins."""
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="utf-8"))
+    assert load(TERM=term).ascii is ascii_only
+    assert load(TERM=term, PORTAL_TUI_ASCII="no").ascii is False
 
 
 def test_ascii_auto_in_the_file(load: Load, config_file: Path) -> None:

@@ -145,3 +145,27 @@ def test_client_text_reaches_the_terminal_shown_never_obeyed(
     assert b"PWNED" in data, "the capture saw the screen"
     for sequence in OBEYED:
         assert sequence not in data, sequence
+
+
+def test_ctrl_c_quits_with_130_and_asks_first_over_unsaved_work(
+    terminal: Callable[[str], Terminal],
+) -> None:
+    term = terminal("demo")
+    term.wait_for(lambda s: "Details" in s and "2026-00" in s, "the Matters list")
+    term.keys("3")  # Setup > Staff > Add staff user: a form with something typed
+    term.shows("Intake Forms")
+    term.keys("Down", "Down", "Down")  # Client Portal, Intake Forms, Clients, Staff
+    term.keys("Enter")
+    term.shows("Role")
+    term.keys("a")
+    term.shows("Add staff user")
+    term.keys("-l", "mkay")
+    term.shows("mkay")
+    term.keys("C-c")
+    term.shows(texts.DISCARD_QUESTION)  # the typing is not thrown away unasked
+    term.keys("n")
+    term.wait_for(lambda s: texts.DISCARD_QUESTION not in s and "mkay" in s, "the form again")
+    term.keys("C-c")
+    term.shows(texts.DISCARD_QUESTION)
+    term.keys("y")
+    term.shows("EXIT=130")

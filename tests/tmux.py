@@ -71,8 +71,14 @@ def joined(screen: str) -> str:
 def start(socket: Path, env: dict[str, str], args: str) -> Terminal:
     """`python -m portal_tui ARGS` in a new session of the tmux server at `socket`. The shell
     prints the exit status and stays, so a test can read what was left."""
+    return run_in_terminal(socket, env, f"{sys.executable} -m portal_tui {args}")
+
+
+def run_in_terminal(socket: Path, env: dict[str, str], program: str) -> Terminal:
+    """The shell command `program` in a new session of the tmux server at `socket`; then the
+    shell prints its exit status and stays."""
     name = f"t{uuid.uuid4().hex[:8]}"
-    command = f"{sys.executable} -m portal_tui {args}; echo EXIT=$?; sleep 600"
+    command = f"{program}; echo EXIT=$?; sleep 600"
     subprocess.run(
         [
             "tmux",

@@ -17,7 +17,7 @@ from textual.widgets import DataTable
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.repository import Repository
 from portal_tui.repository.paging import MAX_LIMIT
-from portal_tui.tui.columns import INVOICE_COLUMNS
+from portal_tui.tui.common.columns import INVOICE_COLUMNS
 
 
 def all_invoices(url: str) -> list[Any]:

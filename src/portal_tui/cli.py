@@ -29,13 +29,17 @@ from portal_tui.config import (
     load_settings,
     mask_url_password,
 )
+from portal_tui.domain import texts
 from portal_tui.firm_commands import (
     FIRM_COMMANDS,
     add_firm_commands,
     add_import_command,
+    add_invoice_command,
+    first_run_on_screen,
     run_firm_command,
 )
 from portal_tui.private import loose, private_folder, restrict_umask
+from portal_tui.web_door.commands import add_web_command, run_web_command
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -237,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
         )
     add_firm_commands(commands, common)
     add_import_command(commands, common)
+    add_invoice_command(commands, common)
+    add_web_command(commands, common)
     return parser
 
 
@@ -339,6 +345,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _cmd_restore(settings, args.path)
     if args.command == "status":
         return _cmd_status(settings, sys.stdout)
+    if args.command == "web":
+        return run_web_command(args, settings, sys.stdout)
     if args.command in FIRM_COMMANDS:
         return run_firm_command(args, settings, sys.stdout)
     return _cmd_open(settings)
@@ -527,7 +535,9 @@ def _sync_with(settings: Settings, repo: Repository, *, watch: bool) -> int:
     from portal_tui.embedded import EmbeddedPortalError, PortalConnection
 
     try:
-        portal = PortalConnection(settings, repo.document_content, repo.firm_identity())
+        portal = PortalConnection(
+            settings, repo.document_content, repo.firm_identity(), repo.invoice_pdf
+        )
     except EmbeddedPortalError as exc:
         _error(str(exc))
         return EXIT_USER_ERROR
@@ -827,19 +837,26 @@ def _cmd_open(settings: Settings) -> int:
 
 def _show_matters(settings: Settings, url: str, *, demo: bool) -> int:
     """Open the firm: the staff app on a terminal; its matters as text when piped."""
-    if sys.stdin.isatty() and sys.stdout.isatty():
+    # `portal-tui web` runs the app with pipes and names Textual's web driver to draw on them.
+    browser = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+    if browser or (sys.stdin.isatty() and sys.stdout.isatty()):
         return _run_app(settings, url, demo=demo)
     from portal_tui.repository import Repository
 
     repo = Repository.open(url, settings.staff_user)
+    place = "the demo firm database" if demo else mask_url_password(url)
     try:
         firm = repo.firm_name()
+        if not firm:
+            print(f"{texts.NO_FIRM} ({place})")
+            if not demo:
+                print("Try the demo firm: portal-tui demo")
+            return EXIT_OK
         page = repo.list_matters(limit=MATTERS_SHOWN)
     finally:
         repo.close()
-    place = "the demo firm database" if demo else mask_url_password(url)
     if not page.rows:
-        print(f"{firm or 'This firm'} has no matters yet ({place}).")
+        print(f"{firm} has no matters yet ({place}).")
         if not demo:
             print("Try the demo firm: portal-tui demo")
         return EXIT_OK
@@ -894,6 +911,10 @@ def _run_app(settings: Settings, url: str, *, demo: bool) -> int:
     with held:
         app.run()
     if app.failure is not None:
+        # An empty firm database is a first run, not an error: the same questions as `init`.
+        opened = None if demo else first_run_on_screen(settings, url)
+        if opened is not None:
+            return _run_app(opened, url, demo=False)
         raise app.failure
     # Textual has already shown the traceback of a crash; the exit status must say so too.
     return app.return_code or EXIT_OK

@@ -85,6 +85,14 @@ KEYS: Final[dict[str, _Key]] = {
     "reset_link_valid_minutes": _Key(
         int, help='minutes a client\'s emailed "Forgot your password?" link works'
     ),
+    "sign_in_links": _Key(
+        bool, help="clients may sign in by an emailed link (15 minutes, one browser); default off"
+    ),
+    "session_places": _Key(
+        bool,
+        help="keep the address each client session signed in from and show it on the "
+        "client's account page; off by default",
+    ),
     "embedded_portal_port": _Key(
         int,
         optional=True,
@@ -138,6 +146,8 @@ class Settings:
     mail_from: str | None
     upload_limit_mb: int
     reset_link_valid_minutes: int
+    sign_in_links: bool
+    session_places: bool
     embedded_portal_port: int | None
     forwarded_allow_ips: str | None
     keep_outbox_days: int
@@ -218,6 +228,18 @@ def stream_is_utf8(stream: IO[Any] | None) -> bool:
         return codecs.lookup(encoding).name == "utf-8"
     except LookupError:
         return False
+
+
+# Terminals whose glyphs are a small fixed set: a VT100-family terminal draws no Unicode at
+# all, and the Linux console's font has the box lines but not the share icons.
+# (vt100, vt220-8bit, linux-16color, cons25; not vte-256color, a Unicode terminal).
+_ASCII_TERM = re.compile(r"(vt\d+|linux|cons\d+|ansi|dumb)([-+].*)?", re.IGNORECASE)
+
+
+def term_draws_unicode(term: str) -> bool:
+    """Whether a terminal named `term` (the TERM variable) draws Unicode glyphs; an unset
+    TERM says nothing, so the output's encoding decides alone."""
+    return _ASCII_TERM.fullmatch(term.strip()) is None
 
 
 def default_staff_user() -> str | None:
@@ -396,6 +418,11 @@ def _convert(key: str, raw: object, *, text: bool) -> object:
     return check(value) if check is not None else value
 
 
+def check_setting(key: str, value: str) -> object:
+    """`value` as config.toml's `key` would take it (typed and checked); ValueError if not."""
+    return _convert(key, value, text=True)
+
+
 def _flag_name(key: str, value: object) -> str:
     name = "--" + key.replace("_", "-")
     if value is False and KEYS.get(key, _Key(str)).kind is bool:
@@ -561,6 +588,8 @@ def load_settings(
         "mail_from": lambda: None,
         "upload_limit_mb": lambda: DEFAULT_UPLOAD_LIMIT_MB,
         "reset_link_valid_minutes": lambda: DEFAULT_RESET_LINK_MINUTES,
+        "sign_in_links": lambda: False,
+        "session_places": lambda: False,
         "embedded_portal_port": lambda: None,
         "forwarded_allow_ips": lambda: None,
         **{key: functools.partial(int, days) for key, days in DEFAULT_KEEP_DAYS.items()},
@@ -570,8 +599,11 @@ def load_settings(
             values[key] = make_default()
             sources[key] = "default"
     if values["ascii"] is None:
-        # "auto", whether by default or said explicitly: decide from where the output goes.
-        values["ascii"] = not stream_is_utf8(sys.stdout)
+        # "auto", whether by default or said explicitly: decide from where the output goes,
+        # and from the terminal the staff member says they have (over SSH, the client's TERM).
+        values["ascii"] = not stream_is_utf8(sys.stdout) or not term_draws_unicode(
+            env.get("TERM", "")
+        )
 
     return Settings(
         config_file=config_file,

@@ -239,9 +239,11 @@ class PortalConnection:
         settings: Settings,
         document_content: Callable[[int], bytes],
         firm: FirmIdentity | None = None,
+        invoice_pdf: Callable[[int], bytes | None] | None = None,
     ) -> None:
         """`firm`: who this firm is (repository.firm_identity()), named on every request so that
-        the portal serves this one firm only."""
+        the portal serves this one firm only. `invoice_pdf`: an invoice's own PDF
+        (repository.invoice_pdf), sent when the portal lacks it."""
         from portal_tui.repository.portal_client import PortalClient
 
         self._embedded: EmbeddedPortal | None = None
@@ -258,7 +260,9 @@ class PortalConnection:
             url, token = access.url, access.token
         self.url = url
         self.embedded = self._embedded is not None
-        self.client = PortalClient(url, token, document_content=document_content, firm=firm)
+        self.client = PortalClient(
+            url, token, document_content=document_content, invoice_pdf=invoice_pdf, firm=firm
+        )
 
     def close(self) -> None:
         self.client.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
@@ -60,3 +61,20 @@ def loose(path: Path) -> str | None:
         f"warning: {path} can be read by other users (mode {mode:04o}); "
         f"it holds the firm's data: chmod 700 {path}"
     )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text` at once (a reader sees the old file or the new one, never
+    half of it), 0600 in a 0700 folder; OSError as the system said it."""
+    private_folder(path.parent)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, FILE_MODE)
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise

@@ -52,6 +52,7 @@ def portal(service: Service, firm: Firm) -> Iterator[PortalClient]:
         service.base,
         service.token,
         document_content=firm.repo.document_content,
+        invoice_pdf=firm.repo.invoice_pdf,
         timeout=CLIENT_TIMEOUT,
     )
     try:

@@ -10,6 +10,7 @@ from portal_tui.domain import (
     Category,
     ContactAction,
     ContactStatus,
+    EmailPreference,
     FirmPortal,
     FormRule,
     InvoiceStatus,
@@ -226,3 +227,20 @@ def test_c4_choice_only_with_several_matters() -> None:
     assert not rules.c4_needs_matter_choice([3])
     assert not rules.c4_needs_matter_choice([3, 3])
     assert rules.c4_needs_matter_choice([3, 4])
+
+
+def test_f5_a_clients_email_preference_within_the_firms_settings() -> None:
+    at_once, daily, nothing = EmailPreference
+    default = rules.FirmPortal()  # new items at once, no digest for everyone
+    assert rules.f5_told_at_once(default, at_once) and not rules.f5_gets_digest(default, at_once)
+    assert not rules.f5_told_at_once(default, daily) and rules.f5_gets_digest(default, daily)
+    assert not rules.f5_told_at_once(default, nothing)
+    assert not rules.f5_gets_digest(default, nothing)
+    both = rules.FirmPortal(daily_digest=True)
+    assert rules.f5_told_at_once(both, at_once) and rules.f5_gets_digest(both, at_once)
+    assert not rules.f5_gets_digest(both, nothing)
+    silent = rules.FirmPortal(notify_new_items=False, daily_digest=False)
+    assert not any(
+        rules.f5_gets_digest(silent, p) or rules.f5_told_at_once(silent, p) for p in EmailPreference
+    )
+    assert rules.f5_preference("weekly") is at_once and rules.f5_preference(None) is at_once

@@ -234,17 +234,116 @@ def test_ics_events_keep_their_zone_uid_and_text() -> None:
     assert call.ends_at is not None and call.ends_at - call.starts_at == timedelta(minutes=30)
 
 
-def test_ics_events_without_uid_or_repeating_are_refused_with_their_lines() -> None:
+def test_ics_events_without_uid_or_repeating_without_end_are_refused_with_their_lines() -> None:
     text = ICS.replace("UID:deadline-2@firm.test\r\n", "").replace(
-        "DURATION:PT30M\r\n", "DURATION:PT30M\r\nRRULE:FREQ=WEEKLY\r\n"
+        "DURATION:PT30M\r\n", "DURATION:PT30M\r\nRRULE:FREQ=HOURLY\r\n"
     )
-    refusals = [(r.line, r.reason) for r in read_calendar(text, UTC).refusals]
+    refusals = [(r.line, r.reason) for r in read_calendar(text, UTC, date(2026, 12, 1)).refusals]
     assert refusals == [
         (13, "the event has no UID"),
-        (17, "event call-3@firm.test: repeats (RRULE); export its occurrences instead"),
+        (
+            17,
+            "event call-3@firm.test: repeats more than 1,000 times before 2028-12-02; give it "
+            "an end (UNTIL or COUNT)",
+        ),
     ]
+
+
+REPEATING = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Firm//EN\r
+BEGIN:VEVENT\r
+UID:review@firm.test\r
+SUMMARY:Case review\r
+DTSTART;TZID=Europe/London:20261020T090000\r
+DTEND;TZID=Europe/London:20261020T100000\r
+RRULE:FREQ=WEEKLY;COUNT=4\r
+EXDATE;TZID=Europe/London:20261103T090000\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:review@firm.test\r
+RECURRENCE-ID;TZID=Europe/London:20261027T090000\r
+SUMMARY:Case review (moved)\r
+DTSTART;TZID=Europe/London:20261028T140000\r
+DTEND;TZID=Europe/London:20261028T150000\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:standup@firm.test\r
+SUMMARY:Docket call\r
+DTSTART;TZID=America/New_York:20261215T093000\r
+RRULE:FREQ=MONTHLY\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def test_a_repeating_event_is_one_event_per_occurrence_across_a_clock_change() -> None:
+    events = read_calendar(REPEATING, UTC, date(2026, 12, 1)).checked("reviews.ics")
+    reviews = [e for e in events if e.uid.startswith("review@")]
+    # 20, 27 Oct (moved to the 28th), 3 Nov gone (EXDATE), 10 Nov: 9:00 London each time,
+    # which is 8:00 UTC in summer time and 9:00 after the clocks go back (25 Oct).
+    assert [(e.uid, e.title, e.starts_at) for e in reviews] == [
+        ("review@firm.test/20261020T080000Z", "Case review", datetime(2026, 10, 20, 8, tzinfo=UTC)),
+        (
+            "review@firm.test/20261027T090000Z",
+            "Case review (moved)",
+            datetime(2026, 10, 28, 14, tzinfo=UTC),
+        ),
+        ("review@firm.test/20261110T090000Z", "Case review", datetime(2026, 11, 10, 9, tzinfo=UTC)),
+    ]
+    assert all(
+        e.ends_at is not None and e.ends_at - e.starts_at == timedelta(hours=1) for e in reviews
+    )
+    # Without an end: every month up to two years after the day of the import.
+    calls = [e for e in events if e.uid.startswith("standup@")]
+    assert calls[0].starts_at == datetime(2026, 12, 15, 14, 30, tzinfo=UTC)
+    assert calls[6].starts_at == datetime(2027, 6, 15, 13, 30, tzinfo=UTC)  # summer time there
+    assert len(calls) == 24 and calls[-1].starts_at.date() == date(2028, 11, 15)
+    # The same file again gives the same ids: a second import matches every occurrence.
+    again = read_calendar(REPEATING, UTC, date(2026, 12, 1)).checked("reviews.ics")
+    assert [e.uid for e in again] == [e.uid for e in events]
 
 
 def test_not_a_calendar_is_one_clear_refusal() -> None:
     refused = read_calendar("hello", UTC).refusals
     assert len(refused) == 1 and refused[0].reason.startswith("not an iCalendar file")
+
+
+def _vevent(*lines: str) -> str:
+    body = "\n".join(("BEGIN:VEVENT", "SUMMARY:Closed", *lines, "END:VEVENT"))
+    return f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//x//EN\n{body}\nEND:VCALENDAR\n"
+
+
+@pytest.mark.parametrize(
+    ("lines", "days"),
+    [
+        (("DTSTART;VALUE=DATE:20261224",), (date(2026, 12, 24), date(2026, 12, 24))),
+        (
+            ("DTSTART;VALUE=DATE:20261224", "DTEND;VALUE=DATE:20261227"),
+            (date(2026, 12, 24), date(2026, 12, 26)),
+        ),
+        (("DTSTART;VALUE=DATE:20261224", "DURATION:P2D"), (date(2026, 12, 24), date(2026, 12, 25))),
+        # DTEND equal to DTSTART says nothing more than one day.
+        (
+            ("DTSTART;VALUE=DATE:20261224", "DTEND;VALUE=DATE:20261224"),
+            (date(2026, 12, 24), date(2026, 12, 24)),
+        ),
+    ],
+)
+def test_an_all_day_event_is_read_as_its_days_whatever_the_zone(
+    lines: tuple[str, ...], days: tuple[date, date]
+) -> None:
+    for zone in (UTC, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("America/New_York")):
+        (event,) = read_calendar(_vevent("UID:c@x", *lines), zone).checked("c.ics")
+        assert (event.all_day, event.first_day, event.last_day) == (True, *days)
+
+
+def test_an_all_day_event_ending_at_a_time_or_before_it_starts_is_refused_with_its_line() -> None:
+    at_a_time = _vevent("UID:c@x", "DTSTART;VALUE=DATE:20261224", "DTEND:20261225T000000Z")
+    assert [(r.line, r.reason) for r in read_calendar(at_a_time, UTC).refusals] == [
+        (4, "event c@x: DTSTART is a date but DTEND is a time")
+    ]
+    before = _vevent("UID:c@x", "DTSTART;VALUE=DATE:20261224", "DTEND;VALUE=DATE:20261220")
+    assert [r.reason for r in read_calendar(before, UTC).refusals] == [
+        "event c@x: ends before it starts"
+    ]

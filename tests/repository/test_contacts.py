@@ -16,7 +16,7 @@ from portal_tui.domain import (
     StaffRole,
     texts,
 )
-from portal_tui.store.models import OutboxEntry
+from portal_tui.store.models import AuditEntry, OutboxEntry
 
 from .conftest import Firm
 
@@ -161,3 +161,32 @@ def test_p1_activation_makes_the_contact_active_and_logins_are_kept(firm: Firm) 
     assert row.status is ContactStatus.ACTIVE
     assert row.activated_at == at
     assert row.last_login_at == datetime(2026, 11, 3, 8, tzinfo=UTC)
+
+
+# Two-factor reset ----------------------------------------------------------------------------
+
+
+def test_c1_staff_reset_a_clients_two_factor_after_asking_audited_and_the_portal_told(
+    firm: Firm,
+) -> None:
+    repo = firm.admin
+    contact = _invite(firm)
+    # Not activated yet: nothing to reset, nothing queued.
+    with pytest.raises(Refused, match="has not activated a portal account yet"):
+        repo.reset_two_factor(contact, confirmed=True)
+    repo.record_contact_activated(contact, datetime(2026, 11, 1, tzinfo=UTC))
+    with pytest.raises(NeedsConfirmation) as asked:
+        repo.reset_two_factor(contact)
+    assert asked.value.question == texts.TWO_FACTOR_RESET_CONFIRM.format(name="Ada Byrne")
+    with pytest.raises(Refused):
+        firm.as_(StaffRole.BILLING).reset_two_factor(contact, confirmed=True)
+    assert repo.reset_two_factor(contact, confirmed=True) == texts.TWO_FACTOR_RESET_DONE.format(
+        email="ada@example.test"
+    )
+    with firm.system.db.read() as s:
+        rows = s.scalars(select(OutboxEntry).where(OutboxEntry.op == OutboxOp.TWO_FACTOR_RESET))
+        assert [r.payload for r in rows] == [{"contact_id": contact}]
+        audit = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "contact.two_factor_reset")
+        ).all()
+        assert [(a.item_id, a.after) for a in audit] == [(contact, {"email": "ada@example.test"})]

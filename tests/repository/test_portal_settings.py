@@ -15,6 +15,7 @@ from portal_tui.domain import (
     StaffRole,
     texts,
 )
+from portal_tui.domain.states import TwoFactorRequirement
 from portal_tui.repository import Repository
 from portal_tui.store.models import OutboxEntry
 
@@ -231,3 +232,36 @@ def test_f2_setting_up_the_firm_again_with_its_name_changes_nothing(firm: Firm) 
     firm.system.setup_firm("Hale, Forde & Quinn LLP")
     assert firm.system.firm_name() == "Hale, Forde & Quinn LLP"
     assert _ops(firm)[len(before) :] == [OutboxOp.FIRM]
+
+
+# Two-factor sign-in: the firm's requirement and a matter's sensitive mark ----------------------
+
+
+def _payloads(firm: Firm, op: OutboxOp) -> list[dict[str, object]]:
+    with firm.system.db.read() as s:
+        rows = s.scalars(select(OutboxEntry).where(OutboxEntry.op == op).order_by(OutboxEntry.id))
+        return [dict(r.payload) for r in rows]
+
+
+def test_the_firm_requires_two_factor_and_the_portal_is_told(firm: Firm) -> None:
+    repo = firm.admin
+    assert repo.firm_portal().two_factor_required is TwoFactorRequirement.OFF
+    repo.set_firm_portal(two_factor_required=TwoFactorRequirement.SENSITIVE)
+    assert repo.firm_portal().two_factor_required is TwoFactorRequirement.SENSITIVE
+    assert _payloads(firm, OutboxOp.FIRM)[-1]["two_factor_required"] == "sensitive"
+    with pytest.raises(Refused):
+        firm.as_(StaffRole.BILLING).set_firm_portal(two_factor_required=TwoFactorRequirement.ALL)
+
+
+def test_a_matter_marked_sensitive_is_carried_to_the_portal(firm: Firm) -> None:
+    repo = firm.admin
+    assert repo.matter(firm.matter_id).sensitive is False
+    repo.set_matter_sensitive(firm.matter_id, True)
+    assert repo.matter(firm.matter_id).sensitive is True
+    sent = _payloads(firm, OutboxOp.MATTER)[-1]
+    assert (sent["matter_id"], sent["sensitive"]) == (firm.matter_id, True)
+    count = len(_payloads(firm, OutboxOp.MATTER))
+    repo.set_matter_sensitive(firm.matter_id, True)  # no change, nothing queued
+    assert len(_payloads(firm, OutboxOp.MATTER)) == count
+    with pytest.raises(Refused):
+        firm.as_(StaffRole.READ_ONLY).set_matter_sensitive(firm.matter_id, False)

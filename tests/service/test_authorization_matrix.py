@@ -44,7 +44,9 @@ from .actors import (
 )
 from .api.conftest import contact_body, firm_body, matter_body
 from .pages.conftest import (
+    CONTACT_ANN_A,
     CONTACT_BOB_B,
+    CONTACT_CAT_A,
     DATA_OF,
     MATTER_A,
     MATTER_B,
@@ -209,6 +211,17 @@ API_MATRIX: dict[tuple[str, str], ApiRow] = {
             headers={"Content-Type": "application/octet-stream"},
         )
     ),
+    # The invoice shown names no PDF of its own: bytes for it are refused (409), none taken.
+    ("PUT", "/api/v1/items/invoice/{item_id}/content"): ApiRow(
+        lambda b: b.api(
+            "PUT",
+            f"/items/invoice/{SHOWN[ItemKind.INVOICE]}/content",
+            params={"version": 1},
+            content=b"%PDF-1.4 an invoice the copy does not name",
+            headers={"Content-Type": "application/octet-stream"},
+        ),
+        staff=409,
+    ),
     ("GET", "/api/v1/firm/binding"): ApiRow(lambda b: b.api("GET", "/firm/binding")),
     # Without the firm's id and epoch a reset is refused: nothing is withdrawn.
     ("POST", "/api/v1/firm/reset"): ApiRow(
@@ -221,6 +234,17 @@ API_MATRIX: dict[tuple[str, str], ApiRow] = {
             "/contacts/300",
             json=contact_body(contact_id=300, matter_id=MATTER_A, client_id=30),
         )
+    ),
+    # Cat's sign-ins (she has none yet), and signing her out everywhere: staff only.
+    ("GET", "/api/v1/contacts/{contact_id}/security"): ApiRow(
+        lambda b: b.api("GET", f"/contacts/{CONTACT_CAT_A}/security")
+    ),
+    ("POST", "/api/v1/contacts/{contact_id}/sign-out"): ApiRow(
+        lambda b: b.api("POST", f"/contacts/{CONTACT_CAT_A}/sign-out")
+    ),
+    # Ann's contact on matter A: no second factor on, so nothing to reset (and no email).
+    ("POST", "/api/v1/contacts/{contact_id}/two-factor/reset"): ApiRow(
+        lambda b: b.api("POST", f"/contacts/{CONTACT_ANN_A}/two-factor/reset")
     ),
     ("POST", "/api/v1/batches/{batch}/notify"): ApiRow(
         lambda b: b.api("POST", "/batches/matrix-batch/notify")

@@ -329,9 +329,11 @@ def run_the_story(service: Service, firm: Firm) -> None:
             json=contact_body(action="disable", status="disabled", version=2),
         ).json()
         assert disabled["status"] == "disabled"
-        for url in (matter_path, notes_url, f"{matter_path}invoices"):
+        # Her only matter: the next request says her access has ended, and ends the session.
+        ended = client.get(matter_path)
+        assert ended.status_code == 403 and "Estate of Smith" not in ended.text
+        assert "Your access to this portal has ended." in ended.text
+        for url in (notes_url, f"{matter_path}invoices", "/"):
             refused = client.get(url)
-            assert refused.status_code == 404 or refused.url.path == "/login", url
+            assert refused.url.path == "/login", url
             assert "Estate of Smith" not in refused.text, url
-        chooser = client.get("/")
-        assert chooser.url.path == "/" and "Estate of Smith" not in chooser.text

@@ -3,6 +3,10 @@ folder, and a share goes from pending to shared by itself, with no key pressed."
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from portal_tui.config import load_settings
@@ -10,7 +14,7 @@ from portal_tui.domain import ItemKind, ShareState, texts
 from portal_tui.tui.common.modals import Notice
 from portal_tui.tui.matters.main_screen import MainScreen
 
-from .helpers import SIZE, TuiFirm, cell, dialog
+from .helpers import ADMIN, SIZE, TuiFirm, cell, dialog, screen_text
 from .pilot import activities, move_to, screen_of, started, until
 
 DELIVERY_DEADLINE_S = 30.0
@@ -69,3 +73,48 @@ async def test_s0_s1_delivery_turns_pending_into_shared_without_user_action(
         assert not share.wanted and share.state is not ShareState.PENDING
         assert tui_firm.invoice_status(tui_firm.final_invoice).value == "final"
         assert app.delivery_problem is None
+
+
+async def test_an_import_from_another_process_shows_in_the_open_list_by_itself(
+    tui_firm: TuiFirm, tmp_path: Path
+) -> None:
+    """Another staff user's command (here `portal-tui import`, a process of its own) changes
+    the firm: the app's open list shows it within a delivery poll, no key pressed."""
+    data = tmp_path / "data"
+    env = {"PORTAL_TUI_DATA_DIR": str(data), "PORTAL_TUI_CONFIG": str(tmp_path / "none.toml")}
+    settings = load_settings(flags={}, env=env)
+    invoices_csv = tmp_path / "invoices.csv"
+    invoices_csv.write_text(
+        "Invoice Number,Matter,Invoice Date,Total\nINV-7001,2026-0003,2026-04-01,125.00\n",
+        encoding="utf-8",
+    )
+    app = tui_firm.app(settings=settings, deliver=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await until(pilot, lambda: app.delivery is not None, "delivery", DELIVERY_DEADLINE_S)
+        invoices = await activities(pilot, ItemKind.INVOICE)
+        assert "INV-7001" not in screen_text(app)
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "portal_tui",
+                "import",
+                "invoices",
+                str(invoices_csv),
+                "--apply",
+            ],
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("PORTAL_TUI_")},
+                **env,
+                "PORTAL_TUI_DATABASE_URL": tui_firm.url,
+                "PORTAL_TUI_STAFF_USER": ADMIN,
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        await until(pilot, lambda: "INV-7001" in screen_text(app), "the imported invoice", 15.0)
+        assert invoices.has_focus  # the list read again where it was, the focus kept

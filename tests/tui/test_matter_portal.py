@@ -334,7 +334,12 @@ async def test_c2_disable_says_disabled_and_enable_asks_first(tui_firm: TuiFirm)
         assert contacts(pane)[0][2] == "Active"
 
         # C3: no Re-invite for a contact with an account (the portal would send nothing).
-        assert await menu(pilot) == ["Disable Access", "Remove Access"]
+        assert await menu(pilot) == [
+            "Disable Access",
+            "Remove Access",
+            "Sign out everywhere",
+            "Reset Two-Factor",
+        ]
         await choose(pilot, app.screen.query_one(OptionList), 0)
         await screen_of(pilot, Notice)
         assert dialog(app) == ("Disable Access", "Client portal access has been disabled.")
@@ -343,7 +348,12 @@ async def test_c2_disable_says_disabled_and_enable_asks_first(tui_firm: TuiFirm)
         assert tui_firm.system.contact(contact).status is ContactStatus.DISABLED
 
         # Enable asks first; No (focused) leaves the contact disabled.
-        assert await menu(pilot) == ["Enable Access", "Remove Access"]
+        assert await menu(pilot) == [
+            "Enable Access",
+            "Remove Access",
+            "Sign out everywhere",
+            "Reset Two-Factor",
+        ]
         await choose(pilot, app.screen.query_one(OptionList), 0)
         await screen_of(pilot, Confirm)
         assert dialog(app) == (
@@ -549,3 +559,48 @@ async def test_the_pane_fits_80x24_and_scrolls_to_what_has_the_focus(tui_firm: T
         cursor = table.region.y + table.cursor_row + 1 - int(table.scroll_y)  # below the header
         assert pane.region.y <= cursor < pane.region.bottom
         assert isinstance(app.screen, MatterDetails)
+
+
+# Two-factor sign-in ---------------------------------------------------------------------------
+
+
+async def test_a_matter_is_marked_sensitive_from_its_client_portal(tui_firm: TuiFirm) -> None:
+    app = tui_firm.app(NORMAL)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        pane = await portal_pane(pilot, tui_firm.on_matter)
+        sensitive = pane.query_one("#portal-sensitive", TickBox)
+        assert sensitive.value is False
+        await tab_to(pilot, sensitive)
+        await pilot.press("space")
+        await until(
+            pilot,
+            lambda: tui_firm.system.matter(tui_firm.on_matter).sensitive,
+            "the matter marked sensitive",
+        )
+
+
+async def test_staff_reset_a_contacts_two_factor_after_confirming(tui_firm: TuiFirm) -> None:
+    contact = add_contact(tui_firm, active=True)
+    app = tui_firm.app(NORMAL)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        pane = await portal_pane(pilot, tui_firm.on_matter)
+        details = app.screen
+        await tab_to(pilot, pane.query_one("#portal-contacts", DataTable))
+        entries = await menu(pilot)
+        await choose(pilot, app.screen.query_one(OptionList), entries.index("Reset Two-Factor"))
+        await screen_of(pilot, Confirm)
+        assert dialog(app) == (
+            "Reset Two-Factor",
+            texts.TWO_FACTOR_RESET_CONFIRM.format(name="Ada Byrne"),
+        )
+        await pilot.press("y")
+        await screen_of(pilot, Notice)
+        assert dialog(app) == (
+            "Reset Two-Factor",
+            texts.TWO_FACTOR_RESET_DONE.format(email="ada@example.test"),
+        )
+        await answer(pilot, "enter", details)
+    history = tui_firm.system.contact(contact)
+    assert history.status is ContactStatus.ACTIVE  # access itself unchanged

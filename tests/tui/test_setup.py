@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import Checkbox, OptionList, Static
 
 from portal_tui.domain import Category, ItemKind, Refused, texts
+from portal_tui.domain.states import TwoFactorRequirement
 from portal_tui.tui.common.modals import Confirm
 from portal_tui.tui.matters.main_screen import MainScreen
 from portal_tui.tui.setup.firm_portal_settings import FirmPortalSettings, box_id
@@ -61,7 +62,7 @@ async def test_f1_billing_and_read_only_see_the_settings_disabled_and_why(
         panel = await firm_settings(pilot)
         assert texts.ROLE_CANNOT_CHANGE_FIRM in screen_text(app)
         boxes = list(panel.query(Checkbox))
-        assert len(boxes) == 1 + 7 + 3
+        assert len(boxes) == 1 + 7 + 3 + 2  # the switch, categories, emails, two-factor
         assert all(b.disabled for b in boxes)
         # Enter found nothing it may change: the focus stays on the navigation.
         assert app.screen.query_one("#setup-nav", OptionList).has_focus
@@ -225,3 +226,34 @@ async def test_f5_the_three_email_settings_are_saved(tui_firm: TuiFirm) -> None:
             True,
         ]
         assert box(panel, "notify_staff_on_upload").value is False
+
+
+async def test_the_firm_requires_two_factor_of_sensitive_matters_or_of_every_client(
+    tui_firm: TuiFirm,
+) -> None:
+    app = tui_firm.app(ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        panel = await firm_settings(pilot)
+        await tab_to(pilot, box(panel, "two_factor_sensitive"))
+        await pilot.press("space")
+        await until(
+            pilot,
+            lambda: (
+                tui_firm.system.firm_portal().two_factor_required is TwoFactorRequirement.SENSITIVE
+            ),
+            "required for sensitive matters",
+        )
+        await until(
+            pilot,
+            lambda: "two-factor sign-in required for sensitive matters" in message(panel),
+            "the saved message",
+        )
+        await pilot.press("up")  # Up and Down move between the settings
+        assert box(panel, "two_factor_all").has_focus
+        await pilot.press("space")
+        await until(
+            pilot,
+            lambda: tui_firm.system.firm_portal().two_factor_required is TwoFactorRequirement.ALL,
+            "required of every client",
+        )

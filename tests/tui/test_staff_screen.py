@@ -70,7 +70,7 @@ async def test_an_admin_sees_every_staff_user_and_adds_one(tui_firm: TuiFirm) ->
         await until(pilot, lambda: "mkay" in [r.login for r in pane.rows], "the new row")
         await pilot.pause()
         assert pane.current is not None and pane.current.login == "mkay"
-        assert "Max Kay" in screen_text(app)
+        await until(pilot, lambda: "Max Kay" in screen_text(app), "the new row painted")
 
     added = tui_firm.system.staff_user("mkay")
     assert (added.name, added.email, added.role, added.active) == (
@@ -150,7 +150,8 @@ async def test_an_admin_disables_a_staff_user_after_confirming(tui_firm: TuiFirm
             lambda: pane.current is not None and not pane.current.active,
             "the list shows it",
         )
-        assert "Disabled" in screen_text(app)
+        # The row is repainted on the next refresh, not in the same tick as the data.
+        await until(pilot, lambda: "Disabled" in screen_text(app), "the row to say Disabled")
 
         # And enabled again: `d` on a disabled user asks to enable.
         await pilot.press("d")

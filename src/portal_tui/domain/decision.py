@@ -65,6 +65,14 @@ class Unavailable(Refused):
         self.situation = situation or message
 
 
+class PortalAway(Refused):
+    """The portal service could not be asked just now (unreachable, refusing, garbage):
+    nothing was changed there; `message` says why, in full."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("portal", message)
+
+
 class Conflict(Refused):
     """Another staff member's change crossed this one at the same moment: nothing was changed,
     and the command may simply be tried again."""

@@ -78,6 +78,9 @@ class ClientRow:
     primary_email: str | None
     phone: str | None
     address: str | None
+    # As read: an Edit saved from this row is refused if the client changed since.
+    edit_version: int = 0
+    key: Key = ("", 0)  # its place in the clients list (by name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,7 @@ class MatterRow:
     status: MatterStatus
     portal_enabled: bool
     key: Key
+    responsible_name: str | None = None  # the responsible staff user's name, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,10 @@ class MatterDetail:
     permissions: frozenset[Category]
     # The matter's boxes narrowed by the firm's (F4): what it really permits today.
     effective_permissions: frozenset[Category]
+    responsible_id: int | None = None
+    responsible_name: str | None = None
+    edit_version: int = 0  # as read: an Edit saved from it is refused if it changed since
+    sensitive: bool = False  # its clients may be required a second factor
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +156,10 @@ class EventRow:
     ends_at: datetime | None
     location: str | None
     description: str | None
+    # All day: its days, last included (domain/event_days.py); None for a timed event.
+    all_day: bool
+    first_day: date | None
+    last_day: date | None
     share: Share
     key: Key
     kind: ItemKind = ItemKind.EVENT
@@ -278,6 +290,16 @@ class ContactRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactSignIns:
+    """What the portal knows of a contact's client signing in: two-factor, the last sign-in
+    and how many sessions are alive now (one client signs in once for all their matters)."""
+
+    two_factor: bool
+    last_login_at: datetime | None
+    active_sessions: int
+
+
+@dataclass(frozen=True, slots=True)
 class PartyRow:
     staff_id: int
     login: str
@@ -350,3 +372,15 @@ class ShareHistory:
     @property
     def ever_shared(self) -> bool:
         return bool(self.entries)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePdfChange:
+    """What attaching, replacing or removing an invoice's own PDF did: `changed` False when
+    it already was so (the same PDF again, or none to remove); `republished` when the client's
+    copy of the shared invoice goes out again with it."""
+
+    number: str
+    pdf_sha256: str | None
+    changed: bool
+    republished: bool

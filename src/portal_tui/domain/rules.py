@@ -15,10 +15,12 @@ from .kinds import ALL_CATEGORIES, Category, ItemKind
 from .states import (
     ContactAction,
     ContactStatus,
+    EmailPreference,
     FormRule,
     InvoiceStatus,
     PartyAccess,
     StaffRole,
+    TwoFactorRequirement,
 )
 
 _MANAGERS = frozenset({StaffRole.ADMIN, StaffRole.NORMAL})
@@ -33,6 +35,8 @@ class FirmPortal:
     notify_new_items: bool = True  # F5
     daily_digest: bool = False  # F5
     notify_staff_on_upload: bool = True  # F5
+    # Who must sign in to the portal with a second factor.
+    two_factor_required: TwoFactorRequirement = TwoFactorRequirement.OFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,14 @@ def r1_may_share(role: StaffRole, kind: ItemKind) -> Decision:
 def r1_shareable_kinds(role: StaffRole) -> frozenset[ItemKind]:
     """The kinds whose share action is offered to this role at all."""
     return frozenset(k for k in ItemKind if r1_may_share(role, k))
+
+
+def r1_may_keep_records(role: StaffRole) -> Decision:
+    """Adding and changing clients and matters: the staff who manage the portal (R1), since
+    a matter's number, name and client are what its portal shows."""
+    if role in _MANAGERS:
+        return allow("R1")
+    return refuse("R1", texts.ROLE_CANNOT_KEEP_RECORDS)
 
 
 def r1_may_manage_portal(role: StaffRole) -> Decision:
@@ -88,6 +100,33 @@ def f4_category_permitted(firm: FirmPortal, category: Category) -> Decision:
     if category in firm.permissions:
         return allow("F4")
     return refuse("F4", texts.CATEGORY_NOT_PERMITTED_FIRM.format(category=category.label))
+
+
+def f5_preference(value: str | None) -> EmailPreference:
+    """A stored preference; anything unknown reads as the default, each item at once."""
+    try:
+        return EmailPreference(value or EmailPreference.INSTANT)
+    except ValueError:
+        return EmailPreference.INSTANT
+
+
+def f5_emails_clients(firm: FirmPortal) -> bool:
+    """Whether the firm tells its clients of new items by email at all (at once or daily)."""
+    return firm.notify_new_items or firm.daily_digest
+
+
+def f5_told_at_once(firm: FirmPortal, preference: EmailPreference) -> bool:
+    """F5 and the client's choice: a "new items" email when the items are shared."""
+    return firm.notify_new_items and preference is EmailPreference.INSTANT
+
+
+def f5_gets_digest(firm: FirmPortal, preference: EmailPreference) -> bool:
+    """F5 and the client's choice: the daily digest. A client who chose the digest gets it
+    whenever the firm emails clients of new items at all; one who chose each item at once
+    gets it too when the firm sends a digest to everyone; one who chose none never does."""
+    if preference is EmailPreference.DIGEST:
+        return f5_emails_clients(firm)
+    return preference is EmailPreference.INSTANT and firm.daily_digest
 
 
 def f6_turning_firm_off_needs_confirmation(before: bool, after: bool) -> str | None:
@@ -131,6 +170,13 @@ def m3_shows_portal_icon(matter_portal_enabled: bool) -> bool:
 
 def m4_turning_matter_off_needs_confirmation(before: bool, after: bool) -> str | None:
     return texts.MATTER_OFF_CONFIRM if before and not after else None
+
+
+def m4_closing_matter_question(number: str, closing: bool, portal_enabled: bool) -> str | None:
+    """Closing a matter whose portal is ON asks whether to turn the portal off too (M4)."""
+    return (
+        texts.MATTER_CLOSE_PORTAL_OFF.format(number=number) if closing and portal_enabled else None
+    )
 
 
 def m4_republish_offer(still_marked_shared: int) -> str | None:
@@ -251,11 +297,18 @@ def c1_may_invite(role: StaffRole) -> Decision:
     return refuse("C1", texts.ROLE_CANNOT_INVITE)
 
 
+def is_email(text: str) -> bool:
+    """A plausible email address, as every email the firm keeps is checked (C1: the portal
+    sends to it)."""
+    text = text.strip()
+    return len(text) <= 320 and _EMAIL.match(text) is not None
+
+
 def c1_check_email(name: str, email: str) -> Decision:
     email = email.strip()
     if not email:
         return refuse("C1", texts.CONTACT_NEEDS_EMAIL.format(name=name))
-    if not _EMAIL.match(email):
+    if not is_email(email):
         return refuse("C1", texts.CONTACT_BAD_EMAIL.format(email=email))
     return allow("C1")
 
@@ -286,6 +339,13 @@ _TRANSITIONS: dict[ContactAction, dict[ContactStatus | None, ContactStatus]] = {
     # C3: an invitation goes to a contact still invited. An active contact has an account and
     # a password: the portal sends them no invitation, so the app offers none.
     ContactAction.REINVITE: {ContactStatus.INVITED: ContactStatus.INVITED},
+    # A contact's name or email corrected: their access stays as it is. A removed contact is
+    # given a name and email anew when invited again.
+    ContactAction.EDIT: {
+        ContactStatus.INVITED: ContactStatus.INVITED,
+        ContactStatus.ACTIVE: ContactStatus.ACTIVE,
+        ContactStatus.DISABLED: ContactStatus.DISABLED,
+    },
 }
 
 _ACTION_RULE = {
@@ -294,6 +354,7 @@ _ACTION_RULE = {
     ContactAction.ENABLE: "C2",
     ContactAction.REMOVE: "C3",
     ContactAction.REINVITE: "C3",
+    ContactAction.EDIT: "C1",
 }
 
 _ACTION_LABEL = {
@@ -302,6 +363,7 @@ _ACTION_LABEL = {
     ContactAction.ENABLE: "Enable Access",
     ContactAction.REMOVE: "Remove Access",
     ContactAction.REINVITE: "Re-invite Contact",
+    ContactAction.EDIT: "Edit Contact",
 }
 
 
@@ -310,8 +372,18 @@ def contact_action_label(action: ContactAction) -> str:
 
 
 def contact_actions(status: ContactStatus | None) -> list[ContactAction]:
-    """The actions offered for a contact in this state (C2, C3: a removed one offers Invite)."""
-    return [a for a in ContactAction if status in _TRANSITIONS[a]]
+    """The actions offered for a contact in this state (C2, C3: a removed one offers Invite).
+    Edit Contact is not a move of the contact's access: the Client Portal screen offers it
+    beside Invite Contact."""
+    return [a for a in ContactAction if a is not ContactAction.EDIT and status in _TRANSITIONS[a]]
+
+
+def c1_two_factor_reset(name: str, *, was_activated: bool, removed: bool) -> Decision:
+    """Staff who manage contacts (C1) may reset the second factor of a client who has an
+    account: a lost phone and lost recovery codes. Asked to confirm first."""
+    if removed or not was_activated:
+        return refuse("C1", texts.TWO_FACTOR_RESET_NOT_ACTIVATED.format(name=name))
+    return allow("C1")
 
 
 def contact_transition(
@@ -362,6 +434,14 @@ def p1_can_log_in(status: ContactStatus, has_password: bool) -> bool:
 def p1_can_activate(status: ContactStatus) -> bool:
     """The invitation link works while the contact is invited (not disabled or removed)."""
     return status is ContactStatus.INVITED
+
+
+def p1_two_factor_required(requirement: TwoFactorRequirement, on_sensitive_matter: bool) -> bool:
+    """Must this client sign in with a second factor? The firm requires it of every client,
+    of the clients of matters it marked sensitive, or of none (they may still choose to)."""
+    if requirement is TwoFactorRequirement.ALL:
+        return True
+    return requirement is TwoFactorRequirement.SENSITIVE and on_sensitive_matter
 
 
 # P2: the portal's screens and the category each one shows (None: always there).

@@ -43,12 +43,21 @@ class ContactStatus(StrEnum):
     REMOVED = "removed"
 
 
+class TwoFactorRequirement(StrEnum):
+    """Which clients the firm requires to sign in with a second factor."""
+
+    OFF = "off"
+    ALL = "all"  # every client
+    SENSITIVE = "sensitive"  # the clients of matters marked sensitive
+
+
 class ContactAction(StrEnum):
     INVITE = "invite"
     DISABLE = "disable"
     ENABLE = "enable"
     REMOVE = "remove"
     REINVITE = "reinvite"
+    EDIT = "edit"  # name or email corrected; the status stays
 
 
 class PartyAccess(StrEnum):
@@ -98,6 +107,15 @@ class OutboxOp(StrEnum):
     PARTIES = "parties"  # which staff get a matter's portal notifications
     NOTIFY = "notify"  # every item of a batch is delivered: email each client once
     RESET = "reset"  # the firm restored a backup: the portal starts over (then gets it all)
+    TWO_FACTOR_RESET = "two_factor_reset"  # staff reset a client's second factor
+
+
+class EmailPreference(StrEnum):
+    """How a client hears of new items, chosen on their account page (F5, per client)."""
+
+    INSTANT = "instant"  # each new item at once (the default)
+    DIGEST = "digest"  # one digest a day
+    NONE = "none"  # only invitations and security notices
 
 
 class OutboxState(StrEnum):

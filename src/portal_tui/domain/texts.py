@@ -27,11 +27,61 @@ CONTACT_REMOVE_WARNING = (
     "will show to them. They can be invited again later. Continue?"
 )
 CONTACT_REMOVED = "Client portal access has been removed."
+CONTACT_SIGN_OUT = "Sign out everywhere"
+CONTACT_SIGN_OUT_CONFIRM = (
+    "Sign {name} out of the client portal everywhere? Every browser they are signed in on "
+    "must log in again."
+)
+PORTAL_NOT_STARTED = "The portal service has not started yet: try again in a moment."
+CONTACT_SIGNED_OUT = (
+    "{name} is signed out of the client portal everywhere: {ended} session(s) ended."
+)
+CONTACT_SIGN_INS = "Two-factor: {two_factor} · Last sign-in: {last} · Active sessions: {sessions}"
 CONTACT_REINVITED = "The invitation has been sent again to {email}."
+TWO_FACTOR_RESET_LABEL = "Reset Two-Factor"
+TWO_FACTOR_RESET_CONFIRM = (
+    "Reset the two-factor sign-in of {name}? Their authenticator app, recovery codes and "
+    "remembered devices stop working, and they are emailed that it happened. Do this only "
+    "once you are sure who asked."
+)
+TWO_FACTOR_RESET_DONE = (
+    "Two-factor sign-in will be reset on the portal, and {email} is emailed a security notice."
+)
+TWO_FACTOR_RESET_NOT_ACTIVATED = (
+    "{name} has not activated a portal account yet: there is no two-factor sign-in to reset."
+)
 CONTACT_NEEDS_EMAIL = "Enter an email address for {name} before inviting them to the client portal."
 CONTACT_BAD_EMAIL = "{email!r} is not a valid email address."
 CONTACT_ALREADY = "{name} already has client portal access to this matter ({status})."
 CONTACT_CANNOT = "{action} is not available for a contact who is {status}."
+CONTACT_NEEDS_NAME = "A contact needs a name (at most 200 characters)."
+CONTACT_SAVED = "{name}'s contact details have been saved."
+CONTACT_EMAIL_CHANGED_INVITED = (
+    "The invitation went to the old address: Re-invite Contact sends it to the new one."
+)
+
+# Clients and matters, kept by staff (R1: Admin and Normal).
+CLIENT_NEEDS_NAME = "A client needs a name (at most 200 characters)."
+CLIENT_BAD_EMAIL = "{email!r} is not a valid email address (leave it blank if there is none)."
+CLIENT_PHONE_TOO_LONG = "A phone number is at most 60 characters."
+CLIENT_ADDRESS_TOO_LONG = "An address is at most 1000 characters."
+MATTER_NEEDS_NUMBER = "A matter needs a number (at most 40 characters)."
+MATTER_NEEDS_NAME = "A matter needs a name (at most 300 characters)."
+MATTER_PRACTICE_AREA_TOO_LONG = "A practice area is at most 120 characters."
+MATTER_NEEDS_CLIENT = "Choose the matter's client."
+MATTER_NUMBER_TAKEN = (
+    "The number {number} is already used by matter {number} {name} (client {client}): "
+    "choose another number."
+)
+MATTER_RESPONSIBLE_INACTIVE = (
+    "{name} is not an active staff user, so cannot be responsible for a matter: choose an "
+    "active one."
+)
+MATTER_CLOSE_PORTAL_OFF = (
+    "Matter {number} is being closed while its client portal is ON. Turn its portal off too? "
+    "Yes hides everything shared on it from its client (the share marks are kept); No closes "
+    "it and leaves the portal ON."
+)
 
 # F6, M4
 FIRM_OFF_CONFIRM = (
@@ -56,6 +106,9 @@ ROLE_CANNOT_CHANGE_FIRM = (
     "Only Admin and Normal staff users may change the firm's client portal settings."
 )
 ROLE_CANNOT_INVITE = "Only Admin and Normal staff users may manage client portal contacts."
+ROLE_CANNOT_KEEP_RECORDS = (
+    "Only Admin and Normal staff users may add or change clients and matters."
+)
 FIRM_PORTAL_OFF = (
     "The client portal is OFF for the firm. Turn it ON in Setup > Firm Settings > Client Portal "
     "first."
@@ -217,3 +270,6 @@ FIRM_ALREADY_SET_UP = (
     "This firm database already holds a firm ({name}): nothing was changed. "
     "Use `portal-tui staff add` to add staff users to it."
 )
+
+# An event of whole days (no time), in the app and on the portal alike.
+ALL_DAY = "All day"

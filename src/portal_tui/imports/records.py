@@ -16,9 +16,10 @@ class FileRefused(Exception):
     def __init__(self, name: str, refusals: list[Refusal]) -> None:
         self.name = name
         self.refusals = refusals
-        shown = "\n".join(f"  line {r.line}: {r.reason}" for r in refusals[:50])
+        shown = "\n".join(f"  {r.place}: {r.reason}" for r in refusals[:50])
         more = f"\n  and {len(refusals) - 50:,} more" if len(refusals) > 50 else ""
-        count = f"{len(refusals):,} line(s)" if len(refusals) != 1 else "1 line"
+        unit = "file" if refusals and all(r.where is not None for r in refusals) else "line"
+        count = f"{len(refusals):,} {unit}(s)" if len(refusals) != 1 else f"1 {unit}"
         super().__init__(f"{name}: nothing was imported; {count} cannot be read:\n{shown}{more}")
 
 
@@ -26,6 +27,12 @@ class FileRefused(Exception):
 class Refusal:
     line: int
     reason: str
+    # Where it is when that is not a line of a file: a file of a folder being imported.
+    where: str | None = None
+
+    @property
+    def place(self) -> str:
+        return self.where if self.where is not None else f"line {self.line}"
 
 
 @dataclass(slots=True)
@@ -34,6 +41,8 @@ class Parsed(Generic[T]):
 
     records: list[T] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
+    # What was left out on purpose, each with why (a hidden file of a folder): said, not refused.
+    skipped: list[str] = field(default_factory=list)
 
     def refuse(self, line: int, reason: str) -> None:
         self.refusals.append(Refusal(line, reason))
@@ -107,3 +116,22 @@ class EventRecord:
     ends_at: datetime | None = None
     location: str | None = None
     description: str | None = None
+    # An all-day event (DTSTART;VALUE=DATE): its first and last day, the last included.
+    all_day: bool = False
+    first_day: date | None = None
+    last_day: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """A file to keep in a matter's documents: read whole (stored) or fingerprinted only
+    (linked: the bytes stay in the folder on disk)."""
+
+    line: int  # its place in the walk, for ordering refusals
+    path: str  # the file as found, absolute
+    name: str  # the file's name, shown in the app and the portal
+    size: int
+    sha256: str
+    content_type: str
+    linked_name: str | None = None  # its path within the linked folder (POSIX separators)
+    content: bytes | None = None  # a stored file's bytes

@@ -13,8 +13,17 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y", "%Y/%m/%d")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def day(text: str) -> date:
     value = text.strip()
+    if _ISO_DAY.fullmatch(value):
+        # The usual form, read ten times quicker than by strptime (a big file has one a row).
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass  # 2026-02-30: refused below, with the same reason as any other
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(value, fmt).date()

@@ -3,24 +3,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from portal_tui.database import Database
 from portal_tui.domain import texts
 from portal_tui.domain.decision import EditConflict, NotFound, Refused
 from portal_tui.domain.kinds import categories_from_names
 from portal_tui.domain.rules import FirmPortal, MatterPortal, f2_default_firm_portal
-from portal_tui.domain.states import OutboxOp, PartyAccess, StaffRole
+from portal_tui.domain.states import OutboxOp, PartyAccess, StaffRole, TwoFactorRequirement
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import (
     AuditEntry,
@@ -32,6 +32,7 @@ from portal_tui.store.models import (
 )
 
 SYSTEM_LOGIN = "system"
+_AUDIT = cast(Table, AuditEntry.__table__)  # its Core table: bulk inserts skip the ORM
 
 _M = TypeVar("_M")
 _R = TypeVar("_R", bound="_Identified")
@@ -69,8 +70,13 @@ class Actor:
 SYSTEM = Actor(SYSTEM_LOGIN, StaffRole.ADMIN, None)
 
 
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Values as they go into audit and outbox JSON: dates as ISO text, enums as values."""
+    if type(value) in _AS_THEY_ARE:  # the most of them: one look, not a run of isinstance
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -95,7 +101,13 @@ def firm_portal_of(row: FirmSettings | None) -> FirmPortal:
         notify_new_items=row.notify_new_items,
         daily_digest=row.daily_digest,
         notify_staff_on_upload=row.notify_staff_on_upload,
+        two_factor_required=two_factor_requirement(row.two_factor_required),
     )
+
+
+def two_factor_requirement(value: str) -> TwoFactorRequirement:
+    known = {r.value for r in TwoFactorRequirement}
+    return TwoFactorRequirement(value) if value in known else TwoFactorRequirement.OFF
 
 
 def matter_portal_of(matter: Matter) -> MatterPortal:
@@ -332,6 +344,59 @@ class Context:
             after=after,
         )
         return True
+
+    def added_many(
+        self,
+        s: Session,
+        key: InstrumentedAttribute[Any],
+        rows: Sequence[dict[str, Any]],
+        action: str,
+        *,
+        kind: str,
+        matter_ids: Sequence[int | None] | Literal[_Itself.ITSELF],
+        afters: Sequence[dict[str, Any]],
+    ) -> list[int]:
+        """`added` for many rows of one table at once (an import's chunk), each with a unique
+        `key` column given in its row: one executemany INSERT of the rows, one query for their
+        ids, one executemany INSERT of their audit entries — not a flush and two INSERTs a
+        row. The rows bypass the session (nothing of them is in its identity map). Returns
+        the ids in the rows' order."""
+        if not rows:
+            return []
+        table: Any = key.class_.__table__
+        # One INSERT takes rows of the same columns: a row leaves out a column the file left
+        # blank (its default, or NULL), so rows go in grouped by the columns they give. With
+        # RETURNING, SQLAlchemy writes each group as multi-row VALUES statements (not one
+        # statement a row): SQLite's full-text triggers (the list filters) cost per statement.
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row), []).append(row)
+        column = table.c[key.key]
+        found: dict[Any, int] = {}
+        for group in groups.values():
+            # The ids come back in no set order: each is found again by its row's key.
+            made = s.execute(insert(table).returning(column, table.c.id), group)
+            found.update((k, item_id) for k, item_id in made)
+        ids = [found[row[key.key]] for row in rows]
+        actor, at = self.actor, utcnow()
+        mids = ids if matter_ids is ITSELF else matter_ids
+        s.execute(
+            insert(_AUDIT),
+            [
+                {
+                    "at": at,
+                    "staff_id": actor.staff_id,
+                    "actor": actor.login,
+                    "action": action,
+                    "kind": kind,
+                    "item_id": item_id,
+                    "matter_id": mid,
+                    "after": jsonable(after),
+                }
+                for item_id, mid, after in zip(ids, mids, afters, strict=True)
+            ],
+        )
+        return ids
 
     def apply(
         self,

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal_tui.domain import rules, texts
-from portal_tui.domain.decision import NeedsConfirmation
+from portal_tui.domain.decision import NeedsConfirmation, Refused
 from portal_tui.domain.records import ContactRow
 from portal_tui.domain.states import ContactAction, ContactStatus, OutboxOp
 from portal_tui.sqltypes import utcnow
@@ -61,6 +61,16 @@ def contact_row(c: PortalContact) -> ContactRow:
     )
 
 
+# How a contact is told to the portal without an invitation or a change of status (a restore,
+# a renamed contact): the action whose end is the status it already has.
+AS_IT_STANDS: dict[ContactStatus, ContactAction] = {
+    ContactStatus.ACTIVE: ContactAction.ENABLE,
+    ContactStatus.INVITED: ContactAction.ENABLE,
+    ContactStatus.DISABLED: ContactAction.DISABLE,
+    ContactStatus.REMOVED: ContactAction.REMOVE,
+}
+
+
 def contact_payload(c: PortalContact, action: ContactAction) -> dict[str, Any]:
     return {
         "contact_id": c.id,
@@ -81,59 +91,93 @@ class ContactsService(Service):
     def invite_contact(self, matter_id: int, client_id: int, *, name: str, email: str) -> int:
         """Invite a client to a matter's portal (C1). A typed email becomes the client's
         primary email when the client had none. A removed contact may be invited again (C3)."""
+        with self.db.write() as s:
+            return self.invite_in(s, matter_id, client_id, name=name, email=email).id
+
+    def invite_in(
+        self, s: Session, matter_id: int, client_id: int, *, name: str, email: str
+    ) -> PortalContact:
+        """`invite_contact` within the caller's transaction (an import invites a whole file
+        in one): the same checks (R1/C1, M1), the same trail and the same outbox row."""
         rules.c1_may_invite(self.ctx.actor.role).check()
         email = email.strip()
-        with self.db.write() as s:
-            matter = get_row(s, Matter, matter_id, "matter")
-            client = get_row(s, Client, client_id, "client")
-            rules.m1_portal_on(firm_portal(s), matter_portal_of(matter)).check()
-            rules.c1_check_email(name, email).check()
-            # The matter's row, locked, stands for its contacts: two staff inviting the same
-            # client at once cannot both insert one.
-            locked_row(s, Matter, matter_id, "matter")
-            contact = s.scalar(
-                select(PortalContact)
-                .where(PortalContact.matter_id == matter_id, PortalContact.client_id == client_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
+        matter = get_row(s, Matter, matter_id, "matter")
+        client = get_row(s, Client, client_id, "client")
+        rules.m1_portal_on(firm_portal(s), matter_portal_of(matter)).check()
+        rules.c1_check_email(name, email).check()
+        # The matter's row, locked, stands for its contacts: two staff inviting the same
+        # client at once cannot both insert one.
+        locked_row(s, Matter, matter_id, "matter")
+        contact = s.scalar(
+            select(PortalContact)
+            .where(PortalContact.matter_id == matter_id, PortalContact.client_id == client_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        status = contact.status if contact is not None else None
+        decision, target = rules.contact_transition(status, ContactAction.INVITE, name=name)
+        decision.check()
+        assert target is not None
+        new_primary = rules.c1_email_to_save(client.primary_email, email)
+        if new_primary is not None:
+            self.ctx.audit(
+                s,
+                "client.edit",
+                kind="client",
+                item_id=client.id,
+                before={"primary_email": client.primary_email},
+                after={"primary_email": new_primary},
             )
-            status = contact.status if contact is not None else None
-            decision, target = rules.contact_transition(status, ContactAction.INVITE, name=name)
-            decision.check()
-            assert target is not None
-            new_primary = rules.c1_email_to_save(client.primary_email, email)
-            if new_primary is not None:
-                self.ctx.audit(
-                    s,
-                    "client.edit",
-                    kind="client",
-                    item_id=client.id,
-                    before={"primary_email": client.primary_email},
-                    after={"primary_email": new_primary},
-                )
-                client.primary_email = new_primary
-            now = utcnow()
-            if contact is None:
-                contact = PortalContact(
-                    matter_id=matter_id,
-                    client_id=client_id,
-                    name=name,
-                    email=email,
-                    status=target,
-                    invited_at=now,
-                    invitations_sent=1,
-                    version=1,
-                )
-                s.add(contact)
-                s.flush()
-            else:
-                contact.name, contact.email, contact.status = name, email, target
-                contact.invited_at = now
-                contact.activated_at = None
-                contact.invitations_sent += 1
-                contact.version = next_contact_version(contact)
-            self._contact_changed(s, contact, ContactAction.INVITE, status)
-            return contact.id
+            client.primary_email = new_primary
+        now = utcnow()
+        if contact is None:
+            contact = PortalContact(
+                matter_id=matter_id,
+                client_id=client_id,
+                name=name,
+                email=email,
+                status=target,
+                invited_at=now,
+                invitations_sent=1,
+                version=1,
+            )
+            s.add(contact)
+            s.flush()
+        else:
+            contact.name, contact.email, contact.status = name, email, target
+            contact.invited_at = now
+            contact.activated_at = None
+            contact.invitations_sent += 1
+            contact.version = next_contact_version(contact)
+        self._contact_changed(s, contact, ContactAction.INVITE, status)
+        return contact
+
+    def rename_in(self, s: Session, contact: PortalContact, name: str, action: str) -> None:
+        """A contact's name as the firm now has it (an import), within the caller's
+        transaction; `contact` is locked by the caller. The portal hears of it as the contact
+        stands (no invitation, no change of status): it shows the name to the client."""
+        rules.c1_may_invite(self.ctx.actor.role).check()
+        before = contact.name
+        contact.name = name
+        contact.version = next_contact_version(contact)
+        self.ctx.audit(
+            s,
+            action,
+            kind="contact",
+            item_id=contact.id,
+            matter_id=contact.matter_id,
+            before={"name": before},
+            after={"name": name},
+        )
+        queue_outbox(
+            s,
+            OutboxOp.CONTACT,
+            contact_payload(contact, AS_IT_STANDS[contact.status]),
+            kind="contact",
+            item_id=contact.id,
+            matter_id=contact.matter_id,
+            version=contact.version,
+        )
 
     # Each takes the contact's `version` as the screen read it (`expected_version`): an action
     # chosen from a screen that someone else's change has overtaken is refused (EditConflict).
@@ -205,6 +249,60 @@ class ContactsService(Service):
                 ContactAction.INVITE: texts.CONTACT_INVITED.format(email=contact.email),
             }[action]
 
+    def edit_contact(
+        self, contact_id: int, *, name: str, email: str, expected_version: int | None = None
+    ) -> str:
+        """Correct a contact's name or email (C1: Admin and Normal; the email checked as an
+        invitation's). The portal hears of it as of every contact change, at the contact's next
+        version: its account then goes by the new name and address. A removed contact is given
+        new details when invited again, so it is not edited."""
+        rules.c1_may_invite(self.ctx.actor.role).check()
+        name, email = name.strip(), email.strip()
+        if not name or len(name) > 200:
+            raise Refused("C1", texts.CONTACT_NEEDS_NAME)
+        rules.c1_check_email(name, email).check()
+        with self.db.write() as s:
+            contact = locked_row(s, PortalContact, contact_id, "portal contact")
+            check_unchanged(
+                s,
+                contact.version,
+                expected_version,
+                what="contact",
+                kind="contact",
+                item_id=contact_id,
+            )
+            decision, _ = rules.contact_transition(
+                contact.status, ContactAction.EDIT, name=contact.name
+            )
+            decision.check()
+            done = texts.CONTACT_SAVED.format(name=name)
+            if (contact.name, contact.email) == (name, email):
+                return done
+            before = {"name": contact.name, "email": contact.email}
+            contact.name, contact.email = name, email
+            contact.version = next_contact_version(contact)
+            self.ctx.audit(
+                s,
+                "contact.edit",
+                kind="contact",
+                item_id=contact.id,
+                matter_id=contact.matter_id,
+                before=before,
+                after={"name": name, "email": email},
+            )
+            queue_outbox(
+                s,
+                OutboxOp.CONTACT,
+                contact_payload(contact, ContactAction.EDIT),
+                kind="contact",
+                item_id=contact.id,
+                matter_id=contact.matter_id,
+                version=contact.version,
+            )
+            if contact.status is ContactStatus.INVITED and before["email"] != email:
+                return f"{done} {texts.CONTACT_EMAIL_CHANGED_INVITED}"
+            return done
+
     def _contact_changed(
         self,
         s: Session,
@@ -230,6 +328,39 @@ class ContactsService(Service):
             matter_id=contact.matter_id,
             version=contact.version,
         )
+
+    def reset_two_factor(self, contact_id: int, *, confirmed: bool = False) -> str:
+        """Reset the client's second factor on the portal (their phone and recovery codes
+        lost): asked to confirm, audited, and the portal told, which emails the client."""
+        rules.c1_may_invite(self.ctx.actor.role).check()
+        with self.db.write() as s:
+            contact = locked_row(s, PortalContact, contact_id, "portal contact")
+            rules.c1_two_factor_reset(
+                contact.name,
+                was_activated=contact.activated_at is not None,
+                removed=contact.status is ContactStatus.REMOVED,
+            ).check()
+            if not confirmed:
+                raise NeedsConfirmation(
+                    "C1", texts.TWO_FACTOR_RESET_CONFIRM.format(name=contact.name)
+                )
+            self.ctx.audit(
+                s,
+                "contact.two_factor_reset",
+                kind="contact",
+                item_id=contact.id,
+                matter_id=contact.matter_id,
+                after={"email": contact.email},
+            )
+            queue_outbox(
+                s,
+                OutboxOp.TWO_FACTOR_RESET,
+                {"contact_id": contact.id},
+                kind="contact",
+                item_id=contact.id,
+                matter_id=contact.matter_id,
+            )
+            return texts.TWO_FACTOR_RESET_DONE.format(email=contact.email)
 
     def contacts(self, matter_id: int, *, include_removed: bool = True) -> list[ContactRow]:
         with self.db.read() as s:

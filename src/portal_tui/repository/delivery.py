@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.states import OutboxOp, OutboxState, ShareState
 from portal_tui.sqltypes import utcnow
-from portal_tui.store.models import OutboxEntry, ShareMark, SyncState
+from portal_tui.store.models import AuditEntry, OutboxEntry, ShareMark, SyncState
 
 from .base import Context, Service, first_insert
 
@@ -501,6 +501,12 @@ class DeliveryService(Service):
             del kept[:-LOST_BATCHES_KEPT]
 
     # Claims and leases ------------------------------------------------------------------------
+
+    def last_change(self) -> int:
+        """The newest audit entry: every write by anyone is audited, so when this moves the
+        firm's data changed (another staff user's edit, an import from the command line)."""
+        with self.db.read() as s:
+            return int(s.scalar(select(func.max(AuditEntry.id))) or 0)
 
     def outbox_high_water(self) -> int:
         """The newest outbox row now: a sync delivers what was pending when it began."""

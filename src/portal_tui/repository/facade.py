@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -24,12 +25,14 @@ from portal_tui.domain.records import (
     AuditRow,
     ClientRow,
     ContactRow,
+    ContactSignIns,
     DocumentRow,
     EventRow,
     FirmIdentity,
     FolderRow,
     FormRow,
     InvoiceLineRow,
+    InvoicePdfChange,
     InvoiceRow,
     Key,
     MatterDetail,
@@ -55,8 +58,17 @@ from portal_tui.domain.states import (
     PartyAccess,
     ShareState,
     StaffRole,
+    TwoFactorRequirement,
 )
-from portal_tui.imports.records import ClientRecord, EventRecord, InvoiceRecord, MatterRecord
+from portal_tui.imports.pdfs import PdfFile, Pdfs
+from portal_tui.imports.records import (
+    ClientRecord,
+    ContactRecord,
+    DocumentRecord,
+    EventRecord,
+    InvoiceRecord,
+    MatterRecord,
+)
 
 from .base import Actor, Context
 from .contacts import ContactsService
@@ -65,7 +77,7 @@ from .feed_sync import FeedSource, FeedSyncService, SyncReport
 from .firm import FirmService
 from .forms import FormsService, IntakeFormRow
 from .history import HistoryService
-from .importing import ImportReport, ImportService
+from .importing import STAFF_DOCUMENTS_FOLDER, ImportReport, ImportService, Progress
 from .items import ItemsService
 from .lists import ListsService
 from .matters import MattersService
@@ -73,6 +85,7 @@ from .preview import MatterPreview, PreviewService
 from .pruning import OutboxPruned, PruningService
 from .resend import ResendService, RestoreReport
 from .sharing import SharingService
+from .sign_ins import SignInSource, SignInsService
 from .staff import StaffService
 from .sync import SyncService
 
@@ -88,8 +101,9 @@ class Repository:
         self.staff = StaffService(self.ctx)
         self.sharing = SharingService(self.ctx)
         self.matters = MattersService(self.ctx, self.sharing)
-        self.imports = ImportService(self.ctx, self.sharing)
         self.portal_contacts = ContactsService(self.ctx)
+        self.sign_ins = SignInsService(self.ctx)
+        self.imports = ImportService(self.ctx, self.sharing, self.portal_contacts)
         self.items = ItemsService(self.ctx, self.sharing)
         self.forms = FormsService(self.ctx, self.sharing)
         self.lists = ListsService(self.ctx)
@@ -149,6 +163,7 @@ class Repository:
         notify_new_items: bool | None = None,
         daily_digest: bool | None = None,
         notify_staff_on_upload: bool | None = None,
+        two_factor_required: TwoFactorRequirement | None = None,
         confirmed: bool = False,
     ) -> FirmPortal:
         return self.firm.set_firm_portal(
@@ -157,6 +172,7 @@ class Repository:
             notify_new_items=notify_new_items,
             daily_digest=daily_digest,
             notify_staff_on_upload=notify_staff_on_upload,
+            two_factor_required=two_factor_required,
             confirmed=confirmed,
         )
 
@@ -166,26 +182,86 @@ class Repository:
     # ImportService -------------------------------------------------------------------------
 
     def import_clients(
-        self, records: Sequence[ClientRecord], *, name: str, apply: bool
+        self,
+        records: Sequence[ClientRecord],
+        *,
+        name: str,
+        apply: bool,
+        progress: Progress | None = None,
     ) -> ImportReport:
-        return self.imports.import_clients(records, name=name, apply=apply)
+        return self.imports.import_clients(records, name=name, apply=apply, progress=progress)
 
     def import_matters(
-        self, records: Sequence[MatterRecord], *, name: str, apply: bool
+        self,
+        records: Sequence[MatterRecord],
+        *,
+        name: str,
+        apply: bool,
+        progress: Progress | None = None,
     ) -> ImportReport:
-        return self.imports.import_matters(records, name=name, apply=apply)
+        return self.imports.import_matters(records, name=name, apply=apply, progress=progress)
+
+    def import_contacts(
+        self,
+        records: Sequence[ContactRecord],
+        *,
+        name: str,
+        apply: bool,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        return self.imports.import_contacts(records, name=name, apply=apply, progress=progress)
+
+    def import_documents(
+        self,
+        matter_number: str,
+        records: Sequence[DocumentRecord],
+        *,
+        name: str,
+        apply: bool,
+        linked_path: Path | None = None,
+        folder_name: str = STAFF_DOCUMENTS_FOLDER,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        return self.imports.import_documents(
+            matter_number,
+            records,
+            name=name,
+            apply=apply,
+            linked_path=linked_path,
+            folder_name=folder_name,
+            progress=progress,
+        )
 
     def import_invoices(
-        self, records: Sequence[InvoiceRecord], *, name: str, apply: bool
+        self,
+        records: Sequence[InvoiceRecord],
+        *,
+        name: str,
+        apply: bool,
+        progress: Progress | None = None,
+        pdfs: Pdfs | None = None,
     ) -> ImportReport:
-        return self.imports.import_invoices(records, name=name, apply=apply)
+        return self.imports.import_invoices(
+            records, name=name, apply=apply, progress=progress, pdfs=pdfs
+        )
 
     def import_events(
-        self, matter_number: str, records: Sequence[EventRecord], *, name: str, apply: bool
+        self,
+        matter_number: str,
+        records: Sequence[EventRecord],
+        *,
+        name: str,
+        apply: bool,
+        progress: Progress | None = None,
     ) -> ImportReport:
-        return self.imports.import_events(matter_number, records, name=name, apply=apply)
+        return self.imports.import_events(
+            matter_number, records, name=name, apply=apply, progress=progress
+        )
 
     # StaffService --------------------------------------------------------------------------
+
+    def firm_is_empty(self) -> bool:
+        return self.staff.firm_is_empty()
 
     def init_firm(self, firm_name: str, login: str, name: str, email: str) -> int:
         return self.staff.init_firm(firm_name, login, name, email)
@@ -226,11 +302,21 @@ class Repository:
 
     def edit_client(
         self, client_id: int, *, expected_version: int | None = None, **changes: Any
-    ) -> None:
+    ) -> ClientRow:
         return self.matters.edit_client(client_id, expected_version=expected_version, **changes)
 
     def client(self, client_id: int) -> ClientRow:
         return self.matters.client(client_id)
+
+    def list_clients(
+        self,
+        text: str = "",
+        *,
+        after: Key | None = None,
+        before: Key | None = None,
+        limit: int = 50,
+    ) -> Page[ClientRow]:
+        return self.matters.list_clients(text, after=after, before=before, limit=limit)
 
     def add_matter(
         self,
@@ -242,6 +328,7 @@ class Repository:
         description: str | None = None,
         opened_on: date | None = None,
         status: MatterStatus = MatterStatus.OPEN,
+        responsible_id: int | None = None,
     ) -> int:
         return self.matters.add_matter(
             client_id,
@@ -251,12 +338,20 @@ class Repository:
             description=description,
             opened_on=opened_on,
             status=status,
+            responsible_id=responsible_id,
         )
 
     def edit_matter(
-        self, matter_id: int, *, expected_version: int | None = None, **changes: Any
-    ) -> None:
-        return self.matters.edit_matter(matter_id, expected_version=expected_version, **changes)
+        self,
+        matter_id: int,
+        *,
+        expected_version: int | None = None,
+        portal_off: bool | None = None,
+        **changes: Any,
+    ) -> MatterDetail:
+        return self.matters.edit_matter(
+            matter_id, expected_version=expected_version, portal_off=portal_off, **changes
+        )
 
     def matter(self, matter_id: int) -> MatterDetail:
         return self.matters.matter(matter_id)
@@ -295,6 +390,9 @@ class Repository:
     def matter_permissions(self, matter_id: int) -> frozenset[Category]:
         return self.matters.matter_permissions(matter_id)
 
+    def set_matter_sensitive(self, matter_id: int, sensitive: bool) -> None:
+        return self.matters.set_matter_sensitive(matter_id, sensitive)
+
     def set_party_access(self, matter_id: int, staff_id: int, access: PartyAccess) -> None:
         return self.matters.set_party_access(matter_id, staff_id, access)
 
@@ -326,8 +424,18 @@ class Repository:
             contact_id, confirmed=confirmed, expected_version=expected_version
         )
 
+    def reset_two_factor(self, contact_id: int, *, confirmed: bool = False) -> str:
+        return self.portal_contacts.reset_two_factor(contact_id, confirmed=confirmed)
+
     def reinvite_contact(self, contact_id: int, *, expected_version: int | None = None) -> str:
         return self.portal_contacts.reinvite_contact(contact_id, expected_version=expected_version)
+
+    def edit_contact(
+        self, contact_id: int, *, name: str, email: str, expected_version: int | None = None
+    ) -> str:
+        return self.portal_contacts.edit_contact(
+            contact_id, name=name, email=email, expected_version=expected_version
+        )
 
     def contacts(self, matter_id: int, *, include_removed: bool = True) -> list[ContactRow]:
         return self.portal_contacts.contacts(matter_id, include_removed=include_removed)
@@ -343,6 +451,14 @@ class Repository:
 
     def record_contact_login(self, contact_id: int, at: datetime) -> None:
         return self.portal_contacts.record_contact_login(contact_id, at)
+
+    # SignInsService ------------------------------------------------------------------------
+
+    def contact_sign_ins(self, contact_id: int, portal: SignInSource) -> ContactSignIns:
+        return self.sign_ins.contact_sign_ins(contact_id, portal)
+
+    def sign_out_everywhere(self, contact_id: int, portal: SignInSource) -> str:
+        return self.sign_ins.sign_out_everywhere(contact_id, portal)
 
     # SharingService ------------------------------------------------------------------------
 
@@ -410,11 +526,14 @@ class Repository:
         matter_id: int,
         *,
         title: str,
-        starts_at: datetime,
+        starts_at: datetime | None = None,
         ends_at: datetime | None = None,
         location: str | None = None,
         description: str | None = None,
         share: bool = False,
+        all_day: bool = False,
+        first_day: date | None = None,
+        last_day: date | None = None,
     ) -> int:
         return self.items.add_event(
             matter_id,
@@ -424,6 +543,9 @@ class Repository:
             location=location,
             description=description,
             share=share,
+            all_day=all_day,
+            first_day=first_day,
+            last_day=last_day,
         )
 
     def add_task(
@@ -506,6 +628,14 @@ class Repository:
 
     def document_content(self, document_id: int) -> bytes:
         return self.items.document_content(document_id)
+
+    def invoice_pdf(self, invoice_id: int) -> bytes | None:
+        return self.items.invoice_pdf(invoice_id)
+
+    def set_invoice_pdf(
+        self, number: str, pdf: PdfFile | None, *, limit_bytes: int
+    ) -> InvoicePdfChange:
+        return self.items.set_invoice_pdf(number, pdf, limit_bytes=limit_bytes)
 
     def add_form(
         self,
@@ -713,6 +843,9 @@ class Repository:
 
     def outbox_high_water(self) -> int:
         return self.delivery.outbox_high_water()
+
+    def last_change(self) -> int:
+        return self.delivery.last_change()
 
     def delivery_problem(self) -> str | None:
         return self.delivery.delivery_problem()

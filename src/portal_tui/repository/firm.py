@@ -13,7 +13,7 @@ from portal_tui.domain.decision import Invalid, NeedsConfirmation, Refused
 from portal_tui.domain.kinds import Category, categories_to_names
 from portal_tui.domain.records import FirmIdentity, StaffRow
 from portal_tui.domain.rules import FirmPortal
-from portal_tui.domain.states import OutboxOp, StaffRole
+from portal_tui.domain.states import OutboxOp, StaffRole, TwoFactorRequirement
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import FirmSettings, StaffUser
 
@@ -59,6 +59,7 @@ def firm_payload(firm: FirmPortal, name: str) -> dict[str, object]:
         "notify_new_items": firm.notify_new_items,
         "daily_digest": firm.daily_digest,
         "notify_staff_on_upload": firm.notify_staff_on_upload,
+        "two_factor_required": firm.two_factor_required.value,
     }
 
 
@@ -81,6 +82,7 @@ class FirmService(Service):
                     notify_new_items=firm.notify_new_items,
                     daily_digest=firm.daily_digest,
                     notify_staff_on_upload=firm.notify_staff_on_upload,
+                    two_factor_required=firm.two_factor_required.value,
                     # Who the firm is to its portal, for good: one portal serves one firm.
                     firm_uuid=str(uuid.uuid4()),
                 )
@@ -125,6 +127,7 @@ class FirmService(Service):
         notify_new_items: bool | None = None,
         daily_digest: bool | None = None,
         notify_staff_on_upload: bool | None = None,
+        two_factor_required: TwoFactorRequirement | None = None,
         confirmed: bool = False,
     ) -> FirmPortal:
         """Change the firm's portal settings. Turning the switch OFF must be confirmed (F6)."""
@@ -147,6 +150,8 @@ class FirmService(Service):
                 row.daily_digest = daily_digest
             if notify_staff_on_upload is not None:
                 row.notify_staff_on_upload = notify_staff_on_upload
+            if two_factor_required is not None:
+                row.two_factor_required = two_factor_required.value
             after = firm_portal_of(row)
             if after == before:
                 return after

@@ -35,8 +35,9 @@ _PLAIN_FILE_URL = re.compile(r"sqlite(?:\+pysqlite)?:///(?P<path>[^?%\x00-\x1f]+
 # test compares the two, so a change there (a column, a join, a rule) fails until made here.
 MATTERS_FIRST_PAGE_SQL = (
     "SELECT matters.id, matters.number, matters.name, matters.client_id, matters.status, "
-    "matters.portal_enabled, clients.name AS client_name \n"
-    "FROM matters JOIN clients ON clients.id = matters.client_id "
+    "matters.portal_enabled, clients.name AS client_name, staff_users.name AS responsible_name "
+    "\nFROM matters JOIN clients ON clients.id = matters.client_id "
+    "LEFT OUTER JOIN staff_users ON staff_users.id = matters.responsible_id "
     "ORDER BY matters.number DESC, matters.id DESC\n"
     " LIMIT ? OFFSET ?"
 )
@@ -60,6 +61,7 @@ def matter_row(
     client_name: str,
     status: str,
     portal_enabled: bool | int,
+    responsible_name: str | None = None,
 ) -> MatterRow:
     """One row of the Matters list, for `list_matters` and for the first page alike."""
     return MatterRow(
@@ -71,6 +73,7 @@ def matter_row(
         status=MatterStatus(status),
         portal_enabled=bool(portal_enabled),
         key=(number, id),
+        responsible_name=responsible_name,
     )
 
 
@@ -143,8 +146,10 @@ def _read(conn: sqlite3.Connection, staff_login: str | None, limit: int) -> Firs
     finally:
         conn.execute("COMMIT")
     rows = tuple(
-        matter_row(id, number, name, client_id, client_name, status, enabled)
-        for id, number, name, client_id, status, enabled, client_name in fetched[:limit]
+        matter_row(id, number, name, client_id, client_name, status, enabled, responsible)
+        for id, number, name, client_id, status, enabled, client_name, responsible in fetched[
+            :limit
+        ]
     )
     page = Page(rows, more_before=False, more_after=len(fetched) > limit)
     return FirstPage(staff, str(firm[0]) if firm is not None else "", page, limit)

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from portal_tui.domain import rules
 from portal_tui.domain.decision import Invalid, NotFound
 from portal_tui.domain.kinds import ItemKind
-from portal_tui.domain.records import FolderRow
+from portal_tui.domain.records import FolderRow, InvoicePdfChange
 from portal_tui.domain.states import DocumentSource, FieldType, FormRule, InvoiceStatus
+from portal_tui.imports.pdfs import PdfFile, pdf_problem
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import (
     CalendarEvent,
@@ -35,6 +36,7 @@ from portal_tui.store.models import (
 )
 
 from .base import Context, Service, check_unchanged, get_row, party_access
+from .event_times import WHEN_FIELDS, event_when
 from .share_rows import ItemModel, mark_of
 from .sharing import SharingService
 
@@ -56,7 +58,7 @@ FORM_TARGETS = frozenset(
 
 _EDITABLE: dict[ItemKind, tuple[str, ...]] = {
     ItemKind.INVOICE: ("number", "issued_on", "due_on", "memo", "paid_cents"),
-    ItemKind.EVENT: ("title", "starts_at", "ends_at", "location", "description"),
+    ItemKind.EVENT: ("title", *WHEN_FIELDS, "location", "description"),
     ItemKind.TASK: ("title", "due_on", "done", "assignee_id", "description"),
     ItemKind.NOTE: ("subject", "body"),
     ItemKind.DOCUMENT: ("name",),
@@ -188,21 +190,32 @@ class ItemsService(Service):
         matter_id: int,
         *,
         title: str,
-        starts_at: datetime,
+        starts_at: datetime | None = None,
         ends_at: datetime | None = None,
         location: str | None = None,
         description: str | None = None,
         share: bool = False,
+        all_day: bool = False,
+        first_day: date | None = None,
+        last_day: date | None = None,
     ) -> int:
-        if ends_at is not None and ends_at < starts_at:
-            raise Invalid("An event cannot end before it starts.")
+        """A timed event (starts_at, ends_at) or an all-day one (first_day to last_day, the
+        times ignored)."""
+        when = event_when(
+            {
+                "all_day": all_day,
+                "first_day": first_day,
+                "last_day": last_day,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+            }
+        )
         obj = CalendarEvent(
             matter_id=matter_id,
             title=_required(title, "Title"),
-            starts_at=starts_at,
-            ends_at=ends_at,
             location=location,
             description=description,
+            **when,
         )
         return self._add(ItemKind.EVENT, obj, share)
 
@@ -319,6 +332,10 @@ class ItemsService(Service):
                 item_id=item_id,
             )
             matter_id = getattr(obj, "matter_id", None)
+            if isinstance(obj, CalendarEvent) and not set(WHEN_FIELDS).isdisjoint(changes):
+                # What the screen left out stays as it was; together they are checked whole.
+                when = {f: changes.get(f, getattr(obj, f)) for f in WHEN_FIELDS}
+                changes.update(event_when(when))
             if isinstance(obj, Message):
                 rules.m5_may_use_messages(
                     party_access(s, obj.matter_id, self.ctx.actor.staff_id)
@@ -457,6 +474,52 @@ class ItemsService(Service):
             raise NotFound(
                 f"The linked file {doc.linked_name!r} cannot be read: {exc.strerror}."
             ) from exc
+
+    def set_invoice_pdf(
+        self, number: str, pdf: PdfFile | None, *, limit_bytes: int
+    ) -> InvoicePdfChange:
+        """Attach the firm's own PDF to an invoice (or replace it), or with None remove it: the
+        client then downloads that PDF instead of the one made from the lines. Audited; a
+        shared invoice is published again. The roles that share invoices may (R1)."""
+        rules.r1_may_share(self.ctx.actor.role, ItemKind.INVOICE).check()
+        digest: str | None = None
+        if pdf is not None:
+            problem = pdf_problem(pdf.content, limit_bytes)
+            if problem is not None:
+                raise Invalid(f"{pdf.name}: {problem}; nothing was changed.")
+            digest = hashlib.sha256(pdf.content).hexdigest()
+        with self.db.write() as s:
+            invoice_id = s.scalar(select(Invoice.id).where(Invoice.number == number))
+            if invoice_id is None:
+                raise NotFound(f"No invoice numbered {number!r}.")
+            invoice = self.sharing.lock(s, ItemKind.INVOICE, invoice_id)
+            assert isinstance(invoice, Invoice)
+            if invoice.pdf_sha256 == digest:
+                return InvoicePdfChange(number, digest, changed=False, republished=False)
+            after: dict[str, Any] = {"pdf_sha256": digest}
+            if pdf is not None:
+                after["pdf_file"] = pdf.name
+            self.ctx.audit(
+                s,
+                "invoice.pdf",
+                kind=ItemKind.INVOICE.value,
+                item_id=invoice.id,
+                matter_id=invoice.matter_id,
+                before={"pdf_sha256": invoice.pdf_sha256},
+                after=after,
+            )
+            invoice.pdf = pdf.content if pdf is not None else None
+            invoice.pdf_sha256 = digest
+            s.flush()
+            mark = mark_of(s, ItemKind.INVOICE, invoice.id)
+            shared = mark is not None and mark.wanted
+            self.sharing.set_shared(s, ItemKind.INVOICE, invoice, None, changed=True)
+            return InvoicePdfChange(number, digest, changed=True, republished=shared)
+
+    def invoice_pdf(self, invoice_id: int) -> bytes | None:
+        """An invoice's own PDF, if the firm attached one (what the client downloads)."""
+        with self.db.read() as s:
+            return s.scalar(select(Invoice.pdf).where(Invoice.id == invoice_id))
 
     # Intake forms ----------------------------------------------------------------------------
 

@@ -8,10 +8,11 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from portal_tui.domain.decision import NotFound
+from portal_tui.domain.filter_words import filter_words
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import (
     DocumentRow,
@@ -44,8 +45,8 @@ from portal_tui.store.models import (
 )
 
 from .base import Service
-from .paging import AnyRow, AnySelect, Column, keyset_page, like_pattern
-from .search import indexed_filter
+from .paging import AnyRow, AnySelect, Column, keyset_page
+from .search import word_filter
 from .share_rows import MODEL_OF
 from .sharing import invoice_line_rows
 
@@ -145,6 +146,9 @@ _SPECS: dict[ItemKind, _Spec] = {
             CalendarEvent.ends_at,
             CalendarEvent.location,
             CalendarEvent.description,
+            CalendarEvent.all_day,
+            CalendarEvent.first_day,
+            CalendarEvent.last_day,
         ),
         lambda: CalendarEvent.starts_at,
         False,
@@ -282,14 +286,9 @@ class ListsService(Service):
             stmt = stmt.where(ShareMark.wanted.is_(True))
         typed = text.strip()
         with self.db.read() as s:
-            if typed:
-                fast = indexed_filter(s, kind, typed)
-                if fast is not None:
-                    stmt = stmt.where(fast)
-                else:
-                    pattern = like_pattern(typed)
-                    searched = (c.ilike(pattern, escape="\\") for c in spec.searched())
-                    stmt = stmt.where(or_(*searched))
+            # Several words narrow the list: a row matches every one of them.
+            for word in filter_words(typed):
+                stmt = stmt.where(word_filter(s, kind, word, spec.searched()))
             if kind is ItemKind.MESSAGE:
                 hidden = self._restricted_matters(s)
                 if hidden is not None:

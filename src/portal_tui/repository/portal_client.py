@@ -10,6 +10,9 @@ front of it saying it is down), which stops the pass with a lasting message.
 Item publishes and revokes may go several at once (`deliver_many`: POST /items/batch), each
 answered on its own; a document's publish goes alone, its bytes right after it. A portal
 without the batch endpoint (404/405) is sent one request per row, and asked again later.
+An invoice with a PDF of its own goes alone too: its bytes follow only when the publish's
+answer says the portal does not hold them (`has_content` false), so a republish of it (a
+changed memo, a matter turned back ON) does not send megabytes again.
 """
 
 from __future__ import annotations
@@ -17,15 +20,17 @@ from __future__ import annotations
 import hashlib
 import json as jsonlib
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from portal_tui.domain.decision import NotFound
-from portal_tui.domain.records import FirmIdentity
+from portal_tui.domain.decision import NotFound, PortalAway
+from portal_tui.domain.records import ContactSignIns, FirmIdentity
 from portal_tui.domain.states import OutboxOp
 from portal_tui.sqltypes import utcnow
 
@@ -95,12 +100,14 @@ class PortalClient:
         token: str,
         *,
         document_content: Callable[[int], bytes] | None = None,
+        invoice_pdf: Callable[[int], bytes | None] | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: httpx.Timeout | float = TIMEOUT,
         firm: FirmIdentity | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._document_content = document_content
+        self._invoice_pdf = invoice_pdf
         self._no_batches_until = 0.0
         self.firm = firm
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
@@ -241,8 +248,9 @@ class PortalClient:
             return False
         if m.op is OutboxOp.REVOKE:
             return True
-        # A document's bytes follow its publish at once: it goes on its own.
-        return m.op is OutboxOp.PUBLISH and m.payload.get("kind") != "document"
+        # A document's bytes follow its publish at once, an invoice's own PDF when the portal
+        # lacks it: they go on their own.
+        return m.op is OutboxOp.PUBLISH and not _has_bytes(m.payload)
 
     def deliver_many(self, messages: Sequence[OutboxMessage]) -> list[Outcome] | None:
         """Deliver item publishes and revokes in one request, an outcome for each; None when
@@ -320,6 +328,9 @@ class PortalClient:
             return self._outcome(self._call("PUT", path, key=key, json=p))
         if m.op is OutboxOp.NOTIFY:
             return self._outcome(self._call("POST", f"/batches/{p['batch']}/notify", key=key))
+        if m.op is OutboxOp.TWO_FACTOR_RESET:
+            path = f"/contacts/{p['contact_id']}/two-factor/reset"
+            return self._outcome(self._call("POST", path, key=key))
         if m.op is OutboxOp.RESET:
             return self._outcome(self._call("POST", "/firm/reset", key=key, json=p))
         if m.op is OutboxOp.REVOKE:
@@ -342,8 +353,13 @@ class PortalClient:
                 content = self._document_content(int(p["item_id"]))
             except NotFound as exc:
                 return Rejected(str(exc))
-        outcome = self._outcome(self._call("PUT", path, key=m.idempotency_key, json=body))
-        if not isinstance(outcome, Delivered) or content is None:
+        response = self._call("PUT", path, key=m.idempotency_key, json=body)
+        outcome = self._outcome(response)
+        if not isinstance(outcome, Delivered):
+            return outcome
+        if p["kind"] == "invoice":
+            return self._invoice_pdf_after(m, response)
+        if content is None:
             return outcome
         # Keyed by the bytes too: a linked file that changed between two tries is a new
         # request, not the old key reused for another body (which the portal refuses for good).
@@ -353,6 +369,29 @@ class PortalClient:
                 "PUT",
                 f"{path}/content",
                 key=f"{m.idempotency_key}:content:{digest}",
+                content=content,
+                params={"version": p["version"]},
+            )
+        )
+
+    def _invoice_pdf_after(self, m: OutboxMessage, published: httpx.Response) -> Outcome:
+        """After an invoice's publish: its own PDF, if its copy names one the portal lacks."""
+        p = m.payload
+        wanted = (p.get("data") or {}).get("pdf_sha256")
+        if not wanted or published.json().get("has_content") is not False:
+            return Delivered()
+        if self._invoice_pdf is None:
+            return Rejected("This app cannot read invoice PDFs to send them.")
+        content = self._invoice_pdf(int(p["item_id"]))
+        if content is None or hashlib.sha256(content).hexdigest() != wanted:
+            # Removed or replaced since this row was written: that change queued a newer
+            # publish, which brings what the invoice has now.
+            return Delivered()
+        return self._outcome(
+            self._call(
+                "PUT",
+                f"/items/invoice/{p['item_id']}/content",
+                key=f"{m.idempotency_key}:content:{wanted[:16]}",
                 content=content,
                 params={"version": p["version"]},
             )
@@ -405,6 +444,46 @@ class PortalClient:
                 f"{response.status_code})."
             ) from exc
 
+    # A contact's sign-ins (the contact screen) -------------------------------------------------
+
+    def _ask(self, method: str, path: str, what: str) -> dict[str, Any]:
+        """One call a staff member waits for: any failure is PortalAway, in words."""
+        try:
+            response = self._call(method, path, key=uuid.uuid4().hex if method != "GET" else None)
+            self._check(response)
+        except (PortalUnusable, _Transient) as exc:
+            raise PortalAway(f"{what}: {exc}") from exc
+        if response.status_code != 200:
+            raise PortalAway(f"{what}: the portal answered {_detail(response)}")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise PortalAway(f"{what}: the portal at {self.base_url} answered garbage.")
+        return body
+
+    def contact_sign_ins(self, contact_id: int) -> ContactSignIns:
+        what = "The portal's sign-ins could not be read"
+        body = self._ask("GET", f"/contacts/{contact_id}/security", what)
+        try:
+            at = body.get("last_login_at")
+            return ContactSignIns(
+                bool(body["two_factor"]),
+                datetime.fromisoformat(at) if isinstance(at, str) else None,
+                int(body["active_sessions"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PortalAway(f"{what}: the portal answered garbage.") from exc
+
+    def sign_out_contact(self, contact_id: int) -> int:
+        what = "Nobody was signed out"
+        body = self._ask("POST", f"/contacts/{contact_id}/sign-out", what)
+        try:
+            return int(body["ended"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PortalAway(f"{what}: the portal answered garbage.") from exc
+
     def upload_content(self, upload_id: int) -> bytes:
         try:
             response = self._call("GET", f"/uploads/{upload_id}/content")
@@ -414,6 +493,13 @@ class PortalClient:
         if response.status_code != 200:
             raise PortalUnusable(f"Upload {upload_id} could not be fetched: {_detail(response)}")
         return response.content
+
+
+def _has_bytes(payload: dict[str, Any]) -> bool:
+    """A publish whose bytes may follow it: a document, or an invoice with its own PDF."""
+    if payload.get("kind") == "document":
+        return True
+    return payload.get("kind") == "invoice" and bool((payload.get("data") or {}).get("pdf_sha256"))
 
 
 def _operation(m: OutboxMessage) -> dict[str, Any]:

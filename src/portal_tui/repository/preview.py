@@ -89,7 +89,12 @@ def _message_title(subject: str, body: str) -> str:
 # Per kind: the columns to read and how the portal's list names and dates the item.
 _COLUMNS: dict[ItemKind, tuple[Any, ...]] = {
     ItemKind.INVOICE: (Invoice.id, Invoice.number, Invoice.issued_on),
-    ItemKind.EVENT: (CalendarEvent.id, CalendarEvent.title, CalendarEvent.starts_at),
+    ItemKind.EVENT: (
+        CalendarEvent.id,
+        CalendarEvent.title,
+        CalendarEvent.starts_at,
+        CalendarEvent.first_day,
+    ),
     ItemKind.TASK: (Task.id, Task.title, Task.due_on),
     ItemKind.NOTE: (Note.id, Note.subject, Note.created_at),
     ItemKind.DOCUMENT: (Document.id, Document.name, Document.created_at),
@@ -99,7 +104,8 @@ _COLUMNS: dict[ItemKind, tuple[Any, ...]] = {
 
 _TITLE: dict[ItemKind, Callable[[Any], tuple[str, When]]] = {
     ItemKind.INVOICE: lambda r: (r[1], r[2]),
-    ItemKind.EVENT: lambda r: (r[1], r[2]),
+    # An all-day event by its day, which the portal shows without a time.
+    ItemKind.EVENT: lambda r: (r[1], r[3] or r[2]),
     ItemKind.TASK: lambda r: (r[1], r[2]),
     ItemKind.NOTE: lambda r: (r[1], r[2]),
     ItemKind.DOCUMENT: lambda r: (r[1], r[2]),
@@ -109,7 +115,8 @@ _TITLE: dict[ItemKind, Callable[[Any], tuple[str, When]]] = {
 
 
 def _order(item: PreviewItem) -> tuple[bool, str, str, int]:
-    # Dated items by date, then undated ones; dates of one kind are all date or all datetime.
+    # Dated items by date, then undated ones; compared as ISO text, an all-day event's date
+    # falls just before the timed events of its day.
     when = item.when.isoformat() if item.when is not None else ""
     return (item.when is None, when, item.title.lower(), item.id)
 

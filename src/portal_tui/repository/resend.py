@@ -34,20 +34,11 @@ from .base import (
     queue_outbox,
     require_firm,
 )
-from .contacts import contact_payload, next_contact_version
+from .contacts import AS_IT_STANDS, contact_payload, next_contact_version
 from .firm import firm_payload
 from .matters import matter_payload, parties_payload
 from .share_rows import mark_of
 from .sharing import SharingService
-
-# How each contact is told to a portal that still knows the client (a restore): as it stands,
-# without an email; a portal that never knew them gets an invitation instead (see below).
-_AS_IT_STANDS: dict[ContactStatus, ContactAction] = {
-    ContactStatus.ACTIVE: ContactAction.ENABLE,
-    ContactStatus.INVITED: ContactAction.ENABLE,
-    ContactStatus.DISABLED: ContactAction.DISABLE,
-    ContactStatus.REMOVED: ContactAction.REMOVE,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +124,9 @@ class ResendService(Service):
         ):
             contact.version = next_contact_version(contact)
             if restored:
-                action, status = _AS_IT_STANDS[contact.status], contact.status
+                # A portal that still knows the client: as it stands, without an email; one
+                # that never knew them gets an invitation instead.
+                action, status = AS_IT_STANDS[contact.status], contact.status
             else:
                 disabled = contact.status is ContactStatus.DISABLED
                 action = ContactAction.DISABLE if disabled else ContactAction.INVITE

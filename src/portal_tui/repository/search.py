@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, text
+from sqlalchemy import ColumnElement, String, and_, cast, false, or_, select, text
 from sqlalchemy.orm import Session
 
+from portal_tui.domain.filter_words import RowWord, looks_like_a_date, row_words
 from portal_tui.domain.kinds import ItemKind
-from portal_tui.store.models import Client, Folder, Matter
+from portal_tui.domain.states import InvoiceStatus, ShareState
+from portal_tui.store.models import Client, Folder, Invoice, Matter, ShareMark, Task
 
 from .paging import like_pattern
 from .share_rows import MODEL_OF
@@ -87,3 +89,47 @@ def _parents(s: Session, kind: ItemKind, typed: str) -> list[int] | None:
         stmt = select(Matter.id).where(Matter.number.ilike(pattern, escape="\\"))
     found = s.scalars(stmt.limit(FEW_PARENTS + 1)).all()
     return None if len(found) > FEW_PARENTS else list(found)
+
+
+def word_filter(
+    s: Session, kind: ItemKind, word: str, searched: tuple[Any, ...]
+) -> ColumnElement[bool]:
+    """What one word of a filter matches in a list of `kind`: the text of the row's columns
+    (through the trigram index where it helps), the state words the row shows ("Draft",
+    "Done", "not shared"), and the dates it shows, as shown (2026-02-05)."""
+    fast = indexed_filter(s, kind, word)
+    pattern = like_pattern(word)
+    matched = fast if fast is not None else or_(*(c.ilike(pattern, escape="\\") for c in searched))
+    extra = [_state(state) for state in row_words(kind, word)]
+    if looks_like_a_date(word):
+        extra += [cast(c, String).like(pattern, escape="\\") for c in _DATES.get(kind, ())]
+    return or_(matched, *extra) if extra else matched
+
+
+# The dates a list shows as days (YYYY-MM-DD, the same text on both engines); times are shown
+# in the viewer's zone, so they are not compared as text.
+_DATES: dict[ItemKind, tuple[Any, ...]] = {
+    ItemKind.INVOICE: (Invoice.issued_on, Invoice.due_on),
+    ItemKind.TASK: (Task.due_on,),
+}
+
+
+def _state(word: RowWord) -> ColumnElement[bool]:
+    # The share conditions read the list's outer-joined ShareMark, as its icon does
+    # (tui/common/glyphs.py Glyphs.share): failed and waiting whichever way they go.
+    waiting = (ShareState.PENDING, ShareState.FAILED)
+    conditions: dict[RowWord, ColumnElement[bool]] = {
+        RowWord.DRAFT: Invoice.status == InvoiceStatus.DRAFT,
+        RowWord.FINAL: Invoice.status == InvoiceStatus.FINAL,
+        RowWord.PAID: and_(Invoice.total_cents > 0, Invoice.paid_cents >= Invoice.total_cents),
+        RowWord.OPEN: Task.done.is_(False),
+        RowWord.DONE: Task.done.is_(True),
+        RowWord.SHARED: and_(ShareMark.wanted.is_(True), ShareMark.state == ShareState.SHARED),
+        RowWord.PENDING: ShareMark.state == ShareState.PENDING,
+        RowWord.FAILED: ShareMark.state == ShareState.FAILED,
+        RowWord.NOT_SHARED: or_(
+            ShareMark.wanted.is_(None),
+            and_(ShareMark.wanted.is_(False), ShareMark.state.not_in(waiting)),
+        ),
+    }
+    return conditions[word]

@@ -92,8 +92,22 @@ SNAPSHOT_FIELDS: dict[ItemKind, tuple[str, ...]] = {
         "total_cents",
         "paid_cents",
         "memo",
+        # The firm's own PDF, by its fingerprint: the bytes go apart, and only when the
+        # portal lacks them (portal_client), so a republish does not carry them again.
+        "pdf_sha256",
     ),
-    ItemKind.EVENT: ("title", "starts_at", "ends_at", "location", "description"),
+    # An all-day event's copy adds its days (all_day, first_day, last_day); a timed one's
+    # goes without them, as it always has (see snapshot_data).
+    ItemKind.EVENT: (
+        "title",
+        "starts_at",
+        "ends_at",
+        "location",
+        "description",
+        "all_day",
+        "first_day",
+        "last_day",
+    ),
     ItemKind.TASK: ("title", "due_on", "done", "description"),
     ItemKind.NOTE: ("subject", "body", "created_at"),
     ItemKind.DOCUMENT: ("name", "content_type", "size", "sha256", "created_at"),
@@ -126,6 +140,11 @@ def snapshot_data(
         data["lines"] = [asdict(line) for line in lines]
     elif kind is ItemKind.DOCUMENT:
         data["folder"] = folder
+    elif kind is ItemKind.EVENT and not data["all_day"]:
+        # A timed event's copy stays as it was before events could be all day: a copy the
+        # portal holds already is not sent again for nothing.
+        for day_field in ("all_day", "first_day", "last_day"):
+            del data[day_field]
     return data
 
 

@@ -29,6 +29,13 @@ def _row(u: StaffUser) -> StaffRow:
 class StaffService(Service):
     """The first run and the firm's staff list."""
 
+    def firm_is_empty(self) -> bool:
+        """No firm and no staff user yet: what `init` (or the first-run screen) is for."""
+        with self.db.read() as s:
+            if firm_row(s) is not None:
+                return False
+            return not s.scalar(select(func.count()).select_from(StaffUser))
+
     def init_firm(self, firm_name: str, login: str, name: str, email: str) -> int:
         """A new firm named `firm_name` with `login` as its first Admin, together or not at
         all; refused over a firm that exists. Returns the Admin's id."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from portal_tui.domain.decision import Conflict, Unavailable
@@ -37,6 +37,8 @@ class PassReport:
     failures: tuple[tuple[int, str], ...] = ()
     # The problem is the firm database's (away, restarting, locked), not the portal's.
     database_away: bool = False
+    # Someone (another staff user, an import) changed the firm's data since the last pass.
+    changed: bool = False
 
 
 class _Repo(Protocol):
@@ -52,6 +54,8 @@ class _Repo(Protocol):
     ) -> DeliveryReport: ...
 
     def outbox_high_water(self) -> int: ...
+
+    def last_change(self) -> int: ...
 
     def sync_changes(self, source: FeedSource) -> SyncReport: ...
 
@@ -164,6 +168,7 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="delivery", daemon=True)
         self.last: PassReport | None = None
+        self._last_change: int | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -188,6 +193,8 @@ class DeliveryWorker:
                 report = PassReport(0, 0, 0, 0, exc.situation, database_away=True)
             except Exception as exc:  # a database hiccup: report it, keep the thread alive
                 report = PassReport(0, 0, 0, 0, f"Delivery stopped: {exc}")
+            if not report.database_away:
+                report = self._with_changes(report)
             self.last = report
             if self._on_pass is not None:
                 self._on_pass(report)
@@ -198,3 +205,15 @@ class DeliveryWorker:
             if report.database_away:
                 wait = min(wait, DATABASE_RETRY_S)
             self._wake.wait(wait)
+
+    def _with_changes(self, report: PassReport) -> PassReport:
+        """The report, saying whether the firm's data moved since the last pass: the app's
+        lists show another staff user's changes and imports within a poll (POLL_S)."""
+        try:
+            now = self._repo.last_change()
+        except Exception:  # the next pass says what is wrong with the database
+            return report
+        before, self._last_change = self._last_change, now
+        if before is None or before == now:
+            return report
+        return replace(report, changed=True)

@@ -52,6 +52,13 @@ class ServiceConfig:
     reset_window_seconds: int = 60 * 60
     reset_limit_per_account: int = 3
     reset_limit_per_address: int = 10
+    # "Email me a sign-in link" beside the password form (off unless the firm turns it on);
+    # the same limits as reset links apply to asking for one.
+    sign_in_links: bool = False
+    # Keep the address each client session signed in from, and show it on the client's
+    # account page: off unless the firm turns it on (an address is personal data, and
+    # behind a proxy not configured in forwarded_allow_ips it is the proxy's).
+    session_places: bool = False
     # Run the mail sender in the background (off in tests that drive it by hand).
     send_mail: bool = True
     # Prune what retention says is done with, hourly in the background (off like send_mail).

@@ -70,20 +70,26 @@ class CursorError(ValueError):
 
 def cursor_key(db: Database) -> bytes:
     """The service's cursor signing key, made on first use and kept in ServiceSecret."""
+    return named_secret(db, CURSOR_SECRET_NAME)
+
+
+def named_secret(db: Database, name: str) -> bytes:
+    """A key of the service's own, made on first use and kept in ServiceSecret. Read in a
+    transaction of its own: call it before opening one."""
     with db.read() as s:
-        row = s.get(ServiceSecret, CURSOR_SECRET_NAME)
+        row = s.get(ServiceSecret, name)
         if row is not None:
             return row.value.encode()
     value = secrets.token_urlsafe(48)
     try:
         with db.write() as s:
             # Another worker may have made it meanwhile: the first one stored wins.
-            if s.get(ServiceSecret, CURSOR_SECRET_NAME) is None:
-                s.add(ServiceSecret(name=CURSOR_SECRET_NAME, value=value))
+            if s.get(ServiceSecret, name) is None:
+                s.add(ServiceSecret(name=name, value=value))
     except IntegrityError:
         pass
     with db.read() as s:
-        row = s.get(ServiceSecret, CURSOR_SECRET_NAME)
+        row = s.get(ServiceSecret, name)
         assert row is not None
         return row.value.encode()
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -55,6 +56,11 @@ class PortalFirm(Base):
     notify_new_items: Mapped[bool] = mapped_column(Boolean, default=True)
     daily_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     notify_staff_on_upload: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Who must sign in with a second factor: "off", "all" clients, or clients of "sensitive"
+    # matters (domain.rules.two_factor_required).
+    two_factor_required: Mapped[str] = mapped_column(
+        String(20), default="off", server_default="off"
+    )
     version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
@@ -96,6 +102,8 @@ class PortalMatter(Base):
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Staff who get this matter's portal notices (M5: allowed parties only).
     notify: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Marked sensitive by the firm: its clients may be required a second factor.
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     notify_version: Mapped[int] = mapped_column(BigInteger, default=0)
 
@@ -111,6 +119,11 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How the client hears of new items (an EmailPreference value, chosen on /account);
+    # invitations and security notices go whatever it says.
+    email_preference: Mapped[str] = mapped_column(
+        String(12), default="instant", server_default="instant"
+    )
 
 
 class PortalContact(Base):
@@ -159,6 +172,19 @@ class DocumentBlob(Base):
     version: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class InvoicePdf(Base):
+    """The firm's own PDF of a shared invoice, which the client downloads instead of the one
+    made from its lines. Held only while the copy names these bytes (its `pdf_sha256`):
+    dropped when the invoice is unshared, its PDF removed or replaced."""
+
+    __tablename__ = "invoice_pdfs"
+
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
 
 class ClientUpload(Base):
@@ -262,6 +288,10 @@ class ClientSession(Base):
     matter_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the account page lists: the browser and system it signed in from, shortened from
+    # its User-Agent, and its address only where the firm keeps it (session_places).
+    device: Mapped[str | None] = mapped_column(String(120))
+    address: Mapped[str | None] = mapped_column(String(64))
 
 
 class OneTimeLink(Base):
@@ -276,6 +306,33 @@ class OneTimeLink(Base):
     purpose: Mapped[str] = mapped_column(String(20))  # "reset"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TwoFactor(Base):
+    """An account's TOTP secret (RFC 6238). `enabled_at` None: being set up, not asked for
+    yet. `last_step` is the time step of the last code accepted: a code is never taken twice,
+    nor an older one after it."""
+
+    __tablename__ = "two_factor"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id"), primary_key=True, autoincrement=False
+    )
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RecoveryCode(Base):
+    """One of an account's single-use recovery codes; only its keyed hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

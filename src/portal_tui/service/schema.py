@@ -22,7 +22,7 @@ from portal_tui.migrating import LOCK_TIMEOUT_S, Schema, ensure_current
 __all__ = ["PORTAL_SCHEMA", "SERVICE_HEAD_REVISION", "ensure_service_schema"]
 
 # Must name the newest file in migrations/versions; tests/service checks the two agree.
-SERVICE_HEAD_REVISION: str = "0004_one_time_links"
+SERVICE_HEAD_REVISION: str = "0007_two_factor"
 
 
 def _portal_tables() -> frozenset[str]:

@@ -81,6 +81,8 @@ def service_config(settings: Settings, *, database_url: str | None, base_url: st
         smtp=smtp,
         upload_limit_bytes=settings.upload_limit_mb * 1024 * 1024,
         reset_link_valid_minutes=settings.reset_link_valid_minutes,
+        sign_in_links=settings.sign_in_links,
+        session_places=settings.session_places,
         forwarded_allow_ips=tuple((settings.forwarded_allow_ips or "").split(","))
         if settings.forwarded_allow_ips
         else (),

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -103,6 +104,10 @@ class FirmSettings(Base):
     notify_new_items: Mapped[bool] = mapped_column(Boolean, default=True)
     daily_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     notify_staff_on_upload: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Which clients must sign in with a second factor (domain.states.TwoFactorRequirement).
+    two_factor_required: Mapped[str] = mapped_column(
+        String(20), default="off", server_default="off"
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Who this firm is to a portal service (one portal serves one firm); a restored backup is
     # the same firm. Made when the firm is set up.
@@ -154,10 +159,16 @@ class Matter(Edited, Base):
     practice_area: Mapped[str | None] = mapped_column(String(120))
     description: Mapped[str | None] = mapped_column(Text)
     opened_on: Mapped[date | None] = mapped_column(Date)
+    # The staff user who answers for the matter (a firm's "responsible attorney"); None when
+    # the firm has not said.
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     portal_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Category values the matter permits, always within the firm's (M2). None until the
     # portal is first turned ON, which starts it from the firm's permitted set.
     portal_permissions: Mapped[list[str] | None] = mapped_column(JSON)
+    # Marked sensitive: its clients must sign in with a second factor when the firm requires
+    # it of sensitive matters.
+    portal_sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     client: Mapped[Client] = relationship(lazy="raise")
@@ -218,6 +229,10 @@ class Invoice(Edited, Base):
     total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     memo: Mapped[str | None] = mapped_column(Text)
+    # The firm's own PDF of the invoice, when it attached one: what the client downloads
+    # instead of the PDF the portal would make from the lines.
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="InvoiceLine.position"
@@ -255,6 +270,12 @@ class CalendarEvent(Edited, Base):
     description: Mapped[str | None] = mapped_column(Text)
     # The UID of the calendar file it came from (RFC 5545): a second import matches it.
     uid: Mapped[str | None] = mapped_column(String(255))
+    # An all-day event keeps its days, first to last (both included): a date is no instant,
+    # and no zone may move it to the day before. Its starts_at/ends_at are then midnight to
+    # midnight of those days in the firm's zone, so it sorts and filters among timed events.
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    first_day: Mapped[date | None] = mapped_column(Date)
+    last_day: Mapped[date | None] = mapped_column(Date)
 
 
 class Task(Edited, Base):

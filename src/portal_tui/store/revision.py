@@ -6,7 +6,7 @@ migration machinery."""
 from __future__ import annotations
 
 # Must name the newest file in migrations/versions; tests/store checks the two agree.
-HEAD_REVISION: str = "0006_firm_refs"
+HEAD_REVISION: str = "0009_sensitive_matters"
 
 # Alembic's default name, which migrations/env.py leaves in place.
 VERSION_TABLE = "alembic_version"

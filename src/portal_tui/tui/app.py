@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from portal_tui.domain.records import StaffRow
     from portal_tui.repository import Repository
     from portal_tui.repository.first_page import FirstPage
+    from portal_tui.repository.sign_ins import SignInSource
     from portal_tui.repository.worker import DeliveryWorker, PassReport
 
     from .matters.main_screen import MainScreen
@@ -92,6 +93,8 @@ def _in_own_thread(work: Callable[[], _T], name: str) -> asyncio.Future[_T]:
 
 
 # As portal_tui.database.LOCK_NOTICE_S (not imported: see _tell_waiting).
+# The exit status of a program stopped by Ctrl+C (128 + SIGINT), as cli.py's.
+EXIT_INTERRUPTED = 130
 LOCK_NOTICE_S = 1.0
 # A lock-wait notice stays up as long as the wait may last (BUSY_TIMEOUT_MS).
 LOCK_WAIT_SHOWN_S = 30.0
@@ -120,6 +123,39 @@ class PortalApp(App[None]):
             priority=True,
             id="app.quit-anywhere",
             tooltip="Quit from anywhere; asks first about unsaved or undelivered changes",
+        ),
+        # Ctrl+C is the terminal's interrupt: it quits as Ctrl+Q does (asking the same
+        # questions), and the exit status says it was interrupted (130), as the README says.
+        Binding(
+            "ctrl+c",
+            "interrupt",
+            "Quit",
+            show=False,
+            priority=True,
+            id="app.interrupt",
+            tooltip="Quit as Ctrl+Q does; the exit status is 130",
+        ),
+        # Priority, so the focus has moved before the next key is handed on: a letter typed
+        # right behind Tab belongs to the next field (keys typed ahead over SSH stay in order).
+        # Textual's own Tab binding is the screen's, reached only once the key has bubbled up
+        # from the old field, by when the letters behind it had gone to that field too.
+        Binding(
+            "tab",
+            "focus_next",
+            "Next field",
+            show=False,
+            priority=True,
+            id="app.focus-next",
+            tooltip="Next field or list",
+        ),
+        Binding(
+            "shift+tab",
+            "focus_previous",
+            "Previous field",
+            show=False,
+            priority=True,
+            id="app.focus-previous",
+            tooltip="Previous field or list",
         ),
         Binding("question_mark", "keys", "Keys", id="app.keys", tooltip="This list of keys"),
         Binding(
@@ -351,7 +387,11 @@ class PortalApp(App[None]):
         try:
             firm = await asyncio.to_thread(system.firm_identity)
             self._portal = await asyncio.to_thread(
-                PortalConnection, self._settings, system.document_content, firm
+                PortalConnection,
+                self._settings,
+                system.document_content,
+                firm,
+                system.invoice_pdf,
             )
         except EmbeddedPortalError as exc:
             self.delivery_problem = str(exc)
@@ -371,6 +411,14 @@ class PortalApp(App[None]):
         )
         self.delivery.start()
 
+    @property
+    def sign_in_source(self) -> SignInSource | None:
+        """The portal, as asked about a contact's sign-ins; None until it has started."""
+        if self._portal is None:
+            return None
+        source: SignInSource = self._portal.client
+        return source
+
     def wake_delivery(self) -> None:
         if self.delivery is not None:
             self.delivery.wake()
@@ -385,7 +433,7 @@ class PortalApp(App[None]):
         self.delivery_problem = report.problem
         if report.problem:
             self.set_status(f"Delivery: {report.problem}")
-        if report.delivered or report.failed or report.synced:
+        if report.delivered or report.failed or report.synced or report.changed:
             # Every screen of the stack, not just the top one: a share's own message box is
             # usually still open when its delivery lands, and OK must then show the icon.
             # Each list read once reloads; other views (a message thread, a contact list)
@@ -540,25 +588,35 @@ class PortalApp(App[None]):
     async def action_quit_anywhere(self) -> None:
         await self.action_quit()
 
+    async def action_interrupt(self) -> None:
+        await self._quit(EXIT_INTERRUPTED)
+
     async def action_quit(self) -> None:
+        await self._quit(0)
+
+    async def _quit(self, code: int) -> None:
         """Quit, but not over work not done: a form with changes not saved asks to discard
         them; changes this app's relay has not delivered yet ask to quit anyway."""
+
+        def leave() -> None:
+            self.exit(return_code=code)
+
         unsaved = [
             screen
             for screen in self.screen_stack
             if isinstance(screen, UnsavedChanges) and screen.has_unsaved_changes()
         ]
         if unsaved:
-            unsaved[-1].ask_to_discard(self.exit)
+            unsaved[-1].ask_to_discard(leave)
             return
         pending = await self._undelivered()
         if not pending:
-            self.exit()
+            leave()
             return
 
         def answered(quit_anyway: bool | None) -> None:
             if quit_anyway:
-                self.exit()
+                leave()
 
         self.push_screen(
             Confirm(

@@ -41,3 +41,10 @@ class AppFlows:
         from .matter.item_form import ItemForm
 
         return ItemForm(kind, matter_id, row)
+
+    def attach_file(self, matter_id: int, folders: list[Any]) -> Screen[int | None]:
+        from pathlib import Path
+
+        from .matter.attach_file import AttachFile
+
+        return AttachFile(matter_id, folders, Path.home())

@@ -100,6 +100,7 @@ INVOICE_DATA: dict[str, Any] = {
     "lines": [
         {"description": "Drafting", "quantity": "1.5", "rate_cents": 100000, "amount_cents": 150000}
     ],
+    "pdf_sha256": None,
 }
 
 DOCUMENT_DATA: dict[str, Any] = {

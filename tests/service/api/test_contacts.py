@@ -92,6 +92,34 @@ def test_disable_enable_and_remove(api: Api, service_db: Database, matter: int) 
     assert contact(service_db).status == "removed"
 
 
+def test_c1_an_edit_renames_the_contact_and_its_account_and_sends_nothing(
+    api: Api, service_db: Database, matter: int
+) -> None:
+    """The firm corrected a contact's name and email: the portal's contact and account take
+    them (notices go to the account's address), the status stays, and no invitation is sent;
+    a client who activated meanwhile stays active."""
+    api.put("/contacts/3", contact_body())
+    with service_db.write() as s:
+        account = s.get(Account, 21)
+        row = s.get(PortalContact, 3)
+        assert account is not None and row is not None
+        account.password_hash, account.activated_at = "argon2id$...", utcnow()
+        row.status = "active"
+    edited = contact_body("edit", "invited", 2, name="Jörg Müller-Lang", email="jml@example.com")
+    response = api.put("/contacts/3", edited)
+    assert response.status_code == 200, response.text
+    assert (response.json()["status"], response.json()["invitations_sent"]) == ("active", 1)
+    row = contact(service_db)
+    assert (row.name, row.email) == ("Jörg Müller-Lang", "jml@example.com")
+    with service_db.read() as s:
+        account = s.get(Account, 21)
+        assert account is not None
+        assert (account.name, account.email) == ("Jörg Müller-Lang", "jml@example.com")
+    assert len(invitation_secrets(service_db)) == 1  # the first invitation only
+    stale = contact_body("edit", "active", 2, name="Old", email="old@example.com")
+    assert api.put("/contacts/3", stale).json()["applied"] is False
+
+
 def test_an_activation_the_firm_has_not_heard_of_is_kept(
     api: Api, service_db: Database, matter: int
 ) -> None:

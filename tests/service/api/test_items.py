@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from portal_tui.database import Database
 from portal_tui.service.app import create_app
 from portal_tui.service.config import ServiceConfig
-from portal_tui.service.models import DocumentBlob, PortalItem
+from portal_tui.service.models import DocumentBlob, InvoicePdf, PortalItem
 from portal_tui.service.tokens import create_token
 
 from .conftest import DOCUMENT_DATA, INVOICE_DATA, Api, matter_body, publish_body
@@ -74,7 +74,7 @@ def test_each_kind_is_published_and_revoked(
     assert response.json()["applied"] is True
     stored = item(service_db, kind, 11)
     assert stored is not None and stored.published and stored.batch == "b-1"
-    assert stored.data is not None and set(stored.data) == set(DATA[kind])
+    assert stored.data is not None and set(DATA[kind]) <= set(stored.data)
     assert api.get(f"/items/{kind}/11").json()["published"] is True
 
     response = api.delete(f"/items/{kind}/11?version=2")
@@ -165,6 +165,50 @@ def test_data_that_does_not_fit_the_kind_is_422(api: Api, matter: int) -> None:
         assert response.json()["detail"].startswith("Invalid request")
     mismatch = api.put("/items/task/11", publish_body("invoice", data=DATA["task"]))
     assert mismatch.status_code == 422
+
+
+def test_an_all_day_event_is_kept_with_its_days_and_an_old_payload_is_timed(
+    api: Api, service_db: Database, matter: int
+) -> None:
+    days = {"all_day": True, "first_day": "2027-01-04", "last_day": "2027-01-06"}
+    all_day = {**DATA["event"], "starts_at": "2027-01-04T05:00:00+00:00", **days}
+    assert api.put("/items/event/12", publish_body("event", 12, data=all_day)).json()["applied"]
+    stored = item(service_db, "event", 12)
+    assert stored is not None and stored.data is not None
+    assert {k: stored.data[k] for k in days} == days
+    # A payload of before all-day events (no all_day, no days) is a timed event.
+    assert api.put("/items/event/13", publish_body("event", 13, data=DATA["event"])).json()[
+        "applied"
+    ]
+    old = item(service_db, "event", 13)
+    assert old is not None and old.data is not None
+    assert (old.data["all_day"], old.data["first_day"], old.data["last_day"]) == (
+        False,
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "reason"),
+    [
+        ({"all_day": True}, "an all-day event needs first_day and last_day"),
+        ({"all_day": True, "first_day": "2027-01-04"}, "needs first_day and last_day"),
+        (
+            {"all_day": True, "first_day": "2027-01-04", "last_day": "2027-01-03"},
+            "last_day is before first_day",
+        ),
+        ({"first_day": "2027-01-04", "last_day": "2027-01-04"}, "for an all-day event only"),
+        ({"all_day": True, "first_day": "2027-02-30", "last_day": "2027-03-01"}, "date"),
+    ],
+)
+def test_an_event_whose_days_do_not_agree_is_422_and_not_stored(
+    api: Api, service_db: Database, matter: int, days: dict[str, Any], reason: str
+) -> None:
+    response = api.put("/items/event/14", publish_body("event", 14, data=DATA["event"] | days))
+    assert response.status_code == 422
+    assert reason in response.text
+    assert item(service_db, "event", 14) is None
 
 
 def test_unknown_kinds_and_bad_ids_are_4xx(api: Api, matter: int) -> None:
@@ -262,3 +306,78 @@ def test_empty_and_oversize_document_content_are_refused(
         assert streamed.status_code == 413
         exact = small.put_bytes("/items/document/12/content?version=1", b"x" * 1000)
         assert exact.status_code == 200
+
+
+# An invoice's own PDF -------------------------------------------------------------------------
+
+PDF = b"%PDF-1.4 the firm's own invoice"
+PDF_DIGEST = hashlib.sha256(PDF).hexdigest()
+
+
+def held_pdf(db: Database, item_id: int) -> InvoicePdf | None:
+    with db.read() as s:
+        pdf = s.get(InvoicePdf, item_id)
+        if pdf is not None:
+            _ = pdf.content  # deferred: loaded while the session is open
+        return pdf
+
+
+def test_p2_an_invoice_pdf_is_asked_for_once_and_kept_while_the_copy_names_it(
+    api: Api, service_db: Database, matter: int
+) -> None:
+    with_pdf = {**INVOICE_DATA, "pdf_sha256": PDF_DIGEST}
+    first = api.put("/items/invoice/11", publish_body(data=with_pdf))
+    assert first.json()["has_content"] is False  # the firm sends the bytes only now
+    stored = api.put_bytes("/items/invoice/11/content?version=1", PDF)
+    assert stored.status_code == 200 and stored.json()["has_content"] is True
+    pdf = held_pdf(service_db, 11)
+    assert pdf is not None and pdf.content == PDF and pdf.sha256 == PDF_DIGEST
+
+    # A republish naming the same PDF keeps it, and says so: no megabytes sent again.
+    memo = api.put("/items/invoice/11", publish_body(version=2, data={**with_pdf, "memo": "x"}))
+    assert memo.json()["has_content"] is True and held_pdf(service_db, 11) is not None
+    # An invoice without a PDF of its own says nothing of content.
+    assert api.put("/items/invoice/12", publish_body(item_id=12)).json()["has_content"] is None
+
+    # Its PDF removed: the bytes go with it.
+    removed = api.put("/items/invoice/11", publish_body(version=3))
+    assert removed.json()["has_content"] is None and held_pdf(service_db, 11) is None
+
+
+def test_s7_a_replaced_invoice_pdf_drops_the_old_bytes_and_an_unshare_drops_all(
+    api: Api, service_db: Database, matter: int
+) -> None:
+    api.put("/items/invoice/11", publish_body(data={**INVOICE_DATA, "pdf_sha256": PDF_DIGEST}))
+    api.put_bytes("/items/invoice/11/content?version=1", PDF)
+    new = b"%PDF-1.7 replaced"
+    new_digest = hashlib.sha256(new).hexdigest()
+    replaced = api.put(
+        "/items/invoice/11",
+        publish_body(version=2, data={**INVOICE_DATA, "pdf_sha256": new_digest}),
+    )
+    assert replaced.json()["has_content"] is False and held_pdf(service_db, 11) is None
+    # The old bytes again, for the new version, are not what it names.
+    wrong = api.put_bytes("/items/invoice/11/content?version=2", PDF)
+    assert wrong.status_code == 409 and held_pdf(service_db, 11) is None
+    assert api.put_bytes("/items/invoice/11/content?version=2", new).status_code == 200
+    pdf = held_pdf(service_db, 11)
+    assert pdf is not None and pdf.content == new
+
+    assert api.delete("/items/invoice/11?version=3").json()["applied"] is True
+    assert held_pdf(service_db, 11) is None
+    late = api.put_bytes("/items/invoice/11/content?version=2", new)
+    assert late.status_code == 200 and late.json()["applied"] is False
+    assert held_pdf(service_db, 11) is None
+
+
+def test_p2_invoice_content_that_is_not_a_pdf_or_too_early_is_refused(
+    api: Api, service_db: Database, matter: int
+) -> None:
+    early = api.put_bytes("/items/invoice/11/content?version=1", PDF)
+    assert early.status_code == 409  # the publish has not arrived yet
+    html = b"<html>"
+    named = {**INVOICE_DATA, "pdf_sha256": hashlib.sha256(html).hexdigest()}
+    api.put("/items/invoice/11", publish_body(data=named))
+    not_pdf = api.put_bytes("/items/invoice/11/content?version=1", html)
+    assert not_pdf.status_code == 422 and "PDF" in not_pdf.json()["detail"]
+    assert held_pdf(service_db, 11) is None

@@ -66,6 +66,12 @@ CONFIG = SchemathesisConfig.from_dict(
                 "phases": {"coverage": {"enabled": False}},
             },
             {
+                # An all-day event whose last day is before its first is refused 422, as the
+                # document says; no JSON Schema compares two of a body's fields.
+                "include-name": "PUT /api/v1/items/event/{item_id}",
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*_ACCEPTED, "422"]}},
+            },
+            {
                 # A firm's epoch only grows: a reset to an epoch older than one an earlier
                 # reset applied is refused 421, as the document says. Whether it is older
                 # depends on the resets before it, which no schema can know.

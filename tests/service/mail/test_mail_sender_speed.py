@@ -254,7 +254,7 @@ def mixed(database_url: str) -> Iterator[tuple[Database, Portal]]:
     db = Database(database_url)
     ensure_service_schema(db)
     portal = Portal(db)
-    portal.firm()
+    portal.firm(daily_digest=True)  # both kinds of email go: each is composed here
     a = portal.matter("2025-001", "Estate of Smith")
     b = portal.matter("2025-002", "No documents", permissions=[c for c in ALL if c != "documents"])
     off = portal.matter("2025-003", "Portal off", enabled=False)

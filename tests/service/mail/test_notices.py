@@ -320,6 +320,16 @@ def test_item_lines_fall_back_to_the_item_number() -> None:
     assert item_line("mystery", 8, {}).title == "Mystery #8"
 
 
+def test_an_all_day_events_line_names_its_days_not_a_midnight() -> None:
+    days = {"all_day": True, "first_day": "2027-01-04", "last_day": "2027-01-06"}
+    data = {"title": "Trial", "starts_at": "2027-01-04T05:00:00+00:00", **days}
+    assert item_line("event", 9, data).detail == "4 Jan 2027 to 6 Jan 2027, all day"
+    one = {**data, "last_day": "2027-01-04"}
+    assert item_line("event", 9, one).detail == "4 Jan 2027, all day"
+    timed = {"title": "Call", "starts_at": "2027-01-04T05:00:00+00:00"}
+    assert item_line("event", 9, timed).detail == "4 Jan 2027 05:00 UTC"
+
+
 # F5: upload notice ----------------------------------------------------------------------------
 
 

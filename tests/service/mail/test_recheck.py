@@ -418,7 +418,9 @@ def test_f5_s7_a_digest_with_nothing_left_is_dropped(
     elif change == "contact disabled":
         set_contact(db, b.contact, "disabled")
     else:
-        set_firm(db, daily_digest=False)
+        # No digest for anyone: the firm emails clients of new items no more at all (with
+        # notify_new_items on, a client who chose the digest would still get one).
+        set_firm(db, daily_digest=False, notify_new_items=False)
         why = "the daily digest was turned off before it was sent"
 
     assert send_round(db, config, now=later()) == sender.Round(dropped=1)

@@ -1,8 +1,9 @@
 """P3 and S7 as a matrix: every client page route against every kind of visitor.
 
 Only the matter's active contact gets the page (or its redirect or download); anyone else
-gets a 404 — or, with no session at all, the way to the log-in page — never a 403, never a
-5xx, and never a byte of the matter's shared data.
+gets a 404 — or, with no session at all, the way to the log-in page; a client with a session
+and no matter open to them any more (disabled, removed) the page saying their access ended,
+the one 403 — never a 5xx, and never a byte of the matter's shared data.
 
 MATRIX is one part of the whole app's matrix (tests/service/test_authorization_matrix.py),
 which takes the route list from the running app and fails on any route without a row; the
@@ -57,6 +58,10 @@ class Outcome:
 
 LOGIN = Outcome(303, "/login")
 NOT_FOUND = Outcome(404)
+ENDED_TEXT = "Your access to this portal has ended."
+# Disabled or removed everywhere: the session ends on its next request, and the page says so.
+ENDED = Outcome(403, shows=(ENDED_TEXT,))
+ENDED_ACTORS = frozenset({Actor.DISABLED, Actor.REMOVED})
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,20 @@ def private(owner: Outcome, revoked: Outcome | None = None) -> Callable[[Actor],
             return owner
         if actor is Actor.REVOKED:
             return revoked or NOT_FOUND
+        if actor in ENDED_ACTORS:
+            return ENDED
         return NOT_FOUND
+
+    return expect
+
+
+def signed_in(outcome: Outcome) -> Callable[[Actor], Outcome]:
+    """A page of the client's own account: any client with open matters gets `outcome`."""
+
+    def expect(actor: Actor) -> Outcome:
+        if actor in NO_SESSION:
+            return LOGIN
+        return ENDED if actor in ENDED_ACTORS else outcome
 
     return expect
 
@@ -109,7 +127,7 @@ def expect_home(actor: Actor) -> Outcome:
         return Outcome(303, f"{A}/")
     if actor is Actor.OTHER:
         return Outcome(303, f"/m/{MATTER_B}/")
-    return Outcome(200, shows=("Nothing is shared with you",))
+    return ENDED
 
 
 def expect_accept(actor: Actor) -> Outcome:
@@ -119,6 +137,11 @@ def expect_accept(actor: Actor) -> Outcome:
     if actor in ANN_SESSION:
         return Outcome(303, f"/m/{MATTER_C}/")
     return NOT_FOUND
+
+
+def own_account(outcome: Outcome) -> Callable[[Actor], Outcome]:
+    """A page of the visitor's own account: any client with a matter open to them."""
+    return lambda a: LOGIN if a in NO_SESSION else ENDED if a in ENDED_ACTORS else outcome
 
 
 def html(*shows: str) -> Outcome:
@@ -149,7 +172,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/"): Row(lambda b: b.get("/"), expect_home),
     ("GET", "/matters"): Row(
         lambda b: b.get("/matters"),
-        lambda a: LOGIN if a in NO_SESSION else html("Your matters"),
+        lambda a: (
+            LOGIN if a in NO_SESSION else ENDED if a in ENDED_ACTORS else html("Your matters")
+        ),
     ),
     # Cat's invitation: the link itself is the credential, whoever holds it.
     ("GET", "/invite/{secret}"): Row(
@@ -178,6 +203,43 @@ MATRIX: dict[tuple[str, str], Row] = {
             "/reset/not-a-link-anyone-was-sent", {"password": PASSWORD, "confirm": PASSWORD}
         ),
         same_for_all(NOT_FOUND),
+    ),
+    # Sign-in links are off unless the firm turns them on (test_link_sign_in.py tests them on):
+    # off, they are not there for anyone.
+    ("POST", "/login/link"): Row(
+        lambda b: b.post_prelogin("/login/link", {"email": "ann@example.com"}),
+        same_for_all(NOT_FOUND),
+    ),
+    ("GET", "/login/link/{secret}"): Row(
+        lambda b: b.get("/login/link/not-a-link-anyone-was-sent"), same_for_all(NOT_FOUND)
+    ),
+    ("POST", "/login/link/{secret}"): Row(
+        lambda b: b.post_prelogin("/login/link/not-a-link-anyone-was-sent", {}),
+        same_for_all(NOT_FOUND),
+    ),
+    # Two-factor: the client's own page (a setup while it is off), and the code pages of a
+    # sign-in half done, which nobody without its pending cookie reaches.
+    ("GET", "/account/two-factor"): Row(
+        lambda b: b.get("/account/two-factor"), signed_in(html("Set up two-factor sign-in"))
+    ),
+    ("POST", "/account/two-factor"): Row(
+        lambda b: b.post("/account/two-factor", {"code": "000000"}),
+        signed_in(Outcome(400, shows=("That code does not match",))),
+    ),
+    ("POST", "/account/two-factor/off"): Row(
+        lambda b: b.post("/account/two-factor/off", {"password": PASSWORD}),
+        signed_in(Outcome(303, "/account/two-factor")),
+    ),
+    ("GET", "/login/two-factor"): Row(lambda b: b.get("/login/two-factor"), same_for_all(LOGIN)),
+    ("POST", "/login/two-factor"): Row(
+        lambda b: b.post_prelogin("/login/two-factor", {"code": "000000"}), same_for_all(LOGIN)
+    ),
+    ("GET", "/login/two-factor/setup"): Row(
+        lambda b: b.get("/login/two-factor/setup"), same_for_all(LOGIN)
+    ),
+    ("POST", "/login/two-factor/setup"): Row(
+        lambda b: b.post_prelogin("/login/two-factor/setup", {"code": "000000"}),
+        same_for_all(LOGIN),
     ),
     ("POST", "/invite/{secret}/accept"): Row(
         lambda b: b.post(f"/invite/{INVITE_ANN_C}/accept"), expect_accept
@@ -242,6 +304,28 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda b: b.post(f"{A}/forms/{FORM}", GOOD_ANSWERS),
         private(Outcome(303, f"{A}/forms/{FORM}")),
     ),
+    # The account page is the client's own, whatever matter they are in; a client whose access
+    # ended gets the ended page here too.
+    ("GET", "/account"): Row(lambda b: b.get("/account"), own_account(html("Your account"))),
+    ("POST", "/account/password"): Row(
+        lambda b: b.post(
+            "/account/password",
+            {"current": "a wrong guess", "password": PASSWORD, "confirm": PASSWORD},
+        ),
+        own_account(Outcome(400, shows=("That is not your current password.",))),
+    ),
+    ("POST", "/account/email"): Row(
+        lambda b: b.post("/account/email", {"preference": "digest"}),
+        own_account(Outcome(303, "/account?done=email")),
+    ),
+    ("POST", "/account/sessions/end"): Row(
+        lambda b: b.post("/account/sessions/end", {"session": "0" * 24}),
+        own_account(Outcome(303, "/account?done=session")),
+    ),
+    ("POST", "/account/sessions/end-others"): Row(
+        lambda b: b.post("/account/sessions/end-others"),
+        own_account(Outcome(303, "/account?done=others")),
+    ),
     ("GET", "/static/portal.css"): Row(
         lambda b: b.get("/static/portal.css"), same_for_all(Outcome(200))
     ),
@@ -281,7 +365,8 @@ def check(browser: ActorBrowser, actor: Actor, method: str, path: str, row: Row)
     problems: list[str] = []
     if response.status_code != expected.status:
         problems.append(f"{where}got {response.status_code}, expected {expected.status}")
-    if response.status_code == 403 or response.status_code >= 500:
+    ended_page = response.status_code == 403 and ENDED_TEXT in response.text
+    if (response.status_code == 403 and not ended_page) or response.status_code >= 500:
         problems.append(f"{where}must never answer {response.status_code}")
     if expected.location is not None:
         location = response.headers.get("location", "")

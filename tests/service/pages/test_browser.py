@@ -9,7 +9,9 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -44,9 +46,10 @@ def require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI installs it")
 
 
-@pytest.fixture
-def live_portal(tmp_path: Path) -> Iterator[tuple[str, Database]]:
-    """uvicorn serving the portal on a loopback port, its database filled with the scene."""
+@contextmanager
+def running_portal(tmp_path: Path, **options: Any) -> Iterator[tuple[str, Database]]:
+    """uvicorn serving the portal on a loopback port, its database filled with the scene;
+    `options` are ServiceConfig's (sign_in_links=True, say)."""
     url = f"sqlite:///{tmp_path / 'portal.db'}"
     db = Database(url)
     ensure_service_schema(db)
@@ -59,7 +62,12 @@ def live_portal(tmp_path: Path) -> Iterator[tuple[str, Database]]:
     port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     config = ServiceConfig(
-        database_url=url, data_dir=tmp_path / "data", base_url=base, send_mail=False, prune=False
+        database_url=url,
+        data_dir=tmp_path / "data",
+        base_url=base,
+        send_mail=False,
+        prune=False,
+        **options,
     )
     server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -76,6 +84,12 @@ def live_portal(tmp_path: Path) -> Iterator[tuple[str, Database]]:
         thread.join(10)
         sock.close()
         db.dispose()
+
+
+@pytest.fixture
+def live_portal(tmp_path: Path) -> Iterator[tuple[str, Database]]:
+    with running_portal(tmp_path) as live:
+        yield live
 
 
 def test_p1_p2_s4_client_in_a_real_browser_without_javascript(

@@ -5,9 +5,10 @@ the .ics calendar and the invoice PDF."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+import icalendar
 import pytest
 from sqlalchemy import func, select
 
@@ -16,6 +17,7 @@ from portal_tui.service.models import (
     Account,
     Change,
     ClientMessage,
+    ClientSession,
     ClientUpload,
     FormSubmission,
     ItemView,
@@ -45,6 +47,7 @@ from .conftest import (
     Scene,
     event_data,
     invoice_data,
+    iso,
     marker,
     task_data,
 )
@@ -449,10 +452,30 @@ def test_s7_open_session_loses_access_on_the_next_request(
     else:
         portal.set_matter(MATTER_A, permissions=frozenset(Category) - {Category.INVOICES})
     response = ann.get(url)
-    assert response.status_code == 404
     assert marker(ItemKind.INVOICE) not in response.text
-    assert marker(ItemKind.INVOICE) not in ann.get(f"{A}/invoices").text
-    assert ann.get(f"{A}/invoices/{SHOWN[ItemKind.INVOICE]}.pdf").status_code == 404
+    if take_away in ("unshare", "category off"):
+        # The matter is still hers: what was taken away is simply not there.
+        assert response.status_code == 404
+        assert marker(ItemKind.INVOICE) not in ann.get(f"{A}/invoices").text
+        assert ann.get(f"{A}/invoices/{SHOWN[ItemKind.INVOICE]}.pdf").status_code == 404
+        return
+    # Nothing of the portal is open to her any more: said plainly, and the session is over.
+    assert response.status_code == 403
+    assert (
+        "Your access to this portal has ended. Contact Harbor &amp; Vale LLP if you think "
+        "this is a mistake." in response.text
+    )
+    with portal.db.read() as s:
+        account = s.scalar(
+            select(PortalContact.account_id).where(PortalContact.id == CONTACT_ANN_A)
+        )
+        assert not s.scalar(
+            select(func.count())
+            .select_from(ClientSession)
+            .where(ClientSession.account_id == account)
+        )
+    after = ann.get(f"{A}/invoices")
+    assert after.status_code == 303 and after.headers["location"].startswith("/login")
 
 
 def test_s7_unpublished_item_is_never_shown_even_with_data(
@@ -502,6 +525,44 @@ def test_ics_of_the_shared_events_parses_and_escapes(
     assert not any(marker(ItemKind.EVENT, "hidden") in line for line in lines)
     assert any(re.fullmatch(r"DTSTART:\d{8}T\d{6}Z", line) for line in lines)
     assert any(line.startswith(f"UID:event-{SHOWN[ItemKind.EVENT]}@") for line in lines)
+
+
+def _said(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b} {day.year}"
+
+
+def test_p2_an_all_day_event_is_shown_and_downloaded_as_its_days(
+    portal: Portal, scene: Scene, ann: Browser
+) -> None:
+    first = (utcnow() + timedelta(days=10)).date()
+    last = first + timedelta(days=2)
+    for item_id, title, days in (
+        (25, "Trial week", (first, last)),
+        (26, "Filing day", (first, first)),
+    ):
+        data = event_data(title) | {
+            "all_day": True,
+            "first_day": iso(days[0]),
+            "last_day": iso(days[1]),
+        }
+        portal.item(ItemKind.EVENT, item_id, matter_id=MATTER_A, data=data)
+
+    page = ann.get(f"{A}/calendar").text
+    assert f"All day, {_said(first)} – {_said(last)}" in page
+    assert f"All day, {_said(first)} · Court 4" in page  # one day: no span
+    assert f"All day, {_said(first)}" in ann.get(f"{A}/").text  # the dashboard
+
+    calendar = icalendar.Calendar.from_ical(ann.get(f"{A}/calendar.ics").content)
+    events = {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT")}
+    for title, end in (("Trial week", last), ("Filing day", first)):
+        event = events[title]
+        assert event["DTSTART"].params["VALUE"] == event["DTEND"].params["VALUE"] == "DATE"
+        start, stop = event["DTSTART"].dt, event["DTEND"].dt
+        # Dates, not times: a calendar in any zone shows them on these very days.
+        assert type(start) is date and type(stop) is date
+        assert (start, stop) == (first, end + timedelta(days=1))  # DTEND exclusive
+    # A timed event's copy (no all_day) is still at its instant.
+    assert isinstance(events[marker(ItemKind.EVENT)]["DTSTART"].dt, datetime)
 
 
 def test_ics_fold_and_escape_units() -> None:

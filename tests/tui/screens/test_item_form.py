@@ -256,3 +256,70 @@ async def test_a_save_after_someone_elses_is_refused_naming_them_and_offers_to_r
             "the saved row",
         )
     assert getattr(tui_firm.row(kind, item_id), title_field) == "Both our titles"
+
+
+async def test_s2_an_all_day_box_swaps_the_times_for_days_and_the_event_is_saved_on_them(
+    tui_firm: TuiFirm,
+) -> None:
+    app = tui_firm.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await open_matter(pilot, tui_firm.on_matter)
+        table = await matter_section(pilot, "calendar")
+        await pilot.press("n")
+        form: ItemForm = await screen_of(pilot, ItemForm)
+
+        def shown(name: str) -> bool:
+            return bool(form.query_one(f"#f-{name}").display)
+
+        assert shown("starts_at") and not shown("first_day")  # timed, until ticked
+        box = form.query_one("#f-all_day", Checkbox)
+        assert str(box.label) == texts.ALL_DAY
+        box.focus()
+        await pilot.press("space")
+        await until(pilot, lambda: shown("first_day"), "the day fields")
+        assert shown("last_day") and not shown("starts_at") and not shown("ends_at")
+
+        # A blank day is named in the form, and nothing is saved.
+        before = tui_firm.count(ItemKind.EVENT, tui_firm.on_matter)
+        fill(form, {"title": "Court closed", "starts_at": "not a time"})  # hidden: ignored
+        await pilot.press("ctrl+s")
+        error = form.query_one("#form-error")
+        await until(pilot, lambda: "Day cannot be blank." in str(error.render()), "the error")
+        # Days that do not agree: the repository's one message, nothing saved, the form kept.
+        fill(form, {"first_day": "2026-12-24", "last_day": "2026-12-23"})
+        await pilot.press("ctrl+s")
+        await screen_of(pilot, Notice)
+        assert dialog(app)[1] == "An event cannot end before it starts."
+        await pilot.press("enter")
+        assert await screen_of(pilot, ItemForm) is form
+        assert tui_firm.count(ItemKind.EVENT, tui_firm.on_matter) == before
+
+        fill(form, {"last_day": "2026-12-27"})
+        await save(pilot, table)
+        await until(pilot, lambda: titled(table, "title", "Court closed"), "the new row")
+        row = titled(table, "title", "Court closed")
+        assert (row.all_day, row.first_day.isoformat(), row.last_day.isoformat()) == (
+            True,
+            "2026-12-24",
+            "2026-12-27",
+        )
+        assert cell(table, row.id, "Starts") == f"2026-12-24 {texts.ALL_DAY}"
+
+        # Edit opens it ticked, on its days; unticked, it is a timed event again.
+        await move_to(pilot, table, row.id)
+        await pilot.press("e")
+        form = await screen_of(pilot, ItemForm)
+        assert form.query_one("#f-all_day", Checkbox).value is True
+        assert shown("first_day") and not shown("starts_at")
+        assert form.query_one("#f-last_day", Input).value == "2026-12-27"
+        form.query_one("#f-all_day", Checkbox).focus()
+        await pilot.press("space")
+        await until(pilot, lambda: shown("starts_at"), "the time fields")
+        fill(form, {"starts_at": "2026-12-24 09:30", "ends_at": ""})
+        await save(pilot, table)
+        await until(
+            pilot, lambda: cell(table, row.id, "Starts") == "2026-12-24 09:30", "the timed row"
+        )
+    event = tui_firm.row(ItemKind.EVENT, row.id)
+    assert (event.all_day, event.first_day, event.last_day) == (False, None, None)

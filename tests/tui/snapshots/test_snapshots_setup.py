@@ -27,6 +27,7 @@ from portal_tui.tui.setup.intake_form_editor import (
     MatterPicker,
 )
 from portal_tui.tui.setup.intake_forms_pane import IntakeFormsPane
+from portal_tui.tui.setup.setup_pane import SETUP_SECTIONS
 from portal_tui.tui.setup.staff_form import StaffForm
 from portal_tui.tui.setup.staff_pane import StaffPane
 
@@ -157,7 +158,7 @@ async def _matter(pilot: AnyPilot) -> None:
 
 async def staff_list(pilot: AnyPilot) -> None:
     """`3`, Down to Staff, Enter: the firm's staff users, the focus in the list."""
-    await setup_section(pilot, 2)
+    await setup_section(pilot, [key for key, _, _ in SETUP_SECTIONS].index("staff"))
     await pilot.press("enter")
     pane = portal_app(pilot).screen.query_one(StaffPane)
     await until(pilot, lambda: pane.table.has_focus, "the focus in the staff list")

@@ -25,6 +25,8 @@ now, retry with the same key" (e.g. an item whose matter has not arrived yet).
     PUT    /items/document/{id}/content?version=N        the bytes (application/octet-stream)
     PUT    /contacts/{id}                      {matter_id, client_id, name, email, status,
                                                action, version}
+    GET    /contacts/{id}/security             {two_factor, last_login_at, active_sessions}
+    POST   /contacts/{id}/sign-out             every session of the contact's client ends
     POST   /batches/{batch}/notify             the batch's "new items" emails, once
     GET    /changes?cursor=&limit=             {changes: [...], cursor, more}
     GET    /uploads/{id}/content               a client upload's bytes, as an attachment
@@ -39,10 +41,10 @@ firm's database, is refused with 421.
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from . import batch, contacts, feed, items, matters, reset
+from . import batch, contacts, feed, items, matters, reset, sessions, two_factor
 
 router = APIRouter(prefix="/api/v1")
-_MODULES = (matters, items, batch, contacts, feed, reset)
+_MODULES = (matters, items, batch, contacts, sessions, feed, reset, two_factor)
 for _module in _MODULES:
     router.include_router(_module.router)
 

@@ -67,6 +67,10 @@ READ_ERRORS: dict[int | str, dict[str, Any]] = {
     421: ERRORS[421],
     422: {"model": ErrorOut, "description": "Invalid parameters"},
 }
+# A route about one contact of the portal, for a contact id it does not have.
+NO_CONTACT: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such contact on the portal"}
+}
 
 
 def not_now(detail: str) -> HTTPException:

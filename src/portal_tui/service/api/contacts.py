@@ -1,4 +1,5 @@
-"""Portal contacts (C1-C3): the firm's invite, disable, enable, remove and re-invite.
+"""Portal contacts (C1-C3): the firm's invite, disable, enable, remove, re-invite and edit (a
+name or email corrected).
 
 The firm's domain rules decide each transition; the service keeps the status it is sent, with
 one exception it alone knows about: a client who has activated the account in the meantime
@@ -31,6 +32,9 @@ router = staff_router()
 ContactId = Annotated[int, Path(ge=1, le=MAX_ID, description="The firm's contact id.")]
 
 SENDS_INVITATION = frozenset({ContactAction.INVITE, ContactAction.REINVITE})
+# The firm's view of the client's name and address: the account takes it on an invitation,
+# and when the firm corrects a contact's details.
+RENAMES_ACCOUNT = SENDS_INVITATION | {ContactAction.EDIT}
 
 
 def invitation_hash(secret: str) -> str:
@@ -52,7 +56,7 @@ def _out(contact: PortalContact, *, applied: bool) -> ContactOut:
     "/contacts/{contact_id}",
     response_model=ContactOut,
     responses=ERRORS,
-    summary="Invite, disable, enable, remove or re-invite a contact",
+    summary="Invite, disable, enable, remove, re-invite or edit a contact",
 )
 def put_contact(
     request: Request,
@@ -87,7 +91,7 @@ def put_contact(
         if account is None:
             account = Account(id=body.client_id, email=body.email, name=body.name)
             s.add(account)
-        elif body.action in SENDS_INVITATION:
+        elif body.action in RENAMES_ACCOUNT:
             # The invitation goes to this address, and the client logs in with it.
             account.email, account.name = body.email, body.name
         if contact is None:
@@ -121,7 +125,7 @@ def _status(body: ContactIn, contact: PortalContact, account: Account) -> Contac
     activated = account.password_hash is not None and account.activated_at is not None
     if (
         body.status is ContactStatus.INVITED
-        and body.action in (ContactAction.REINVITE, ContactAction.ENABLE)
+        and body.action in (ContactAction.REINVITE, ContactAction.ENABLE, ContactAction.EDIT)
         and activated
         and contact.status in (ContactStatus.ACTIVE.value, ContactStatus.DISABLED.value)
     ):

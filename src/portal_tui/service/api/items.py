@@ -1,8 +1,12 @@
-"""Publish and revoke shared items, and a document's bytes (S0-S7).
+"""Publish and revoke shared items, a document's bytes and an invoice's own PDF (S0-S7).
 
 A publish is the item's desired state with the firm's version; a revoke drops the copy and
 keeps a tombstone holding the version. Only a newer version changes anything, so a late retry
 of an old share never undoes a newer unshare, and a replayed revoke never hides a newer share.
+
+Bytes go apart from the copy: a document's after each publish; an invoice's own PDF only when
+the publish's answer says the portal does not hold the bytes its copy names (`has_content`
+false), so a republish of an invoice does not carry its PDF again.
 
 Each write is one transaction, its Idempotency-Key included (common.write_once). The same
 publish and revoke serve POST /items/batch (batch.py), many in one transaction.
@@ -13,11 +17,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Query, Request, Response
 from pydantic import ValidationError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from portal_tui.database import Database
@@ -26,7 +30,7 @@ from portal_tui.sqltypes import utcnow
 
 from ..config import ServiceConfig
 from ..deps import db_of
-from ..models import DocumentBlob, PortalItem, PortalMatter
+from ..models import DocumentBlob, InvoicePdf, PortalItem, PortalMatter
 from .auth import IdempotencyKey
 from .common import (
     DB,
@@ -71,6 +75,8 @@ def _state(s: Session, item: PortalItem) -> ItemState:
     has_content: bool | None = None
     if item.kind == ItemKind.DOCUMENT.value:
         has_content = item.published and _has_blob(s, item.item_id)
+    elif item.kind == ItemKind.INVOICE.value and item.published:
+        has_content = _pdf_state(s, item.item_id, (item.data or {}).get("pdf_sha256"))
     return ItemState(
         kind=ItemKind(item.kind),
         item_id=item.item_id,
@@ -157,6 +163,10 @@ class ItemWriter:
         self._missing: set[int] = set()
         self._inserts: dict[Key, dict[str, Any]] = {}
         self._updates: dict[Key, dict[str, Any]] = {}
+        # Invoices published here, and the PDF each copy now names (None: none of its own).
+        self._pdf_wanted: dict[int, str | None] = {}
+        # Invoices whose held PDF goes unless it is the one named (None: whatever it is).
+        self._pdf_drop: dict[int, str | None] = {}
 
     def publish(
         self, kind: ItemKind, item_id: int, body: PublishBase, stored: dict[str, Any]
@@ -181,6 +191,10 @@ class ItemWriter:
         self._write(key, now, data=stored, batch=body.batch if body.notify else None)
         if kind is ItemKind.DOCUMENT:
             _keep_blob_if_same(self.s, item_id, stored.get("sha256"))
+        elif kind is ItemKind.INVOICE:
+            wanted = stored.get("pdf_sha256")
+            self._pdf_wanted[item_id] = wanted
+            self._pdf_drop[item_id] = wanted
         return self._out(kind, item_id, now, applied=True)
 
     def revoke(self, kind: ItemKind, item_id: int, version: int, matter_id: int | None) -> ItemOut:
@@ -212,6 +226,10 @@ class ItemWriter:
             blob = self.s.get(DocumentBlob, item_id, with_for_update=True)
             if blob is not None:
                 self.s.delete(blob)
+        elif kind is ItemKind.INVOICE:
+            # Unshared: the portal keeps none of the firm's PDF of it.
+            self._pdf_wanted[item_id] = None
+            self._pdf_drop[item_id] = None
         return self._out(kind, item_id, now, applied=True)
 
     def flush(self) -> None:
@@ -226,6 +244,23 @@ class ItemWriter:
         self._stored.update(self._inserts)
         self._inserts.clear()
         self._updates.clear()
+        self._drop_pdfs(conn)
+
+    def _drop_pdfs(self, conn: Any) -> None:
+        """The held PDFs no copy names any more: gone in one statement for the invoices that
+        have none now (most of a batch), one each for a PDF replaced."""
+        drop, self._pdf_drop = self._pdf_drop, {}
+        none = sorted(item_id for item_id, keep in drop.items() if keep is None)
+        for start in range(0, len(none), 500):
+            part = none[start : start + 500]
+            conn.execute(delete(InvoicePdf).where(InvoicePdf.item_id.in_(part)))
+        for item_id, keep in drop.items():
+            if keep is not None:
+                conn.execute(
+                    delete(InvoicePdf).where(
+                        InvoicePdf.item_id == item_id, InvoicePdf.sha256 != keep
+                    )
+                )
 
     def _write(
         self, key: Key, now: Held, *, data: dict[str, Any] | None, batch: str | None
@@ -248,6 +283,17 @@ class ItemWriter:
         has_content: bool | None = None
         if kind is ItemKind.DOCUMENT:
             has_content = held.published and _has_blob(self.s, item_id)
+        elif kind is ItemKind.INVOICE and held.published:
+            if item_id in self._pdf_wanted:
+                wanted = self._pdf_wanted[item_id]
+            else:  # not published by this writer: the copy held says which PDF it names
+                data = self.s.scalar(
+                    select(_ITEMS.c.data).where(
+                        _ITEMS.c.kind == kind.value, _ITEMS.c.item_id == item_id
+                    )
+                )
+                wanted = (data or {}).get("pdf_sha256")
+            has_content = _pdf_state(self.s, item_id, wanted)
         return ItemOut(
             kind=kind,
             item_id=item_id,
@@ -257,6 +303,17 @@ class ItemWriter:
             has_content=has_content,
             applied=applied,
         )
+
+
+def _pdf_state(s: Session, item_id: int, wanted: object) -> bool | None:
+    """For an invoice whose copy names a PDF: whether the portal holds those very bytes (the
+    firm sends them only when it does not). None: the copy names no PDF."""
+    if not isinstance(wanted, str) or not wanted:
+        return None
+    found = s.scalar(
+        select(InvoicePdf.item_id).where(InvoicePdf.item_id == item_id, InvoicePdf.sha256 == wanted)
+    )
+    return found is not None
 
 
 def _has_blob(s: Session, item_id: int) -> bool:
@@ -449,23 +506,43 @@ async def _raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-@router.put(
-    "/items/document/{item_id}/content",
-    response_model=ItemOut,
-    responses=ERRORS,
-    summary="Upload a published document's bytes",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                # Not empty (422); at most the upload limit, which openapi.py fills in (413).
-                "application/octet-stream": {
-                    "schema": {"type": "string", "format": "binary", "minLength": 1}
-                }
-            },
-        }
-    },
-)
+_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
+
+
+def _content_route(kind: ItemKind, summary: str) -> Callable[[_Endpoint], _Endpoint]:
+    """PUT /items/{kind}/{item_id}/content: the raw bytes, at most the upload limit."""
+    return router.put(
+        f"/items/{kind.value}/{{item_id}}/content",
+        response_model=ItemOut,
+        responses=ERRORS,
+        summary=summary,
+        name=f"put_{kind.value}_content",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    # Not empty (422); at most the upload limit, which openapi.py fills in (413).
+                    "application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary", "minLength": 1}
+                    }
+                },
+            }
+        },
+    )
+
+
+def _published_for_content(s: Session, kind: ItemKind, item_id: int, version: int) -> PortalItem:
+    """The item whose bytes these are, locked; not_now while that version has not arrived."""
+    item = s.get(PortalItem, (kind.value, item_id), with_for_update=True)
+    if item is None or version > item.version:
+        raise not_now(
+            f"Version {version} of {kind.label} {item_id} has not been published yet: "
+            f"send PUT /api/v1/items/{kind.value}/{item_id} first, then retry."
+        )
+    return item
+
+
+@_content_route(ItemKind.DOCUMENT, "Upload a published document's bytes")
 @raw_body_limit(_upload_limit)
 @one_transaction
 def put_document_content(
@@ -481,12 +558,7 @@ def put_document_content(
     digest = hashlib.sha256(content).hexdigest()
 
     def work(s: Session) -> ItemOut:
-        item = s.get(PortalItem, (ItemKind.DOCUMENT.value, item_id), with_for_update=True)
-        if item is None or version > item.version:
-            raise not_now(
-                f"Version {version} of document {item_id} has not been published yet: "
-                f"send PUT /api/v1/items/document/{item_id} first, then retry."
-            )
+        item = _published_for_content(s, ItemKind.DOCUMENT, item_id, version)
         if version < item.version or not item.published:
             return _out(s, item, applied=False)  # stale, or revoked meanwhile
         blob = s.get(DocumentBlob, item_id, with_for_update=True)
@@ -502,3 +574,45 @@ def put_document_content(
         return _out(s, item, applied=True)
 
     return write_once(request, db, work, conflict=f"Document {item_id} changed meanwhile; retry.")
+
+
+@_content_route(ItemKind.INVOICE, "Upload a published invoice's own PDF")
+@raw_body_limit(_upload_limit)
+@one_transaction
+def put_invoice_content(
+    request: Request,
+    item_id: ItemId,
+    version: VersionQuery,
+    db: DB,
+    _key: IdempotencyKey,
+    content: Annotated[bytes, Depends(_raw_body)],
+) -> Response:
+    digest = hashlib.sha256(content).hexdigest()
+
+    def work(s: Session) -> ItemOut:
+        item = _published_for_content(s, ItemKind.INVOICE, item_id, version)
+        if version < item.version or not item.published:
+            return _out(s, item, applied=False)  # stale, or revoked meanwhile
+        wanted = (item.data or {}).get("pdf_sha256")
+        if wanted != digest:
+            # Not the bytes the copy held names (the firm checks before it sends, so this is
+            # a copy that moved on): taking them would serve the client another PDF.
+            raise HTTPException(
+                409,
+                f"These bytes are not the PDF version {version} of invoice {item_id} names "
+                f"(SHA-256 {wanted or 'none'}).",
+            )
+        # The portal serves these bytes as application/pdf: nothing else is taken in.
+        if not content.startswith(b"%PDF-"):
+            raise HTTPException(422, "An invoice's PDF must be a PDF file (starting with %PDF-).")
+        held = s.get(InvoicePdf, item_id, with_for_update=True)
+        if held is not None and held.sha256 == digest:
+            return _out(s, item, applied=False)
+        if held is not None:
+            s.delete(held)
+            s.flush()
+        s.add(InvoicePdf(item_id=item_id, version=version, sha256=digest, content=content))
+        s.flush()
+        return _out(s, item, applied=True)
+
+    return write_once(request, db, work, conflict=f"Invoice {item_id} changed meanwhile; retry.")

@@ -34,6 +34,7 @@ def put_firm(request: Request, body: FirmIn, db: DB, _key: IdempotencyKey) -> Ap
         firm.notify_new_items = body.notify_new_items
         firm.daily_digest = body.daily_digest
         firm.notify_staff_on_upload = body.notify_staff_on_upload
+        firm.two_factor_required = body.two_factor_required.value
         firm.version = body.version
         return Applied(applied=True, version=body.version)
 
@@ -62,6 +63,7 @@ def put_matter(
         matter.name = body.name
         matter.enabled = body.enabled
         matter.permissions = [c.value for c in body.permissions]
+        matter.sensitive = body.sensitive
         matter.version = body.version
         return Applied(applied=True, version=body.version)
 

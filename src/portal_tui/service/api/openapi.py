@@ -4,8 +4,8 @@
   parameter or header that is not sent is simply absent; it has no null, and a client taking
   the document at its word would send the text "null", which the API refuses. So such a
   parameter is documented as X alone, not required.
-- A document's bytes may be as long as this service's upload limit, a setting: the document
-  states the one this service was started with.
+- A document's bytes, and an invoice's own PDF, may be as long as this service's upload
+  limit, a setting: the document states the one this service was started with.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from fastapi import FastAPI
 
 from ..config import ServiceConfig
 
-CONTENT_PATH = "/api/v1/items/document/{item_id}/content"
+CONTENT_PATHS = (
+    "/api/v1/items/document/{item_id}/content",
+    "/api/v1/items/invoice/{item_id}/content",
+)
 _NULL = {"type": "null"}
 
 
@@ -33,8 +36,10 @@ def tidy_document(app: FastAPI, config: ServiceConfig) -> None:
                     for parameter in operation.get("parameters", []):
                         if not parameter.get("required", False):
                             parameter["schema"] = _without_null(parameter["schema"])
-            content = doc["paths"][CONTENT_PATH]["put"]["requestBody"]["content"]
-            content["application/octet-stream"]["schema"]["maxLength"] = config.upload_limit_bytes
+            for path in CONTENT_PATHS:
+                content = doc["paths"][path]["put"]["requestBody"]["content"]
+                schema = content["application/octet-stream"]["schema"]
+                schema["maxLength"] = config.upload_limit_bytes
         return doc
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -21,6 +21,7 @@ from portal_tui.sqltypes import utcnow
 
 from ..models import (
     DocumentBlob,
+    InvoicePdf,
     PortalBinding,
     PortalContact,
     PortalFirm,
@@ -103,6 +104,7 @@ def _start_over(s: Session, known_contacts: set[int]) -> None:
         )
     )
     s.execute(delete(DocumentBlob))
+    s.execute(delete(InvoicePdf))
     s.execute(update(PortalMatter).values(enabled=False, version=0, notify_version=0))
     s.execute(update(PortalFirm).values(version=0))
     s.execute(update(PortalContact).values(version=0))

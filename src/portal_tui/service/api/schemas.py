@@ -35,13 +35,20 @@ from pydantic import (
     WithJsonSchema,
     WrapValidator,
     field_validator,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from portal_tui.domain import rules
 from portal_tui.domain.kinds import Category, ItemKind
-from portal_tui.domain.states import ContactAction, ContactStatus, FieldType, InvoiceStatus
+from portal_tui.domain.states import (
+    ContactAction,
+    ContactStatus,
+    FieldType,
+    InvoiceStatus,
+    TwoFactorRequirement,
+)
 
 from .binding import MAX_EPOCH
 
@@ -146,6 +153,8 @@ class FirmIn(ApiModel):
     notify_new_items: bool
     daily_digest: bool
     notify_staff_on_upload: bool
+    # Absent from a firm that predates it: nobody is required a second factor.
+    two_factor_required: TwoFactorRequirement = TwoFactorRequirement.OFF
     version: Version
 
 
@@ -157,6 +166,8 @@ class MatterIn(ApiModel):
     name: Name
     enabled: bool
     permissions: Permissions
+    # Its clients may be required a second factor (the firm's two_factor_required).
+    sensitive: bool = False
     version: Version
 
 
@@ -172,6 +183,12 @@ class MatterNotifyIn(ApiModel):
     matter_id: Id | None = None
     notify: Annotated[list[NotifyParty], Field(max_length=1000)]
     version: Version
+
+
+class TwoFactorResetOut(ApiModel):
+    """Whether the client had a second factor on that is now reset."""
+
+    reset: bool
 
 
 class Applied(ApiModel):
@@ -238,6 +255,18 @@ class ContactOut(ApiModel):
     invite_expires_at: AwareDatetime | None
 
 
+class ContactSecurityOut(ApiModel):
+    contact_id: int
+    two_factor: bool
+    last_login_at: AwareDatetime | None
+    active_sessions: int
+
+
+class SignedOutOut(ApiModel):
+    contact_id: int
+    ended: int  # how many sessions ended
+
+
 # Items -----------------------------------------------------------------------------------------
 
 
@@ -257,14 +286,59 @@ class InvoiceData(ApiModel):
     paid_cents: Cents
     memo: LongText | None = None
     lines: Annotated[list[InvoiceLine], Field(max_length=5000)] = []
+    # The firm's own PDF of the invoice, by its SHA-256: its bytes follow in PUT
+    # /items/invoice/{id}/content when the portal does not hold them (has_content false), and
+    # the client downloads it instead of the PDF made from the lines. None: no PDF of its own.
+    pdf_sha256: Sha256 | None = None
+
+
+def _days_follow_all_day(schema: dict[str, Any]) -> None:
+    # The document says what _days checks, but that the last day is not before the first
+    # (no JSON Schema compares two fields): a timed event has no days, an all-day one both.
+    schema["anyOf"] = [
+        {
+            "properties": {
+                "all_day": {"const": False},
+                "first_day": {"type": "null"},
+                "last_day": {"type": "null"},
+            }
+        },
+        {
+            "properties": {
+                "all_day": {"const": True},
+                "first_day": {"type": "string", "format": "date"},
+                "last_day": {"type": "string", "format": "date"},
+            },
+            "required": ["all_day", "first_day", "last_day"],
+        },
+    ]
 
 
 class EventData(ApiModel):
+    model_config = ConfigDict(json_schema_extra=_days_follow_all_day)
+
     title: Name
     starts_at: AwareDatetime
     ends_at: AwareDatetime | None = None
     location: Name | None = None
     description: LongText | None = None
+    # All day: its days, the last included, which the pages and calendar.ics show as dates
+    # (no zone moves a date); starts_at and ends_at are then only where it sorts. A firm
+    # that sends none of the three sends a timed event.
+    all_day: bool = False
+    first_day: date | None = None
+    last_day: date | None = None
+
+    @model_validator(mode="after")
+    def _days(self) -> EventData:
+        if not self.all_day:
+            if self.first_day is not None or self.last_day is not None:
+                raise ValueError("first_day and last_day are for an all-day event only")
+        elif self.first_day is None or self.last_day is None:
+            raise ValueError("an all-day event needs first_day and last_day")
+        elif self.last_day < self.first_day:
+            raise ValueError("last_day is before first_day")
+        return self
 
 
 class TaskData(ApiModel):
@@ -434,7 +508,8 @@ class ItemState(ApiModel):
     matter_id: int | None
     published: bool
     version: int
-    # Documents only: whether the bytes are there (a document is shown only then).
+    # Documents: whether the bytes are there (a document is shown only then). Invoices whose
+    # copy names a PDF of their own (`pdf_sha256`): whether the portal holds those bytes.
     has_content: bool | None = None
 
 

@@ -83,11 +83,18 @@ def _address(email: str) -> str:
 
 
 def readers_of(
-    s: Session, firm: PortalFirm, items: Iterable[PortalItem], *, only: str | None = None
+    s: Session,
+    firm: PortalFirm,
+    items: Iterable[PortalItem],
+    *,
+    digest: bool,
+    only: str | None = None,
 ) -> list[Reader]:
-    """Every account that, right now, may see at least one of `items` (P3, S7): an active
-    contact of the item's matter, both switches ON, the category permitted. With `only`, just
-    the reader whose mailbox is that address (the others are not composed)."""
+    """Every account that, right now, may see at least one of `items` (P3, S7) and wants to
+    be told of them this way (the daily digest, or at once: F5 and the client's own email
+    preference): an active contact of the item's matter, both switches ON, the category
+    permitted. With `only`, just the reader whose mailbox is that address (the others are
+    not composed)."""
     by_matter: dict[int, list[PortalItem]] = defaultdict(list)
     for item in items:
         by_matter[item.matter_id].append(item)
@@ -112,6 +119,7 @@ def readers_of(
         a.id: a
         for a in s.scalars(select(Account).where(Account.id.in_({c.account_id for c in contacts})))
     }
+    told = rules.f5_gets_digest if digest else rules.f5_told_at_once
     # Keyed by address: two accounts sharing one mailbox get one email, not two emails with
     # the same Message-ID of which only one would be kept.
     readers: dict[str, Reader] = {}
@@ -120,6 +128,9 @@ def readers_of(
         if matter is None:
             continue
         account = accounts.get(contact.account_id)
+        preference = rules.f5_preference(account.email_preference if account else None)
+        if not told(firm_rules, preference):
+            continue
         email = mailbox(account.email if account is not None else None, contact.email)
         address = _address(email)
         if not address or (wanted is not None and address != wanted):
@@ -175,11 +186,16 @@ def _like_superset(address: str) -> str | None:
 
 
 def reader_at(
-    s: Session, firm: PortalFirm, address: str, shown: Iterable[ColumnElement[bool]]
+    s: Session,
+    firm: PortalFirm,
+    address: str,
+    shown: Iterable[ColumnElement[bool]],
+    *,
+    digest: bool,
 ) -> Reader | None:
-    """What `readers_of(s, firm, <the items matching shown>)` holds for the one mailbox
-    `address`, or None when it holds nothing for it; computed from that recipient's contacts
-    and the items of their matters only. `shown` must include "published"."""
+    """What `readers_of(s, firm, <the items matching shown>, digest=digest)` holds for the
+    one mailbox `address`, or None when it holds nothing for it; computed from that
+    recipient's contacts and the items of their matters only. `shown` must include "published"."""
     wanted = _address(address)
     if not wanted:
         return None
@@ -204,5 +220,5 @@ def reader_at(
     if not matter_ids:
         return None
     items = s.scalars(select(PortalItem).where(*shown, PortalItem.matter_id.in_(matter_ids)))
-    readers = readers_of(s, firm, items, only=wanted)
+    readers = readers_of(s, firm, items, digest=digest, only=wanted)
     return readers[0] if readers else None

@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from portal_tui.domain import ItemKind
+from portal_tui.domain.texts import ALL_DAY
 
 from ..config import ServiceConfig
 from ..models import MailMessage
@@ -152,7 +153,12 @@ def item_line(kind: str, item_id: int, data: dict[str, Any] | None) -> ItemLine:
         detail = ", ".join(parts)
     elif item_kind is ItemKind.EVENT:
         title = _text(data, "title")
-        detail = _when(data.get("starts_at"), with_time=True)
+        if data.get("all_day") is True and (first := _when(data.get("first_day"), with_time=False)):
+            last = _when(data.get("last_day"), with_time=False)
+            days = first if last in ("", first) else f"{first} to {last}"
+            detail = f"{days}, {ALL_DAY.lower()}"
+        else:
+            detail = _when(data.get("starts_at"), with_time=True)
     elif item_kind is ItemKind.TASK:
         title = _text(data, "title")
         due = _when(data.get("due_on"), with_time=False)

@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from portal_tui.domain import rules
+
 from ..config import ServiceConfig
 from ..models import PortalFirm, PortalItem
-from .audience import Reader, reader_at, readers_of
+from .audience import Reader, firm_portal, reader_at, readers_of
 from .compose import Mail, portal_link, render
 from .outbox import enqueue
 
@@ -52,9 +54,10 @@ def _digest_mail(config: ServiceConfig, firm: PortalFirm, day: date, reader: Rea
 def digest_mails(s: Session, config: ServiceConfig, firm: PortalFirm, day: date) -> list[Mail]:
     """The digest emails of `day` as they read right now: one per client account, listing the
     items published on `day` (UTC) that it may see now (P3, S7), across all its matters. The
-    firm's daily_digest setting is the caller's to check."""
+    firm's settings are the caller's to check (digest_goes)."""
     items = s.scalars(select(PortalItem).where(*_day_items(day)))
-    return [_digest_mail(config, firm, day, reader) for reader in readers_of(s, firm, items)]
+    readers = readers_of(s, firm, items, digest=True)
+    return [_digest_mail(config, firm, day, reader) for reader in readers]
 
 
 def digest_mail(
@@ -62,17 +65,24 @@ def digest_mail(
 ) -> Mail | None:
     """The one email of digest_mails(...) that goes to `to_addr`, composed alone; None when
     that mailbox may see none of the day's items any more."""
-    reader = reader_at(s, firm, to_addr, _day_items(day))
+    reader = reader_at(s, firm, to_addr, _day_items(day), digest=True)
     return None if reader is None else _digest_mail(config, firm, day, reader)
 
 
+def digest_goes(firm: PortalFirm | None) -> bool:
+    """Whether any client may get a digest: the firm sends it to everyone, or emails clients
+    of new items at all (then those who chose the digest get it instead)."""
+    return firm is not None and rules.f5_emails_clients(firm_portal(firm))
+
+
 def queue_daily_digest(s: Session, config: ServiceConfig, day: date) -> int:
-    """When the firm has the daily digest on: one email per client account listing the items
-    published on `day` (UTC) that it may still see, across all its matters. Queueing the same
+    """One email per client account that gets the digest (the firm's daily digest, or the
+    client's own choice: rules.f5_gets_digest) listing the items published on `day` (UTC)
+    that it may still see, across all its matters. Queueing the same
     day again adds nothing (one Message-ID per day and recipient). Returns how many were
     newly queued. The sender composes each email again when it sends it (see recheck)."""
     firm = s.get(PortalFirm, 1)
-    if firm is None or not firm.daily_digest:
+    if firm is None or not digest_goes(firm):
         return 0
     queued = 0
     for mail in digest_mails(s, config, firm, day):

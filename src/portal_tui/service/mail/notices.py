@@ -141,7 +141,8 @@ def new_items_mails(s: Session, config: ServiceConfig, firm: PortalFirm, batch: 
     switched off) meanwhile is not announced.
     """
     items = s.scalars(select(PortalItem).where(*_batch_items(batch)))
-    return [_new_items_mail(config, firm, reader) for reader in readers_of(s, firm, items)]
+    readers = readers_of(s, firm, items, digest=False)
+    return [_new_items_mail(config, firm, reader) for reader in readers]
 
 
 def new_items_mail(
@@ -149,14 +150,15 @@ def new_items_mail(
 ) -> Mail | None:
     """The one email of new_items_mails(...) that goes to `to_addr`, composed alone; None
     when that mailbox may see no item of the batch any more."""
-    reader = reader_at(s, firm, to_addr, _batch_items(batch))
+    reader = reader_at(s, firm, to_addr, _batch_items(batch), digest=False)
     return None if reader is None else _new_items_mail(config, firm, reader)
 
 
 def queue_new_items(s: Session, config: ServiceConfig, batch: str) -> int:
     """ "New items shared" for one batch (F5): one email per client account, listing every
     item of the batch it may see, grouped by matter; none when the firm's notify_new_items is
-    off. Returns how many emails were newly queued.
+    off, and none to a client who chose the digest or no such emails. Returns how many emails
+    were newly queued.
 
     The items of a batch may reach the portal in several requests: call this after each. The
     email is held a few seconds after the last call (outbox.SETTLE) and each call while it is

@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 from ..config import ServiceConfig
 from ..models import MailMessage, PortalFirm
 from .compose import Mail, message_id_for
-from .digest import KIND_DIGEST, digest_mail
+from .digest import KIND_DIGEST, digest_goes, digest_mail
 from .notices import KIND_INVITATION, KIND_NEW_ITEMS, invitation_gone, new_items_mail
 from .outbox import stored_content
-from .security import KIND_PASSWORD_RESET, reset_gone
+from .security import KIND_PASSWORD_RESET, KIND_SIGN_IN_LINK, link_gone
 
 NOTHING_LEFT = "nothing left to announce"
 
@@ -65,7 +65,7 @@ def recheck(s: Session, config: ServiceConfig, row: MailMessage, now: datetime) 
         firm = s.get(PortalFirm, 1)
         if firm is None:
             return Verdict(NOTHING_LEFT)
-        if not firm.daily_digest:
+        if not digest_goes(firm):
             return Verdict("the daily digest was turned off before it was sent")
         try:
             day = date.fromisoformat(about)
@@ -76,8 +76,8 @@ def recheck(s: Session, config: ServiceConfig, row: MailMessage, now: datetime) 
         return _fresh(row, digest_mail(s, config, firm, day, row.to_addr))
     if row.kind == KIND_INVITATION:
         return Verdict(invitation_gone(s, about, now))
-    if row.kind == KIND_PASSWORD_RESET:
-        return Verdict(reset_gone(s, about, now))
+    if row.kind in (KIND_PASSWORD_RESET, KIND_SIGN_IN_LINK):
+        return Verdict(link_gone(s, about, now))
     return Verdict()
 
 

@@ -7,7 +7,7 @@ without a row, so a new page cannot slip in unchecked.
 
 from fastapi import Response
 
-from . import auth, portal, recovery
+from . import account, auth, link_sign_in, portal, recovery, two_factor
 from .common import PageRouter
 from .render import STATIC_DIR
 
@@ -17,6 +17,9 @@ router = PageRouter()
 router.routes.extend(portal.router.routes)
 router.routes.extend(auth.router.routes)
 router.routes.extend(recovery.router.routes)
+router.routes.extend(link_sign_in.router.routes)
+router.routes.extend(account.router.routes)
+router.routes.extend(two_factor.router.routes)
 
 _STYLESHEET = (STATIC_DIR / "portal.css").read_bytes()
 

@@ -17,18 +17,20 @@ from portal_tui.domain import rules
 from portal_tui.domain.states import ContactStatus
 from portal_tui.sqltypes import utcnow
 
-from .. import feed
+from .. import feed, two_factor
 from ..deps import config_of, db_of
 from ..models import Account, PortalContact, PortalFirm, PortalMatter
 from . import csrf, ratelimit, visibility
 from .common import (
     CurrentVisitor,
     FormFields,
+    ended_unless_open,
     matter_url,
     page_router,
     plain_chrome,
     require_visitor,
 )
+from .devices import device_label
 from .errors import NotFound
 from .passwords import PASSWORD_MAX, PASSWORD_MIN, password_errors
 from .render import render
@@ -100,6 +102,7 @@ def _login_page(
         next_path=safe_next(next_path) or "",
         error=error,
         notice=notice,
+        sign_in_links=config_of(request).sign_in_links,
     )
 
 
@@ -120,6 +123,8 @@ def login(request: Request, form: FormFields) -> Response:
     password = form.get("password", "")[:PASSWORD_MAX]
     next_path = safe_next(form.get("next"))
     address = client_address(request)
+    key = two_factor.signing_key(db)
+    device = request.cookies.get(two_factor.device_cookie_name(config))
     now = utcnow()
     with db.write() as s:
         # Counted as a failure until the password proves right: see ratelimit.
@@ -138,13 +143,20 @@ def login(request: Request, form: FormFields) -> Response:
     if matched is None and not any(h for _, h in candidates):
         verify_password(None, password)  # the same time spent whether or not the email exists
     raw: str | None = None
+    second: two_factor.AfterPassword | None = None
     with db.write() as s:
         account = s.get(Account, matched, with_for_update=True) if matched is not None else None
         if account is not None and visibility.account_may_log_in(s, account):
             ratelimit.release(s, reserved)
-            raw = _log_in(s, request, account, password, now)
+            # A second factor on (and this device not remembered), or one the firm requires:
+            # no session yet, only the pending sign-in of the code page.
+            second = two_factor.after_password(s, key, account, device, two_factor.clock())
+            if second.pending is None:
+                raw = _log_in(s, request, account, password, now)
         # Otherwise, whatever the reason (no such email, wrong password, no active matter),
         # one message and one count (the one reserved): the page must not tell which.
+    if second is not None and second.pending is not None:
+        return two_factor.pending_redirect(config, second)
     if raw is None:
         return _login_page(request, email=email, next_path=next_path, error=LOGIN_FAILED)
     response = RedirectResponse(next_path or "/", status_code=303)
@@ -164,7 +176,14 @@ def log_in_after(s: Session, request: Request, account: Account, now: datetime) 
     account.last_login_at = now
     ratelimit.clear_account(s, account.email)
     feed.record_change(s, feed.LOGIN, None, {"account_id": account.id})
-    return start_session(s, config_of(request), account.id, replacing=raw_session_id(request))
+    return start_session(
+        s,
+        config_of(request),
+        account.id,
+        replacing=raw_session_id(request),
+        device=device_label(request.headers.get("user-agent")),
+        address=client_address(request)[:64],
+    )
 
 
 @router.post("/logout")
@@ -186,7 +205,7 @@ def logout(request: Request, visitor: CurrentVisitor, form: FormFields) -> Respo
 def home(request: Request) -> Response:
     visitor = require_visitor(request)
     with db_of(request).read() as s:
-        matters = visibility.portal_matters(s, visitor.account_id)
+        matters = ended_unless_open(s, visitor.account_id)
         ids = [m.matter_id for m in matters]
         if visitor.matter_id in ids:
             return RedirectResponse(matter_url(visitor.matter_id), status_code=303)
@@ -199,7 +218,7 @@ def home(request: Request) -> Response:
 def choose_matter(request: Request) -> Response:
     visitor = require_visitor(request)
     with db_of(request).read() as s:
-        return _chooser(s, visitor, visibility.portal_matters(s, visitor.account_id))
+        return _chooser(s, visitor, ended_unless_open(s, visitor.account_id))
 
 
 def _chooser(s: Session, visitor: Visitor, matters: list[visibility.MatterAccess]) -> Response:

@@ -26,7 +26,7 @@ from ..deps import config_of, db_of
 from ..models import ItemView
 from . import sessions, visibility
 from .bodies import read_form
-from .errors import LoginRequired, NotFound
+from .errors import AccessEnded, LoginRequired, NotFound
 from .security import PageRoute
 from .sessions import Visitor, visitor_of
 from .visibility import MatterAccess
@@ -88,8 +88,18 @@ CurrentVisitor = Annotated[Visitor, Depends(require_visitor)]
 def open_matter(s: Session, visitor: Visitor, matter_id: int) -> MatterAccess:
     access = visibility.matter_access(s, visitor.account_id, matter_id)
     if access is None:
+        ended_unless_open(s, visitor.account_id)
         raise NotFound()
     return access
+
+
+def ended_unless_open(s: Session, account_id: int) -> list[MatterAccess]:
+    """The matters open to the account; none at all is the end of its access (AccessEnded:
+    the session ends and the page says so), not an empty portal."""
+    matters = visibility.portal_matters(s, account_id)
+    if not matters:
+        raise AccessEnded(visibility.firm_portal(s)[0])
+    return matters
 
 
 def require_screen(access: MatterAccess, screen: str) -> None:
@@ -279,9 +289,16 @@ async def matter_page(
         )
     if opened.session_state == sessions.EXPIRED:
         raise _login_required(request)
+    if opened.access is None:
+        await run_in_threadpool(_ended_unless_open, db, opened.visitor.account_id)
     if opened.access is None or not built:
         raise NotFound()
     return opened, opened.access, built[0]
+
+
+def _ended_unless_open(db: Database, account_id: int) -> None:
+    with db.read() as s:
+        ended_unless_open(s, account_id)
 
 
 async def remember_matter_off_loop(request: Request, visitor: Visitor, matter_id: int) -> None:

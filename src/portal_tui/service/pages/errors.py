@@ -27,6 +27,21 @@ class NotFound(PageError):
     )
 
 
+class AccessEnded(PageError):
+    """A client with a session and no matter open to them any more (disabled, removed, every
+    portal of theirs turned off): the session ends, and the page says so plainly (S7)."""
+
+    status_code = 403
+    template = "ended.html"
+    title = "Your access has ended"
+
+    def __init__(self, firm_name: str) -> None:
+        who = firm_name or "your firm"
+        super().__init__(
+            f"Your access to this portal has ended. Contact {who} if you think this is a mistake."
+        )
+
+
 class Busy(PageError):
     status_code = 503
     title = "The portal is busy"

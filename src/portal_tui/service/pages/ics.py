@@ -1,4 +1,5 @@
-"""An RFC 5545 calendar of a matter's shared events, for the client's own calendar app.
+"""An RFC 5545 calendar of a matter's shared events, for the client's own calendar app: a
+timed event at its instants in UTC, an all-day one on its days (VALUE=DATE).
 
 Lines end in CRLF and are folded at 75 octets (never inside a UTF-8 character); TEXT values
 escape backslash, semicolon, comma and line breaks (RFC 5545 §3.3.11).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from .views import EventView
 
@@ -48,6 +49,10 @@ def _stamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def _date(value: date) -> str:
+    return value.strftime("%Y%m%d")
+
+
 def calendar(events: Iterable[EventView], *, name: str, uid_domain: str, now: datetime) -> bytes:
     lines = [
         "BEGIN:VCALENDAR",
@@ -66,10 +71,19 @@ def calendar(events: Iterable[EventView], *, name: str, uid_domain: str, now: da
             f"UID:event-{event.id}@{uid_domain}",
             f"SEQUENCE:{max(0, event.version)}",
             f"DTSTAMP:{_stamp(event.published_at or now)}",
-            f"DTSTART:{_stamp(event.starts_at)}",
         ]
-        if event.ends_at is not None and event.ends_at >= event.starts_at:
-            lines.append(f"DTEND:{_stamp(event.ends_at)}")
+        if event.first_day is not None:
+            # All day: dates, which the client's calendar keeps on those days in any zone;
+            # DTEND is the day after the last (exclusive, RFC 5545 §3.6.1).
+            last = event.last_day or event.first_day
+            lines += [
+                f"DTSTART;VALUE=DATE:{_date(event.first_day)}",
+                f"DTEND;VALUE=DATE:{_date(last + timedelta(days=1))}",
+            ]
+        else:
+            lines.append(f"DTSTART:{_stamp(event.starts_at)}")
+            if event.ends_at is not None and event.ends_at >= event.starts_at:
+                lines.append(f"DTEND:{_stamp(event.ends_at)}")
         lines.append(f"SUMMARY:{escape_text(event.title)}")
         if event.location:
             lines.append(f"LOCATION:{escape_text(event.location)}")

@@ -204,12 +204,15 @@ def invoice_download(request: Request, matter_id: int, item_id: int) -> Response
         if item is None:
             raise NotFound()
         view = invoice_view(item)
-    content = invoice_pdf(
-        view,
-        firm_name=access.firm_name,
-        client_name=access.contact_name,
-        matter=f"{access.matter_number} {access.matter_name}".strip(),
-    )
+        # The firm's own PDF of it, when it attached one; else the one made from its lines.
+        content = visibility.firm_invoice_pdf(s, item)
+    if content is None:
+        content = invoice_pdf(
+            view,
+            firm_name=access.firm_name,
+            client_name=access.contact_name,
+            matter=f"{access.matter_number} {access.matter_name}".strip(),
+        )
     record_seen(db_of(request), access, [(ItemKind.INVOICE, item_id)], download=True)
     return attachment(content, f"invoice-{view.number or item_id}.pdf", "application/pdf")
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from portal_tui.sqltypes import utcnow
 
+from .. import two_factor
 from ..deps import config_of, db_of
 from ..mail.compose import portal_link
 from ..mail.security import queue_password_changed, queue_password_reset
@@ -75,41 +76,56 @@ def ask_for_reset(request: Request, form: FormFields) -> Response:
     secret = secrets.token_urlsafe(32)
     digest = _digest(secret)
     with db_of(request).write() as s:
-        ratelimit.count_request(
-            s,
-            [
-                ("reset:" + email.lower(), config.reset_limit_per_account),
-                ("reset-addr:" + client_address(request)[:100], config.reset_limit_per_address),
-            ],
-            config.reset_window_seconds,
-            now,
-        )
-        account = _account_for(s, email)
+        count_link_request(s, request, "reset", email, now)
+        account = account_for(s, email)
         if account is not None:
-            # A newer link replaces any older one still unused.
-            s.execute(
-                update(OneTimeLink)
-                .where(
-                    OneTimeLink.account_id == account.id,
-                    OneTimeLink.purpose == PURPOSE_RESET,
-                    OneTimeLink.used_at.is_(None),
-                )
-                .values(used_at=now)
-            )
-            link = OneTimeLink(
-                token_hash=digest,
-                account_id=account.id,
-                purpose=PURPOSE_RESET,
-                created_at=now,
-                expires_at=now + timedelta(minutes=config.reset_link_valid_minutes),
-            )
-            s.add(link)
-            s.flush()
+            link = new_link(s, account, PURPOSE_RESET, digest, now, config.reset_link_valid_minutes)
             queue_password_reset(s, config, account, link, portal_link(config, f"/reset/{secret}"))
     return _forgot_page(request, email=email, sent=True)
 
 
-def _account_for(s: Session, email: str) -> Account | None:
+def count_link_request(s: Session, request: Request, what: str, email: str, now: datetime) -> None:
+    """Count a request for an emailed link against the limits per address typed and per
+    client address, whether or not the address has an account (TooManyRequests at one)."""
+    config = config_of(request)
+    ratelimit.count_request(
+        s,
+        [
+            (f"{what}:{email.lower()}", config.reset_limit_per_account),
+            (f"{what}-addr:{client_address(request)[:100]}", config.reset_limit_per_address),
+        ],
+        config.reset_window_seconds,
+        now,
+    )
+
+
+def new_link(
+    s: Session, account: Account, purpose: str, token_hash: str, now: datetime, minutes: int
+) -> OneTimeLink:
+    """A one-time link for the account, valid `minutes`; a newer link replaces any older one
+    of the same purpose still unused."""
+    s.execute(
+        update(OneTimeLink)
+        .where(
+            OneTimeLink.account_id == account.id,
+            OneTimeLink.purpose == purpose,
+            OneTimeLink.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    link = OneTimeLink(
+        token_hash=token_hash,
+        account_id=account.id,
+        purpose=purpose,
+        created_at=now,
+        expires_at=now + timedelta(minutes=minutes),
+    )
+    s.add(link)
+    s.flush()
+    return link
+
+
+def account_for(s: Session, email: str) -> Account | None:
     """The account that may log in with this address, if any: a client whose access has
     ended gets no link (and the page says the same as for an unknown address)."""
     if not email:
@@ -178,6 +194,7 @@ def reset_password(request: Request, secret: str, form: FormFields) -> Response:
     if errors:
         return _reset_page(request, secret, errors=errors, status_code=400)
     hashed = hasher.hash(password)  # slow on purpose: outside the write transaction
+    key = two_factor.signing_key(db)
     now = utcnow()
     with db.write() as s:
         link, account = _live_link(s, secret, now, lock=True)
@@ -186,7 +203,12 @@ def reset_password(request: Request, secret: str, form: FormFields) -> Response:
         # Everywhere else is signed out (ASVS V7.4.3): a thief's session ends here too.
         s.execute(delete(ClientSession).where(ClientSession.account_id == account.id))
         queue_password_changed(s, config, account, now)
-        raw = log_in_after(s, request, account, now)
+        # A reset link proves the mailbox, not the second factor: that is still asked for
+        # (the new password has ended every remembered device already).
+        second = two_factor.after_password(s, key, account, None, two_factor.clock())
+        raw = log_in_after(s, request, account, now) if second.pending is None else None
+    if raw is None:
+        return two_factor.pending_redirect(config, second)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, config, raw)
     return response

@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from .views import InvoiceListRow
+from portal_tui.domain.texts import ALL_DAY
+
+from .views import EventView, InvoiceListRow
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -45,6 +47,23 @@ def when(value: datetime | None) -> str:
         f"{WEEKDAYS[value.weekday()]} {value.day} {MONTHS[value.month]} {value.year}, "
         f"{value.hour:02d}:{value.minute:02d} UTC"
     )
+
+
+def _weekday(value: date) -> str:
+    return f"{WEEKDAYS[value.weekday()]} {day(value)}"
+
+
+def event_when(event: EventView) -> str:
+    """When an event is, as its pages say it: the instants of a timed one in UTC, the days of
+    an all-day one (dates are the same in every zone)."""
+    if event.first_day is None:
+        if event.ends_at is None:
+            return when(event.starts_at)
+        return f"{when(event.starts_at)} – {when(event.ends_at)}"
+    last = event.last_day or event.first_day
+    if last == event.first_day:
+        return f"{ALL_DAY}, {_weekday(event.first_day)}"
+    return f"{ALL_DAY}, {_weekday(event.first_day)} – {_weekday(last)}"
 
 
 def size(n: int) -> str:
@@ -96,7 +115,14 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.filters.update(money=money, day=day, when=when, size=size, invoice_rows=invoice_rows)
+_env.filters.update(
+    money=money,
+    day=day,
+    when=when,
+    event_when=event_when,
+    size=size,
+    invoice_rows=invoice_rows,
+)
 
 
 def render_text(template: str, **context: Any) -> str:

@@ -15,10 +15,19 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from ..deps import config_of
-from .errors import BadRequest, CsrfFailed, LoginRequired, PageError, TooManyAttempts
+from .errors import (
+    AccessEnded,
+    BadRequest,
+    CsrfFailed,
+    LoginRequired,
+    PageError,
+    TooManyAttempts,
+)
 from .render import render
+from .sessions import clear_session_cookie, end_request_session
 
 # No script at all (the pages work without JavaScript), nothing inline, nothing from
 # elsewhere; forms post only here; no framing (clickjacking).
@@ -125,6 +134,11 @@ class PageRoute(APIRoute):
                 if request.method not in _SAFE_METHODS and not same_origin(request):
                     raise CsrfFailed()
                 response = await handler(request)
+            except AccessEnded as ended:
+                # The session goes with the access: the next request is the log-in page.
+                await run_in_threadpool(end_request_session, request)
+                response = error_page(request, ended)
+                clear_session_cookie(response, config_of(request))
             except PageError as error:
                 response = error_page(request, error)
             except RequestValidationError:

@@ -54,10 +54,17 @@ class Visitor:
 
 
 def start_session(
-    s: Session, config: ServiceConfig, account_id: int, *, replacing: str | None
+    s: Session,
+    config: ServiceConfig,
+    account_id: int,
+    *,
+    replacing: str | None,
+    device: str | None = None,
+    address: str | None = None,
 ) -> str:
     """A new session for the account; returns the raw id for the cookie. The session the
-    browser had (if any) ends, and so do the account's expired ones."""
+    browser had (if any) ends, and so do the account's expired ones. `device` and `address`
+    are what the account page lists of it (the address only where the firm keeps it)."""
     now = utcnow()
     if replacing:
         s.execute(delete(ClientSession).where(ClientSession.id_hash == hash_id(replacing)))
@@ -79,6 +86,8 @@ def start_session(
             matter_id=None,
             created_at=now,
             last_seen_at=now,
+            device=device,
+            address=address if config.session_places else None,
         )
     )
     return raw
@@ -204,6 +213,14 @@ def visitor_of(request: Request) -> Visitor | None:
 
 def raw_session_id(request: Request) -> str | None:
     return request.cookies.get(session_cookie_name(config_of(request)))
+
+
+def end_request_session(request: Request) -> None:
+    """The session the request came with, deleted (if it is still there)."""
+    raw = raw_session_id(request)
+    if raw:
+        with db_of(request).write() as s:
+            end_session(s, raw)
 
 
 def remember_matter(db: Database, visitor: Visitor, matter_id: int) -> None:

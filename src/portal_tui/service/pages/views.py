@@ -103,6 +103,13 @@ class EventView:
     description: str
     version: int
     published_at: datetime | None
+    # All day: its first and last day (a copy that says all_day without them is timed).
+    first_day: date | None = None
+    last_day: date | None = None
+
+    @property
+    def all_day(self) -> bool:
+        return self.first_day is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +247,16 @@ def event_view(item: PortalItem) -> EventView:
         description=_str(data, "description"),
         version=item.version,
         published_at=item.published_at,
+        **_days(data),
     )
+
+
+def _days(data: dict[str, Any]) -> dict[str, date | None]:
+    """An all-day copy's days; none for a timed one, or one whose days do not read."""
+    first, last = parse_date(data.get("first_day")), parse_date(data.get("last_day"))
+    if data.get("all_day") is not True or first is None:
+        return {}
+    return {"first_day": first, "last_day": last if last is not None and last >= first else first}
 
 
 def task_view(item: PortalItem) -> TaskView:

@@ -38,6 +38,7 @@ from ..models import (
     Account,
     DocumentBlob,
     FormSubmission,
+    InvoicePdf,
     PortalContact,
     PortalFirm,
     PortalItem,
@@ -224,6 +225,16 @@ def visible_blob(
         return None
     blob = s.get(DocumentBlob, item_id)
     return (item, blob) if blob is not None else None
+
+
+def firm_invoice_pdf(s: Session, item: PortalItem) -> bytes | None:
+    """The firm's own PDF of a visible invoice: only the bytes its copy names (a replaced PDF
+    whose new bytes have not arrived yet is not served in its place); None when it has none."""
+    wanted = (item.data or {}).get("pdf_sha256")
+    if not wanted:
+        return None
+    pdf = s.get(InvoicePdf, item.item_id)
+    return pdf.content if pdf is not None and pdf.sha256 == wanted else None
 
 
 def blobs_present(s: Session, item_ids: Sequence[int]) -> set[int]:

@@ -6,8 +6,10 @@ from datetime import date, datetime
 
 from rich.text import Text
 
+from portal_tui.domain import texts
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import (
+    ClientRow,
     DocumentRow,
     EventRow,
     FormRow,
@@ -61,7 +63,17 @@ def matter_columns(glyphs: Glyphs) -> list[Column[MatterRow]]:
         Column("Client", client, 30),
         Column("Matter", lambda r: r.name, 40),
         Column("Status", lambda r: r.status.value.capitalize(), 8),
+        # Last: at 80 columns the list scrolls to it, the columns before it keep their width.
+        Column("Responsible", lambda r: r.responsible_name or "", 18),
     ]
+
+
+CLIENT_COLUMNS: list[Column[ClientRow]] = [
+    Column("Client", lambda r: r.name, 30),
+    Column("Email", lambda r: r.primary_email or "", 28),
+    Column("Phone", lambda r: r.phone or "", 16),
+    Column("Address", lambda r: (r.address or "").replace("\n", ", "), 30),
+]
 
 
 INVOICE_COLUMNS: list[Column[InvoiceRow]] = [
@@ -74,9 +86,17 @@ INVOICE_COLUMNS: list[Column[InvoiceRow]] = [
     Column("Balance", lambda r: Text(money(r.balance_cents), justify="right"), 10),
 ]
 
+
+def starts(row: EventRow) -> str:
+    """A timed event's start in local time; an all-day event's day, which no zone moves."""
+    if row.first_day is not None:
+        return f"{row.first_day.isoformat()} {texts.ALL_DAY}"
+    return day(row.starts_at)
+
+
 EVENT_COLUMNS: list[Column[EventRow]] = [
-    Column("Starts", lambda r: day(r.starts_at), 16),
-    Column("Title", lambda r: r.title, 36),
+    Column("Starts", starts, 18),
+    Column("Title", lambda r: r.title, 34),
     Column("Location", lambda r: r.location or "", 20),
     Column("Matter", lambda r: r.matter_number, 11),
 ]

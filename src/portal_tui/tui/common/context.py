@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from portal_tui.domain.kinds import ItemKind
     from portal_tui.domain.states import StaffRole
     from portal_tui.repository import Repository
+    from portal_tui.repository.sign_ins import SignInSource
 
     from .glyphs import Glyphs
 
@@ -45,6 +46,9 @@ class ItemFlows(Protocol):
 
     def item_form(self, kind: ItemKind, matter_id: int, row: Any | None) -> Screen[int | None]:
         """Adding or editing an event, task or note (matter/item_form.py)."""
+
+    def attach_file(self, matter_id: int, folders: list[Any]) -> Screen[int | None]:
+        """Attaching a file from disk to a matter's documents (matter/attach_file.py)."""
 
 
 class StaffContext(Protocol):
@@ -77,6 +81,10 @@ class StaffContext(Protocol):
     def show_row_status(self, kind: ItemKind, row: Any | None) -> None: ...
 
     def wake_delivery(self) -> None: ...
+
+    @property
+    def sign_in_source(self) -> SignInSource | None:
+        """The portal, as asked about a contact's sign-ins; None until it has started."""
 
 
 def staff_context(app: App[Any]) -> StaffContext:

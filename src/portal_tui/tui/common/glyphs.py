@@ -60,7 +60,9 @@ ASCII = Glyphs(shared="S", pending="~", failed="!", portal="P", marked=">", asci
 # What Textual and the app draw, and common punctuation in client data; anything else falls to
 # its decomposition ("é" -> "e"), a box-drawing rule, or "?".
 _SYMBOLS = {
-    "…": "~",  # a cut-off cell; one cell wide, as the ellipsis was
+    # A cut-off cell, one cell wide as the ellipsis was; "$" as Emacs marks a truncated line,
+    # and unlike every ASCII icon (S ~ ! P >), so a cut name never reads as "waiting".
+    "…": "$",
     "—": "-",
     "–": "-",
     "―": "-",

@@ -56,10 +56,18 @@ class ListPane(Vertical, StaffAware):
             tooltip="Share history of the selected item",
         ),
         Binding(
-            "n", "add", "Add", id="items.add", tooltip="Add an item or intake form; write a message"
+            "n",
+            "add",
+            "Add",
+            id="items.add",
+            tooltip="Add an item, a matter or an intake form; write a message",
         ),
         Binding(
-            "e", "edit", "Edit", id="items.edit", tooltip="Edit the selected item or intake form"
+            "e",
+            "edit",
+            "Edit",
+            id="items.edit",
+            tooltip="Edit the selected item, matter, client, contact or intake form",
         ),
         Binding(
             "escape",
@@ -89,6 +97,8 @@ class ListPane(Vertical, StaffAware):
                 yield Button("Share", id="tb-share", compact=True, disabled=not self._may_share())
             if self.kind in EDITABLE and self.matter_id is not None:
                 yield Button("Add", id="tb-add", compact=True)
+            if self.kind is ItemKind.DOCUMENT and self.matter_id is not None:
+                yield Button("Attach", id="tb-add", compact=True)
             if self.kind in EDITABLE:
                 yield Button("Edit", id="tb-edit", compact=True)
         yield Input(placeholder="Filter (Esc clears)", id="filter", classes="filter -hidden")
@@ -118,7 +128,9 @@ class ListPane(Vertical, StaffAware):
             box = self.query_one("#filter", Input)
             return bool(box.value) or not box.has_class("-hidden")
         if action == "add":  # only where it adds something: kept off the 80-column footer
-            return self.kind in EDITABLE and self.matter_id is not None
+            return self.matter_id is not None and (
+                self.kind in EDITABLE or self.kind is ItemKind.DOCUMENT
+            )
         if action == "edit":
             return self.kind in EDITABLE
         return True
@@ -312,6 +324,15 @@ class ListPane(Vertical, StaffAware):
     def action_add(self) -> None:
         if self.kind in EDITABLE and self.matter_id is not None:
             self._edit(None)
+        elif self.kind is ItemKind.DOCUMENT and self.matter_id is not None:
+            self._attach_file(self.matter_id)
+
+    @work(group="edit", exclusive=True)
+    async def _attach_file(self, matter_id: int) -> None:
+        folders = await asyncio.to_thread(self.staff.repo.folders, matter_id)
+        added = await self.app.push_screen_wait(self.staff.flows.attach_file(matter_id, folders))
+        if added is not None:
+            self.table.reload(keep_id=added)
 
     def action_edit(self) -> None:
         row = self.table.current

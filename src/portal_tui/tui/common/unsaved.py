@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Checkbox, Input, Select, TextArea
+from textual.widgets import Button, Checkbox, Input, Select, TextArea
 
 from portal_tui.domain import texts
 
@@ -73,3 +74,45 @@ def _value(widget: Any) -> Any:
     if isinstance(widget, Input | Checkbox | Select):
         return widget.value
     return None
+
+
+def form_keys(*, save: str = "Save", cancel_in_footer: bool = True) -> list[BindingType]:
+    """A form's two keys, the same ids everywhere so [keymap] remaps every form at once: Esc
+    (Cancel, asking before it drops what was typed) and Ctrl+S (Save, or what the form's
+    button says)."""
+    return [
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            show=cancel_in_footer,
+            id="form.cancel",
+            tooltip="Go back; close a box; clear the filter",
+        ),
+        Binding(
+            "ctrl+s",
+            "save",
+            save,
+            id="form.save",
+            tooltip="Save an Add or Edit screen; send a message",
+        ),
+    ]
+
+
+class SaveOrCancel:
+    """For a form with a Save button (id "save") and a Cancel one: each does what its key
+    does. Mixed in after UnsavedChanges; the form has its own `action_save`."""
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
+
+    def action_save(self) -> None:
+        raise NotImplementedError
+
+    def action_cancel(self) -> None:
+        assert isinstance(self, UnsavedChanges)
+        self.leave(None)

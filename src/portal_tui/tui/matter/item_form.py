@@ -13,7 +13,6 @@ from typing import Any
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
@@ -26,7 +25,7 @@ from ..common.context import StaffAware
 from ..common.footer import footer
 from ..common.modals import Confirm, Notice
 from ..common.tick_box import TickBox
-from ..common.unsaved import UnsavedChanges
+from ..common.unsaved import SaveOrCancel, UnsavedChanges, form_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +39,11 @@ class Field:
 FIELDS: dict[ItemKind, list[Field]] = {
     ItemKind.EVENT: [
         Field("title", "Title", required=True),
+        Field("all_day", texts.ALL_DAY, "check"),
         Field("starts_at", "Starts (YYYY-MM-DD HH:MM)", "datetime", required=True),
         Field("ends_at", "Ends (YYYY-MM-DD HH:MM)", "datetime"),
+        Field("first_day", "Day (YYYY-MM-DD)", "date", required=True),
+        Field("last_day", "Last day (YYYY-MM-DD, if more than one)", "date"),
         Field("location", "Location"),
         Field("description", "Description", "area"),
     ],
@@ -56,6 +58,11 @@ FIELDS: dict[ItemKind, list[Field]] = {
         Field("body", "Note", "area"),
     ],
 }
+
+# An event's All day box shows the fields of its days and hides those of its times; the
+# hidden ones are neither checked nor saved.
+TIMES = frozenset({"starts_at", "ends_at"})
+DAYS = frozenset({"first_day", "last_day"})
 
 TITLES = {ItemKind.EVENT: "Calendar Event", ItemKind.TASK: "Task", ItemKind.NOTE: "Note"}
 
@@ -87,25 +94,10 @@ def _parse(field: Field, raw: str) -> Any:
     return raw
 
 
-class ItemForm(UnsavedChanges, Screen[int | None], StaffAware):
+class ItemForm(UnsavedChanges, SaveOrCancel, Screen[int | None], StaffAware):
     """Add (row None) or Edit an event, task or note of one matter; dismisses with its id."""
 
-    BINDINGS = [
-        Binding(
-            "escape",
-            "cancel",
-            "Cancel",
-            id="form.cancel",
-            tooltip="Go back; close a box; clear the filter",
-        ),
-        Binding(
-            "ctrl+s",
-            "save",
-            "Save",
-            id="form.save",
-            tooltip="Save an Add or Edit screen; send a message",
-        ),
-    ]
+    BINDINGS = form_keys()
 
     def __init__(self, kind: ItemKind, matter_id: int, row: Any | None = None) -> None:
         super().__init__()
@@ -121,7 +113,10 @@ class ItemForm(UnsavedChanges, Screen[int | None], StaffAware):
                     if field.kind == "check":
                         yield TickBox(field.label, bool(value), id=f"f-{field.name}")
                         continue
-                    yield Label(Text(field.label + (" *" if field.required else "")))
+                    yield Label(
+                        Text(field.label + (" *" if field.required else "")),
+                        id=f"l-{field.name}",
+                    )
                     if field.kind == "area":
                         yield TextArea(_show(value, field.kind), id=f"f-{field.name}")
                     else:
@@ -138,22 +133,35 @@ class ItemForm(UnsavedChanges, Screen[int | None], StaffAware):
         yield footer()
 
     def on_mount(self) -> None:
+        self._show_when()
         self.query(Input).first().focus()
         self.remember_as_saved()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.action_cancel()
+    def _all_day(self) -> bool:
+        boxes = self.query("#f-all_day")
+        return bool(boxes and boxes.first(Checkbox).value)
 
-    def action_cancel(self) -> None:
-        self.leave(None)
+    def _hidden(self) -> frozenset[str]:
+        if self.kind is not ItemKind.EVENT:
+            return frozenset()
+        return TIMES if self._all_day() else DAYS
+
+    def _show_when(self) -> None:
+        hidden = self._hidden()
+        for name in TIMES | DAYS if self.kind is ItemKind.EVENT else ():
+            for widget in self.query(f"#l-{name}, #f-{name}"):
+                widget.display = name not in hidden
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.id == "f-all_day":
+            self._show_when()
 
     def _values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
+        hidden = self._hidden()
         for field in FIELDS[self.kind]:
+            if field.name in hidden:
+                continue
             widget = self.query_one(f"#f-{field.name}")
             if isinstance(widget, Checkbox):
                 values[field.name] = widget.value
@@ -226,5 +234,6 @@ class ItemForm(UnsavedChanges, Screen[int | None], StaffAware):
         assert self.row is not None
         self.row = await asyncio.to_thread(self.staff.repo.item_row, self.kind, self.row.id)
         await self.recompose()
+        self._show_when()
         self.query(Input).first().focus()
         self.remember_as_saved()

@@ -27,7 +27,7 @@ from portal_tui.domain.decision import EditConflict, NeedsConfirmation, NotFound
 from portal_tui.domain.kinds import Category
 from portal_tui.domain.records import ContactRow, MatterDetail, PartyRow
 from portal_tui.domain.rules import FirmPortal
-from portal_tui.domain.states import ContactAction, PartyAccess
+from portal_tui.domain.states import ContactAction, ContactStatus, PartyAccess
 
 from ..common.client_text import inert
 from ..common.context import StaffAware
@@ -39,6 +39,14 @@ from ..messages import PortalSynced
 PORTAL_TITLE = "Client Portal"
 PERMISSIONS_TITLE = "Client Portal Permissions"
 PARTIES_TITLE = "Client Portal Parties"
+# The Action menu's entry that is no move of the contact's status (C1-C3): the portal's own.
+SIGN_OUT = "sign_out"
+# Contacts whose client has an account that signs in (an invited one has not set a password
+# through this contact; a removed one is signed out of the client's other matters from those).
+SIGNS_IN = frozenset({ContactStatus.ACTIVE, ContactStatus.DISABLED})
+SENSITIVE_LABEL = "Sensitive matter (two-factor sign-in if the firm requires it)"
+# The contact's Action menu entry beside the moves of C2 and C3.
+RESET_TWO_FACTOR = "reset-two-factor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +168,13 @@ class MatterPortal(VerticalScroll, StaffAware):
             tooltip="The Action menu of the selected row or contact",
         ),
         Binding(
+            "e",
+            "edit_contact",
+            "Edit contact",
+            id="portal.edit-contact",
+            tooltip="Edit the selected item, matter, client, contact or intake form",
+        ),
+        Binding(
             "p",
             "preview",
             "Preview",
@@ -205,14 +220,17 @@ class MatterPortal(VerticalScroll, StaffAware):
                     category.label, False, id=f"perm-{category.value}", disabled=not manages
                 )
         yield Static("", id="portal-firm-hint", classes="hint -empty")
+        yield TickBox(SENSITIVE_LABEL, False, id="portal-sensitive", disabled=not manages)
         yield Static(Text("Contacts"), classes="section-title")
         with Horizontal(classes="toolbar"):
             yield Button(
                 "Invite Contact", id="portal-invite", compact=True, disabled=not self.invites
             )
+            yield Button("Edit Contact", id="portal-edit", compact=True, disabled=not self.invites)
             yield Button("Action", id="portal-action", compact=True, disabled=not self.invites)
         yield ContactTable()
         yield Static("", id="portal-no-contacts", classes="hint -empty")
+        yield Static("", id="portal-sign-ins", classes="hint -empty")
         yield Static(Text(PARTIES_TITLE), classes="section-title")
         yield PartyTable()
 
@@ -259,6 +277,7 @@ class MatterPortal(VerticalScroll, StaffAware):
                 offered = category in rules.f4_offered_on_matters(firm)
                 box.value = category in matter.effective_permissions
                 box.disabled = not (offered and self.manages)
+            self.query_one("#portal-sensitive", TickBox).value = matter.sensitive
         missing = [c.label for c in Category if c not in rules.f4_offered_on_matters(firm)]
         hint = self.query_one("#portal-firm-hint", Static)
         hint.update(
@@ -324,6 +343,8 @@ class MatterPortal(VerticalScroll, StaffAware):
             self._switch(event.value)
         elif box_id.startswith("perm-"):
             self._save_permissions()
+        elif box_id == "portal-sensitive":
+            self._save_sensitive(event.value)
 
     @work(group="portal-switch", exclusive=True)
     async def _switch(self, on: bool) -> None:
@@ -379,6 +400,20 @@ class MatterPortal(VerticalScroll, StaffAware):
         staff.wake_delivery()
         app.notify(texts.PERMISSIONS_SAVED, title=PERMISSIONS_TITLE, timeout=3)
 
+    @work(group="portal-sensitive", exclusive=True)
+    async def _save_sensitive(self, sensitive: bool) -> None:
+        app, staff = self.app, self.staff
+        try:
+            await asyncio.to_thread(staff.repo.set_matter_sensitive, self.matter_id, sensitive)
+        except (Refused, NotFound) as refused:
+            message = refused.message if isinstance(refused, Refused) else str(refused)
+            await app.push_screen_wait(Notice(PORTAL_TITLE, message, error=True))
+            self.reload()
+            return
+        staff.wake_delivery()
+        said = "marked sensitive" if sensitive else "no longer marked sensitive"
+        app.notify(f"The matter is {said}.", title=PORTAL_TITLE, timeout=3)
+
     def _refresh_lists(self) -> None:
         """The Matters list's portal icon (M3) and the share icons of the matter's lists may
         have changed: every list already read, on every screen, reads itself again."""
@@ -396,11 +431,46 @@ class MatterPortal(VerticalScroll, StaffAware):
         handlers: dict[str, Callable[[], None]] = {
             "portal-preview": self.action_preview,
             "portal-invite": self.action_invite,
+            "portal-edit": self.action_edit_contact,
             "portal-action": self.action_contact_menu,
         }
         handler = handlers.get(event.button.id or "")
         if handler is not None:
             handler()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if isinstance(event.data_table, ContactTable):
+            self._show_sign_ins(self._current_contact())
+
+    @work(group="portal-sign-ins", exclusive=True)
+    async def _show_sign_ins(self, contact: ContactRow | None) -> None:
+        """The highlighted contact's two-factor, last sign-in and live sessions, as the portal
+        says now; nothing while it has not started or cannot answer (the list still shows
+        the last sign-in the firm heard of)."""
+        line = self.query_one("#portal-sign-ins", Static)
+        source = self.staff.sign_in_source
+        found = None
+        if contact is not None and source is not None:
+            try:
+                found = await asyncio.to_thread(
+                    self.staff.repo.contact_sign_ins, contact.id, source
+                )
+            except (Refused, NotFound):
+                found = None
+        if found is None:
+            line.update("")
+            line.add_class("-empty")
+            return
+        line.update(
+            Text(
+                texts.CONTACT_SIGN_INS.format(
+                    two_factor=_on_off(found.two_factor).lower(),
+                    last=_login_day(found.last_login_at),
+                    sessions=found.active_sessions,
+                )
+            )
+        )
+        line.remove_class("-empty")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -437,6 +507,39 @@ class MatterPortal(VerticalScroll, StaffAware):
             existing.email if existing else client.primary_email,
         )
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit_contact":  # C1: not offered to Billing and Read-only
+            return self.invites
+        return True
+
+    def action_edit_contact(self) -> None:
+        if self.state is None or self._refuse_contacts():
+            return
+        contact = self._current_contact()
+        if contact is not None:
+            self._edit_contact_worker(contact)
+
+    @work(group="portal-contact", exclusive=True)
+    async def _edit_contact_worker(self, contact: ContactRow) -> None:
+        await self._edit_contact(contact)
+
+    async def _edit_contact(self, contact: ContactRow) -> None:
+        from .edit_contact import EDIT_CONTACT_TITLE, EditContact
+
+        app, staff = self.app, self.staff
+        decision, _ = rules.contact_transition(
+            contact.status, ContactAction.EDIT, name=contact.name
+        )
+        if not decision:  # a removed contact is given new details when invited again
+            await app.push_screen_wait(Notice(EDIT_CONTACT_TITLE, decision.message, error=True))
+            return
+        message = await app.push_screen_wait(EditContact(contact))
+        if message is None:
+            return
+        staff.wake_delivery()
+        self.reload()
+        await app.push_screen_wait(Notice(EDIT_CONTACT_TITLE, message))
+
     def action_contact_menu(self) -> None:
         if self.state is None or self._refuse_contacts():
             return
@@ -457,9 +560,24 @@ class MatterPortal(VerticalScroll, StaffAware):
                 self.reload()
                 return
         menu = [(a.value, rules.contact_action_label(a)) for a in actions]
+        if contact is not None and contact.status in SIGNS_IN:
+            menu.append((SIGN_OUT, texts.CONTACT_SIGN_OUT))
+        if contact is not None and rules.c1_two_factor_reset(
+            contact.name,
+            was_activated=contact.activated_at is not None,
+            removed=contact.status is ContactStatus.REMOVED,
+        ):
+            menu.append((RESET_TWO_FACTOR, texts.TWO_FACTOR_RESET_LABEL))
         title = f"Action: {contact.name}" if contact is not None else "Action"
         choice = await app.push_screen_wait(ActionMenu(title, menu))
         if choice is None:
+            return
+        if choice == SIGN_OUT and contact is not None:
+            await self._sign_out_everywhere(contact)
+            return
+        if choice == RESET_TWO_FACTOR:
+            assert contact is not None
+            await self._reset_two_factor(contact)
             return
         action = ContactAction(choice)
         if action is ContactAction.INVITE:
@@ -470,6 +588,26 @@ class MatterPortal(VerticalScroll, StaffAware):
             return
         assert contact is not None
         await self._contact_action(action, contact)
+
+    async def _sign_out_everywhere(self, contact: ContactRow) -> None:
+        """Every session of the contact's client ends at once (asked first); the portal must
+        answer, or nothing is done and the screen says why."""
+        app, staff = self.app, self.staff
+        title = texts.CONTACT_SIGN_OUT
+        source = staff.sign_in_source
+        if source is None:
+            await app.push_screen_wait(Notice(title, texts.PORTAL_NOT_STARTED, error=True))
+            return
+        question = texts.CONTACT_SIGN_OUT_CONFIRM.format(name=contact.name)
+        if not await app.push_screen_wait(Confirm(title, question)):
+            return
+        try:
+            message = await asyncio.to_thread(staff.repo.sign_out_everywhere, contact.id, source)
+        except (Refused, NotFound) as failed:
+            await self._failed(title, failed)
+            return
+        self._show_sign_ins(contact)
+        await app.push_screen_wait(Notice(title, message))
 
     async def _contact_action(self, action: ContactAction, contact: ContactRow) -> None:
         app, staff = self.app, self.staff
@@ -492,19 +630,39 @@ class MatterPortal(VerticalScroll, StaffAware):
                 if not await app.push_screen_wait(Confirm(title, asked.question)):
                     return
                 message = await asyncio.to_thread(lambda: call(confirmed=True))
-        except EditConflict as crossed:
-            await app.push_screen_wait(Notice(title, crossed.message, error=True))
-            self.reload()
-            return
-        except Refused as refused:
-            await app.push_screen_wait(Notice(title, refused.message, error=True))
-            return
-        except NotFound as gone:
-            await app.push_screen_wait(Notice(title, str(gone), error=True))
-            self.reload()
+        except (Refused, NotFound) as failed:
+            await self._failed(title, failed)
             return
         staff.wake_delivery()
         self.reload()
+        await app.push_screen_wait(Notice(title, message))
+
+    async def _failed(self, title: str, failed: Refused | NotFound) -> None:
+        """A contact's action refused, or the contact gone: said in a notice; the list is
+        read again when what it shows was overtaken (gone, or changed by someone else)."""
+        message = failed.message if isinstance(failed, Refused) else str(failed)
+        await self.app.push_screen_wait(Notice(title, message, error=True))
+        if isinstance(failed, (NotFound, EditConflict)):
+            self.reload()
+
+    async def _reset_two_factor(self, contact: ContactRow) -> None:
+        """A client who lost their phone and recovery codes: asked first, then the portal
+        resets it and emails them."""
+        app, staff = self.app, self.staff
+        title = texts.TWO_FACTOR_RESET_LABEL
+        reset = partial(staff.repo.reset_two_factor, contact.id)
+        try:
+            try:
+                message = await asyncio.to_thread(reset)
+            except NeedsConfirmation as asked:
+                if not await app.push_screen_wait(Confirm(title, asked.question)):
+                    return
+                message = await asyncio.to_thread(lambda: reset(confirmed=True))
+        except (Refused, NotFound) as refused:
+            text_ = refused.message if isinstance(refused, Refused) else str(refused)
+            await app.push_screen_wait(Notice(title, text_, error=True))
+            return
+        staff.wake_delivery()
         await app.push_screen_wait(Notice(title, message))
 
     async def _invite(self, client_id: int, name: str, email: str | None) -> None:

@@ -208,7 +208,7 @@ class MessagesSection(Vertical, StaffAware):
             "write",
             "Write",
             id="messages.write",
-            tooltip="Add an item or intake form; write a message",
+            tooltip="Add an item, a matter or an intake form; write a message",
         ),
         Binding(
             "escape",

@@ -1,5 +1,5 @@
 """Setup > Firm Settings > Client Portal: the firm-wide switch (F2), one box per category
-(F3, F4) and the three email settings (F5).
+(F3, F4), the three email settings (F5) and which clients must sign in with a second factor.
 
 Each change is saved as it is made: the repository takes any one setting on its own, and asks
 its question (F6) at the moment the switch goes OFF — so the question comes when the user
@@ -24,6 +24,7 @@ from portal_tui.domain import rules, texts
 from portal_tui.domain.decision import NeedsConfirmation, NotFound, Refused
 from portal_tui.domain.kinds import Category
 from portal_tui.domain.rules import FirmPortal
+from portal_tui.domain.states import TwoFactorRequirement
 
 from ..common.context import StaffAware
 from ..common.modals import Confirm, Notice
@@ -37,6 +38,16 @@ EMAILS: tuple[tuple[str, str, str], ...] = (
     ("daily_digest", "Email the client a daily digest of new items", "daily digest"),
     ("notify_staff_on_upload", "Email allowed staff when the client uploads", "upload emails"),
 )
+
+# Which clients must sign in with a second factor, as two boxes: every client, or the clients
+# of sensitive matters (the first implies the second).
+TWO_FACTOR_ALL = "Require two-factor sign-in of every client"
+TWO_FACTOR_SENSITIVE = "Require it of the clients of sensitive matters"
+TWO_FACTOR_SAID = {
+    TwoFactorRequirement.OFF: "two-factor sign-in not required",
+    TwoFactorRequirement.ALL: "two-factor sign-in required of every client",
+    TwoFactorRequirement.SENSITIVE: "two-factor sign-in required for sensitive matters",
+}
 
 
 def box_id(setting: str, category: Category | None = None) -> str:
@@ -62,6 +73,8 @@ def _described(before: FirmPortal, changes: dict[str, Any]) -> str:
     for setting, _, short in EMAILS:
         if setting in changes:
             words.append(f"{short} {'on' if changes[setting] else 'off'}")
+    if "two_factor_required" in changes:
+        words.append(TWO_FACTOR_SAID[changes["two_factor_required"]])
     return ", ".join(words)
 
 
@@ -145,6 +158,9 @@ class FirmPortalSettings(VerticalScroll, StaffAware, can_focus=False):
         yield Label(Text("Email"), classes="section-title")
         for setting, label, _ in EMAILS:
             yield TickBox(label, False, id=box_id(setting), disabled=True)
+        yield Label(Text("Two-factor sign-in"), classes="section-title")
+        yield TickBox(TWO_FACTOR_ALL, False, id=box_id("two_factor_all"), disabled=True)
+        yield TickBox(TWO_FACTOR_SENSITIVE, False, id=box_id("two_factor_sensitive"), disabled=True)
         if self.may_change:
             yield Static(id="firm-message")
 
@@ -188,6 +204,9 @@ class FirmPortalSettings(VerticalScroll, StaffAware, can_focus=False):
             self._box("", category).value = category in firm.permissions
         for setting, _, _ in EMAILS:
             self._box(setting).value = bool(getattr(firm, setting))
+        required = firm.two_factor_required
+        self._box("two_factor_all").value = required is TwoFactorRequirement.ALL
+        self._box("two_factor_sensitive").value = required is not TwoFactorRequirement.OFF
         for box in self.query(TickBox):
             box.disabled = not self.may_change
 
@@ -198,6 +217,13 @@ class FirmPortalSettings(VerticalScroll, StaffAware, can_focus=False):
         }
         for setting, _, _ in EMAILS:
             values[setting] = self._box(setting).value
+        values["two_factor_required"] = (
+            TwoFactorRequirement.ALL
+            if self._box("two_factor_all").value
+            else TwoFactorRequirement.SENSITIVE
+            if self._box("two_factor_sensitive").value
+            else TwoFactorRequirement.OFF
+        )
         return values
 
     # Saving as the user goes -------------------------------------------------------------------

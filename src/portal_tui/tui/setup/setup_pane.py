@@ -1,5 +1,5 @@
 """Setup: its own navigation, as Activities has — Firm Settings > Client Portal (F1-F6),
-Intake Forms (S4) and Staff (R1)."""
+Intake Forms (S4), Clients and Staff (R1)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 from portal_tui.domain.states import StaffRole
 
 from ..common.context import StaffAware
+from .clients_pane import ClientsPane
 from .firm_portal_settings import FirmPortalSettings
 from .intake_forms_pane import IntakeFormsPane
 from .staff_pane import ReadOnlyStaffPane, StaffPane
@@ -21,6 +22,7 @@ from .staff_pane import ReadOnlyStaffPane, StaffPane
 SETUP_SECTIONS = (
     ("portal", "Client Portal", "Setup > Firm Settings > Client Portal"),
     ("forms", "Intake Forms", "Setup > Intake Forms"),
+    ("clients", "Clients", "Setup > Clients"),
     ("staff", "Staff", "Setup > Staff"),
 )
 
@@ -46,6 +48,7 @@ class SetupPane(Horizontal, StaffAware):
         with ContentSwitcher(initial="setup-portal", id="setup-sections"):
             yield FirmPortalSettings(id="setup-portal")
             yield IntakeFormsPane(id="setup-forms")
+            yield ClientsPane(id="setup-clients")
             # R1: only an Admin is offered the staff list's keys (others are told why).
             admin = self.staff.role is StaffRole.ADMIN
             yield (StaffPane if admin else ReadOnlyStaffPane)(id="setup-staff")

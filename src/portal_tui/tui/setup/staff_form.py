@@ -9,7 +9,6 @@ import asyncio
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
@@ -19,7 +18,7 @@ from portal_tui.domain.states import StaffRole
 
 from ..common.context import StaffAware
 from ..common.modals import Notice
-from ..common.unsaved import UnsavedChanges
+from ..common.unsaved import SaveOrCancel, UnsavedChanges, form_keys
 
 ADD_TITLE = "Add staff user"
 FIELDS = (
@@ -29,26 +28,10 @@ FIELDS = (
 )
 
 
-class StaffForm(UnsavedChanges, ModalScreen[str | None], StaffAware):
+class StaffForm(UnsavedChanges, SaveOrCancel, ModalScreen[str | None], StaffAware):
     """Dismisses with the login added, or None (Cancel, Esc)."""
 
-    BINDINGS = [
-        Binding(
-            "escape",
-            "cancel",
-            "Cancel",
-            show=False,
-            id="form.cancel",
-            tooltip="Go back; close a box; clear the filter",
-        ),
-        Binding(
-            "ctrl+s",
-            "save",
-            "Save",
-            id="form.save",
-            tooltip="Save an Add or Edit screen; send a message",
-        ),
-    ]
+    BINDINGS = form_keys(cancel_in_footer=False)
 
     DEFAULT_CSS = """
     StaffForm .row {
@@ -94,16 +77,6 @@ class StaffForm(UnsavedChanges, ModalScreen[str | None], StaffAware):
             self.action_save()
         else:
             self.focus_next()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.action_cancel()
-
-    def action_cancel(self) -> None:
-        self.leave(None)
 
     def action_save(self) -> None:
         self._save()

@@ -62,7 +62,14 @@ class StaffTable(DataTable[Text]):
 
 def _bindings(*, show: bool) -> list[BindingType]:
     return [
-        Binding("a", "add", "Add", show=show, id="staff.add", tooltip="Add a staff user"),
+        Binding(
+            "a",
+            "add",
+            "Add",
+            show=show,
+            id="staff.add",
+            tooltip="Add a staff user or a client (Setup)",
+        ),
         Binding(
             "r",
             "role",

@@ -1,0 +1,277 @@
+"""Two-factor sign-in (OWASP ASVS V6.5/V6.6, NIST SP 800-63B 5.1.4/5.1.5), with pyotp
+computing the codes an authenticator app would: setup from the account page, the code asked
+after the password (no access before it), a wrong code refused, a code never taken twice, a
+recovery code working once, the remembered device (30 days, not after a new password), the
+firm's requirement walking a client through setup first, turning it off, the guessing limit."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from email.parser import BytesParser
+from email.policy import default
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from portal_tui.service import two_factor
+from portal_tui.service.mail.sender import send_due
+from portal_tui.service.models import Account, PortalFirm, PortalMatter, TwoFactor
+from portal_tui.service.tokens import create_token
+from portal_tui.sqltypes import utcnow
+
+from ..api.conftest import Api
+from .conftest import (
+    ANN,
+    CONTACT_ANN_A,
+    MATTER_A,
+    PASSWORD,
+    Browser,
+    Portal,
+    Scene,
+    csrf_of,
+    password_hash,
+)
+
+DASHBOARD = f"/m/{MATTER_A}/"
+
+
+class Clock:
+    """The time two_factor reads, moved by the test."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    moved = Clock()
+    monkeypatch.setattr(two_factor, "clock", moved)
+    return moved
+
+
+def secret_on(page: str) -> str:
+    found = re.search(r'<code id="secret">([A-Z2-7 ]+)</code>', page)
+    assert found is not None, page
+    return found.group(1).replace(" ", "")
+
+
+def recovery_codes_on(page: str) -> list[str]:
+    return re.findall(r"<li><code>([a-z2-9-]{14})</code></li>", page)
+
+
+def turn_on(browser: Browser, clock: Clock) -> tuple[str, list[str]]:
+    """Set two-factor up from the account page; returns the secret and the recovery codes."""
+    page = browser.get("/account/two-factor")
+    assert page.status_code == 200
+    assert '<svg role="img"' in page.text and "<img" not in page.text
+    secret = secret_on(page.text)
+    done = browser.post("/account/two-factor", {"code": pyotp.TOTP(secret).at(clock())})
+    assert done.status_code == 200, done.text
+    codes = recovery_codes_on(done.text)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert done.headers["cache-control"] == "no-store"
+    clock.offset += timedelta(seconds=30)  # the next code is a new one
+    return secret, codes
+
+
+def log_in(browser: Browser) -> tuple[int, str]:
+    answer = browser.post_prelogin("/login", {"email": "ann@example.com", "password": PASSWORD})
+    browser.set_cookies(answer)
+    return answer.status_code, answer.headers.get("location", "")
+
+
+def give_code(browser: Browser, code: str, *, remember: bool = False) -> int:
+    data = {"code": code} | ({"remember": "1"} if remember else {})
+    answer = browser.post_prelogin("/login/two-factor", data)
+    browser.set_cookies(answer)
+    return answer.status_code
+
+
+def test_setup_shows_the_qr_code_as_inline_svg_and_a_wrong_code_is_refused(
+    portal: Portal, scene: Scene, ann: Browser, clock: Clock
+) -> None:
+    page = ann.get("/account/two-factor").text
+    secret = secret_on(page)
+    assert ann.get("/account/two-factor").text.count(secret[:4]) >= 1  # the same on reload
+    assert secret_on(ann.get("/account/two-factor").text) == secret
+    wrong = ann.post("/account/two-factor", {"code": "000000"})
+    assert wrong.status_code == 400 and "That code does not match" in wrong.text
+    with portal.db.read() as s:
+        row = s.get(TwoFactor, ANN)
+        assert row is not None and row.enabled_at is None  # not on until a right code
+    turn_on(ann, clock)
+    with portal.db.read() as s:
+        row = s.get(TwoFactor, ANN)
+        assert row is not None and row.enabled_at is not None
+    assert "Two-factor sign-in is <strong>on</strong>" in ann.get("/account/two-factor").text
+
+
+def test_the_code_is_asked_after_the_password_and_nothing_opens_before_it(
+    portal: Portal, scene: Scene, ann: Browser, clock: Clock
+) -> None:
+    secret, _ = turn_on(ann, clock)
+    visitor = portal.anonymous()
+    assert log_in(visitor) == (303, "/login/two-factor")
+    assert "portal_session" not in visitor.cookies
+    # Half signed in: every page but the code page sends the browser to log in.
+    for path in (DASHBOARD, "/", "/account/two-factor", "/login/two-factor/setup"):
+        answer = visitor.get(path)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith(("/login", "/login/two-factor")), path
+    assert visitor.get(DASHBOARD).headers["location"].startswith("/login?next=")
+
+    assert give_code(visitor, "123456") == 400
+    code = pyotp.TOTP(secret).at(clock())
+    assert give_code(visitor, code) == 303
+    assert visitor.get(DASHBOARD).status_code == 200
+
+    # The same code again, in another browser within its 30 seconds: refused (no replay).
+    other = portal.anonymous()
+    log_in(other)
+    assert give_code(other, code) == 400
+    assert other.get(DASHBOARD).status_code == 303
+
+
+def test_a_recovery_code_works_once(
+    portal: Portal, scene: Scene, ann: Browser, clock: Clock
+) -> None:
+    _, codes = turn_on(ann, clock)
+    first = portal.anonymous()
+    log_in(first)
+    assert give_code(first, codes[3].upper().replace("-", " ")) == 303  # as typed, any case
+    assert first.get(DASHBOARD).status_code == 200
+    again = portal.anonymous()
+    log_in(again)
+    assert give_code(again, codes[3]) == 400
+    assert "9 unused recovery codes" in first.get("/account/two-factor").text
+
+
+def test_a_remembered_device_skips_the_code_for_30_days_and_not_after_a_new_password(
+    portal: Portal, scene: Scene, ann: Browser, clock: Clock
+) -> None:
+    secret, _ = turn_on(ann, clock)
+    browser = portal.anonymous()
+    log_in(browser)
+    assert give_code(browser, pyotp.TOTP(secret).at(clock()), remember=True) == 303
+    assert "portal_device" in browser.cookies
+
+    browser.cookies.pop("portal_session")
+    assert log_in(browser) == (303, "/")  # no code asked
+    clock.offset += timedelta(days=29)
+    browser.cookies.pop("portal_session")
+    assert log_in(browser) == (303, "/")
+    clock.offset += timedelta(days=1, seconds=1)
+    browser.cookies.pop("portal_session", None)
+    assert log_in(browser) == (303, "/login/two-factor")  # 30 days on: asked again
+
+    # Remembered afresh, then the password changes (here as a change or a reset writes it).
+    assert give_code(browser, pyotp.TOTP(secret).at(clock()), remember=True) == 303
+    browser.cookies.pop("portal_session")
+    assert log_in(browser) == (303, "/")
+    with portal.db.write() as s:
+        account = s.get(Account, ANN)
+        assert account is not None
+        account.password_hash = password_hash("another long pass phrase here")
+    browser.cookies.pop("portal_session")
+    answer = browser.post_prelogin(
+        "/login", {"email": "ann@example.com", "password": "another long pass phrase here"}
+    )
+    assert answer.headers["location"] == "/login/two-factor"
+
+
+def test_the_firm_requirement_walks_the_client_through_setup_first(
+    portal: Portal, scene: Scene, clock: Clock
+) -> None:
+    with portal.db.write() as s:
+        firm = s.get(PortalFirm, 1)
+        assert firm is not None
+        firm.two_factor_required = "sensitive"
+    browser = portal.anonymous()
+    assert log_in(browser) == (303, "/")  # no sensitive matter: not required
+    with portal.db.write() as s:
+        matter = s.get(PortalMatter, MATTER_A)
+        assert matter is not None
+        matter.sensitive = True
+    browser = portal.anonymous()
+    assert log_in(browser) == (303, "/login/two-factor/setup")
+    assert browser.get(DASHBOARD).status_code == 303  # nothing else first
+    assert browser.get("/login/two-factor").headers["location"] == "/login/two-factor/setup"
+    page = browser.get("/login/two-factor/setup")
+    assert "asks you to sign in with a code" in page.text
+    secret = secret_on(page.text)
+    bad = browser.post_prelogin("/login/two-factor/setup", {"code": "999999"})
+    assert bad.status_code == 400 and secret_on(bad.text) == secret
+    done = browser.post_prelogin(
+        "/login/two-factor/setup", {"code": pyotp.TOTP(secret).at(clock())}
+    )
+    assert done.status_code == 200 and len(recovery_codes_on(done.text)) == 10
+    browser.set_cookies(done)
+    assert browser.get(DASHBOARD).status_code == 200
+    # Required: it cannot be turned off by the client.
+    account_page = browser.get("/account/two-factor").text
+    assert "cannot be turned off here" in account_page
+    assert 'action="/account/two-factor/off"' not in account_page
+
+
+def test_turning_it_off_asks_for_a_code_or_the_password(
+    portal: Portal, scene: Scene, ann: Browser, clock: Clock
+) -> None:
+    turn_on(ann, clock)
+    page = ann.get("/account/two-factor").text
+    refused = ann.post("/account/two-factor/off", {"csrf": csrf_of(page), "password": "wrong"})
+    assert refused.status_code == 400 and "to turn two-factor sign-in off" in refused.text
+    done = ann.post("/account/two-factor/off", {"password": PASSWORD})
+    assert done.status_code == 200 and "Two-factor sign-in is off." in done.text
+    with portal.db.read() as s:
+        # The page offers setting it up again: a new secret, not on.
+        assert [r.enabled_at for r in s.scalars(select(TwoFactor))] == [None]
+    assert log_in(portal.anonymous()) == (303, "/")
+
+
+def test_guessing_codes_is_limited(
+    portal: Portal, scene: Scene, ann: Browser, clock: Clock
+) -> None:
+    secret, _ = turn_on(ann, clock)
+    browser = portal.anonymous()
+    log_in(browser)
+    for _ in range(portal.config.login_limit_per_account):
+        assert give_code(browser, "000000") == 400
+    assert give_code(browser, pyotp.TOTP(secret).at(clock())) == 429  # even the right one
+    assert browser.get(DASHBOARD).status_code == 303
+
+
+def test_staff_reset_clears_it_and_emails_the_client(
+    portal: Portal, scene: Scene, ann: Browser, clock: Clock
+) -> None:
+    secret, _ = turn_on(ann, clock)
+    browser = portal.anonymous()
+    log_in(browser)
+    assert give_code(browser, pyotp.TOTP(secret).at(clock()), remember=True) == 303
+    api = Api(portal.client, create_token(portal.db, "vera"))
+
+    answer = api.post(f"/contacts/{CONTACT_ANN_A}/two-factor/reset")
+    assert answer.status_code == 200 and answer.json() == {"reset": True}
+    assert send_due(portal.db, portal.config, now=utcnow() + timedelta(minutes=1)) == 1
+    (eml,) = sorted(portal.config.mail_dir.iterdir())
+    with eml.open("rb") as f:
+        mail = BytesParser(policy=default).parse(f)
+    assert mail["To"] == "ann@example.com"
+    assert mail["Subject"] == "Your client portal two-factor sign-in was reset"
+    body = mail.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "Harbor & Vale LLP reset the two-factor sign-in" in text
+    assert "http://testserver/account/two-factor" in text
+
+    # Off now: the password alone signs in, even where the device was remembered.
+    browser.cookies.pop("portal_session")
+    assert log_in(browser) == (303, "/")
+    assert "Set up two-factor sign-in" in ann.get("/account/two-factor").text
+    # Nothing left to reset: no second email.
+    assert api.post(f"/contacts/{CONTACT_ANN_A}/two-factor/reset").json() == {"reset": False}
+    assert api.post("/contacts/999/two-factor/reset").status_code == 404
