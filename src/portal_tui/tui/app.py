@@ -16,6 +16,7 @@ there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import threading
 from collections.abc import Callable, Sequence
@@ -601,6 +602,7 @@ class PortalApp(App[None]):
         def leave() -> None:
             self.exit(return_code=code)
 
+        await self._typed_keys_handled()
         unsaved = [
             screen
             for screen in self.screen_stack
@@ -627,6 +629,21 @@ class PortalApp(App[None]):
             ),
             answered,
         )
+
+    async def _typed_keys_handled(self) -> None:
+        """Wait until the focused field has handled the keys typed before this one. Quit is a
+        priority binding, decided as its key arrives, while the letters typed just before it
+        may still wait in the field's queue: "Discard changes?" must count them (keys typed
+        ahead over SSH arrive in one burst)."""
+        focused = self.focused
+        if focused is None:
+            return
+        handled = asyncio.Event()
+        # The callback joins the field's queue behind the keys already handed to it.
+        focused.call_later(handled.set)
+        # A field that never answers must not keep the app from quitting.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(handled.wait(), timeout=1.0)
 
     async def _undelivered(self) -> int:
         """Outbox rows still waiting, when quitting stops the relay that would send them (an

@@ -125,7 +125,15 @@ class StaffPane(Vertical, StaffAware):
         if not self.may_manage:
             yield Static(Text(texts.STAFF_ADMIN_ONLY), id="staff-role")
         table = StaffTable()
-        table.add_columns(*COLUMNS)
+        # Role and Status hold known words: each column is as wide as its longest word, so a
+        # row that changes word ("Active" to "Disabled") never shows it cut ("Disabl") — an
+        # auto width is measured from the rows first shown, and not always widened again.
+        widths = {
+            "Role": max(len(role.label) for role in StaffRole),
+            "Status": max(len(ACTIVE), len(DISABLED)),
+        }
+        for column in COLUMNS:
+            table.add_column(column, width=widths.get(column))
         yield table
 
     def focus_into(self) -> None:
