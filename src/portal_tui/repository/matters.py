@@ -46,7 +46,7 @@ from .base import (
     queue_outbox,
 )
 from .first_page import matter_row
-from .paging import AnyRow, keyset_page, like_pattern
+from .paging import AnyRow, AnySelect, keyset_page, like_pattern
 from .sharing import SharingService
 
 _CLIENT_FIELDS = ("name", "primary_email", "phone", "address", "date_of_birth")
@@ -67,6 +67,24 @@ _MATTER_ON_PORTAL = ("number", "name")
 def client_row(c: Client) -> ClientRow:
     return ClientRow(
         c.id, c.name, c.primary_email, c.phone, c.address, c.edit_version, (c.name, c.id)
+    )
+
+
+def _matter_rows() -> AnySelect:
+    """What a matter's row in a list shows: the matter, its client's and responsible's names."""
+    return (
+        select(
+            Matter.id,
+            Matter.number,
+            Matter.name,
+            Matter.client_id,
+            Matter.status,
+            Matter.portal_enabled,
+            Client.name.label("client_name"),
+            StaffUser.name.label("responsible_name"),
+        )
+        .join(Client, Client.id == Matter.client_id)
+        .outerjoin(StaffUser, StaffUser.id == Matter.responsible_id)
     )
 
 
@@ -456,20 +474,7 @@ class MattersService(Service):
         portal_only: bool = False,
     ) -> Page[MatterRow]:
         """Matters by number, newest first; `text` matches number, name or client name."""
-        stmt = (
-            select(
-                Matter.id,
-                Matter.number,
-                Matter.name,
-                Matter.client_id,
-                Matter.status,
-                Matter.portal_enabled,
-                Client.name.label("client_name"),
-                StaffUser.name.label("responsible_name"),
-            )
-            .join(Client, Client.id == Matter.client_id)
-            .outerjoin(StaffUser, StaffUser.id == Matter.responsible_id)
-        )
+        stmt = _matter_rows()
         if text.strip():
             pattern = like_pattern(text.strip())
             stmt = stmt.where(
@@ -498,18 +503,7 @@ class MattersService(Service):
         """The matters a client may reach in the portal (C4): ON, with the client an active or
         invited contact."""
         stmt = (
-            select(
-                Matter.id,
-                Matter.number,
-                Matter.name,
-                Matter.client_id,
-                Matter.status,
-                Matter.portal_enabled,
-                Client.name.label("client_name"),
-                StaffUser.name.label("responsible_name"),
-            )
-            .join(Client, Client.id == Matter.client_id)
-            .outerjoin(StaffUser, StaffUser.id == Matter.responsible_id)
+            _matter_rows()
             .join(PortalContact, PortalContact.matter_id == Matter.id)
             .where(
                 PortalContact.client_id == client_id,
