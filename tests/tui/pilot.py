@@ -27,7 +27,7 @@ from portal_tui.tui.matter.matter_details import SECTIONS as MATTER_SECTIONS
 from portal_tui.tui.matter.matter_details import MatterDetails
 from portal_tui.tui.matters.main_screen import MainScreen
 
-from .helpers import TIMEOUT_S, AppPilot, Table, row_index
+from .helpers import TIMEOUT_S, AppPilot, Table, row_index, screen_text
 
 AnyPilot = Pilot[Any]
 
@@ -53,6 +53,11 @@ async def until(
     while not ready():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await pilot.pause(0.01)
+
+
+async def shown(pilot: AppPilot, text: str) -> None:
+    """Until the terminal shows `text`: the data can change a tick before the screen repaints."""
+    await until(pilot, lambda: text in screen_text(pilot.app), f"the screen to show {text!r}")
 
 
 async def screen_of(pilot: AppPilot, kind: type[Screen[Any]]) -> Any:

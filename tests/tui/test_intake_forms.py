@@ -21,8 +21,8 @@ from portal_tui.tui.setup.intake_form_editor import (
 )
 from portal_tui.tui.setup.intake_forms_pane import IntakeFormsPane
 
-from .helpers import ADMIN, SIZE, AppPilot, Table, TuiFirm, cell, dialog, glyph, ids, screen_text
-from .pilot import loaded, matter_section, open_matter, screen_of, started, until
+from .helpers import ADMIN, SIZE, AppPilot, Table, TuiFirm, cell, dialog, glyph, ids
+from .pilot import loaded, matter_section, open_matter, screen_of, shown, started, until
 
 EMAIL = {"key": "email", "label": "Email", "type": "email", "target": "client.primary_email"}
 
@@ -134,8 +134,8 @@ async def test_s4_define_an_intake_form_by_keyboard(tui_firm: TuiFirm) -> None:
         await until(pilot, lambda: ids(matters) == [tui_firm.on_matter], "the filtered matters")
         await pilot.press("enter", "enter")
         await screen_of(pilot, IntakeFormEditor)
-        shown = str(editor.query_one("#ife-matter", Static).content)
-        assert shown == "2026-0003 Estate of Byrne (Ada Byrne)"
+        matter_line = str(editor.query_one("#ife-matter", Static).content)
+        assert matter_line == "2026-0003 Estate of Byrne (Ada Byrne)"
 
         await tab_to(pilot, "ife-fields")
         await add_field(pilot, "Contact method", "Choice", choices=("Phone", "Email"))
@@ -304,11 +304,11 @@ async def test_s4_form_names_are_shown_as_typed(tui_firm: TuiFirm) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
         table = await intake_forms(pilot)
-        assert "[b]Intake[/b]" in screen_text(app)
+        await shown(pilot, "[b]Intake[/b]")
         await pilot.press("enter")
         editor = await screen_of(pilot, IntakeFormEditor)
-        shown = str(editor.query_one("#ife-matter", Static).content)
-        assert shown == "2026-0002 Estate of Smith (Smith [Deceased])"
+        matter_line = str(editor.query_one("#ife-matter", Static).content)
+        assert matter_line == "2026-0002 Estate of Smith (Smith [Deceased])"
         assert isinstance(editor.query_one(FieldsTable), DataTable)
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "the editor to close")

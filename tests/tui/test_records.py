@@ -19,8 +19,8 @@ from portal_tui.tui.matters.matter_form import MatterForm
 from portal_tui.tui.setup.client_form import ClientForm
 from portal_tui.tui.setup.clients_pane import ClientsPane
 
-from .helpers import ADMIN, NORMAL, READER, SIZE, AppPilot, TuiFirm, cell, dialog, screen_text
-from .pilot import loaded, move_to, screen_of, started, until
+from .helpers import ADMIN, NORMAL, READER, SIZE, AppPilot, TuiFirm, cell, dialog
+from .pilot import loaded, move_to, screen_of, shown, started, until
 from .test_matter_portal import add_contact, contacts, portal_pane, tab_to
 from .test_staff_screen import footer_keys
 
@@ -165,7 +165,7 @@ async def test_edit_matter_renames_it_and_a_new_client_is_added_from_the_picker(
         assert client_form.query_one("#client-name", Input).value == "Dan Eve"  # as typed
         await pilot.press("tab", *"dan@example.test", "ctrl+s")
         await screen_of(pilot, MatterForm)
-        assert "Dan Eve" in screen_text(app)
+        await shown(pilot, "Dan Eve")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "the form to close")
         await until(
@@ -240,7 +240,7 @@ async def test_new_and_edit_client_in_setup_with_a_bad_email_refused_in_the_form
             "Carla Diaz",
             "Smith [Deceased]",
         ]
-        assert "Smith [Deceased]" in screen_text(app)  # client text shown as typed
+        await shown(pilot, "Smith [Deceased]")  # client text shown as typed
         assert {"clients.add", "clients.edit"} <= footer_keys(pilot)
         await pilot.press("a")
         form = await screen_of(pilot, ClientForm)
@@ -320,7 +320,7 @@ async def test_r1_read_only_staff_are_not_offered_to_keep_matters_clients_or_con
 
         await clients_list(pilot)
         assert not footer_keys(pilot) & {"clients.add", "clients.edit"}
-        assert texts.ROLE_CANNOT_KEEP_RECORDS in screen_text(app)
+        await shown(pilot, texts.ROLE_CANNOT_KEEP_RECORDS)
         await pilot.press("a", "enter", "e")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)

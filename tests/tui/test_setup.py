@@ -15,7 +15,7 @@ from portal_tui.tui.matters.main_screen import MainScreen
 from portal_tui.tui.setup.firm_portal_settings import FirmPortalSettings, box_id
 
 from .helpers import ADMIN, BILLING, NORMAL, READER, SIZE, AppPilot, TuiFirm, dialog, screen_text
-from .pilot import click_option, screen_of, started, until
+from .pilot import click_option, screen_of, shown, started, until
 
 
 async def firm_settings(pilot: AppPilot) -> FirmPortalSettings:
@@ -60,7 +60,7 @@ async def test_f1_billing_and_read_only_see_the_settings_disabled_and_why(
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
         panel = await firm_settings(pilot)
-        assert texts.ROLE_CANNOT_CHANGE_FIRM in screen_text(app)
+        await shown(pilot, texts.ROLE_CANNOT_CHANGE_FIRM)
         boxes = list(panel.query(Checkbox))
         assert len(boxes) == 1 + 7 + 3 + 2  # the switch, categories, emails, two-factor
         assert all(b.disabled for b in boxes)
@@ -177,7 +177,7 @@ async def test_f3_f4_unchecking_notes_at_firm_level_saves_and_no_matter_can_shar
         )
         expected = texts.FIRM_SETTINGS_SAVED.format(changes="Notes unchecked")
         await until(pilot, lambda: message(panel) == expected, "the saved message")
-        assert texts.FIRM_SETTINGS_SAVED.format(changes="Notes unchecked") in screen_text(app)
+        await shown(pilot, texts.FIRM_SETTINGS_SAVED.format(changes="Notes unchecked"))
 
     # F4: the matter permits Notes, the firm does not: a note cannot be shared.
     assert Category.NOTES in tui_firm.system.matter(tui_firm.on_matter).permissions

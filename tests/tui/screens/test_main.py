@@ -11,7 +11,16 @@ from portal_tui.tui.matter.matter_details import MatterDetails
 from portal_tui.tui.matters.main_screen import MainScreen
 
 from ..helpers import ADMIN, SIZE, TuiFirm, cell, ids, row_index, screen_text
-from ..pilot import activities, loaded, matter_section, open_matter, screen_of, started, until
+from ..pilot import (
+    activities,
+    loaded,
+    matter_section,
+    open_matter,
+    screen_of,
+    shown,
+    started,
+    until,
+)
 
 
 @pytest.mark.parametrize("ascii_only", [False, True], ids=["unicode", "ascii"])
@@ -50,7 +59,7 @@ async def test_client_data_is_escaped(tui_firm: TuiFirm) -> None:
     async with app.run_test(size=SIZE) as pilot:
         matters = await started(app, pilot)
         assert cell(matters, tui_firm.off_matter, "Client").strip() == "Smith [Deceased]"
-        assert "Smith [Deceased]" in screen_text(app)
+        await shown(pilot, "Smith [Deceased]")
 
         notes = await activities(pilot, ItemKind.NOTE)
         assert cell(notes, tui_firm.off_note, "Subject") == "[b]bold[/b]"
@@ -61,14 +70,14 @@ async def test_client_data_is_escaped(tui_firm: TuiFirm) -> None:
 
         invoices = await activities(pilot, ItemKind.INVOICE)
         assert cell(invoices, tui_firm.off_invoice, "Client") == "Smith [Deceased]"
-        assert "Smith [Deceased]" in screen_text(app)
+        await shown(pilot, "Smith [Deceased]")
 
         details = await open_matter(pilot, tui_firm.off_matter)
         summary = details.query_one("#summary", Static)
         await until(pilot, lambda: "Smith" in str(summary.content), "the matter's summary")
         assert "Client: Smith [Deceased]" in str(summary.content)
         await pilot.pause()
-        assert "Client: Smith [Deceased]" in screen_text(app)
+        await shown(pilot, "Client: Smith [Deceased]")
 
 
 async def test_matters_open_by_enter_and_by_double_click_and_esc_goes_back(
