@@ -6,6 +6,7 @@ firm's requirement walking a client through setup first, turning it off, the gue
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timedelta
 from email.parser import BytesParser
@@ -245,33 +246,58 @@ def test_guessing_codes_is_limited(
     assert browser.get(DASHBOARD).status_code == 303
 
 
-def test_staff_reset_clears_it_and_emails_the_client(
+def test_staff_reset_clears_it_signs_the_client_out_everywhere_and_emails_them(
     portal: Portal, scene: Scene, ann: Browser, clock: Clock
 ) -> None:
     secret, _ = turn_on(ann, clock)
     browser = portal.anonymous()
     log_in(browser)
     assert give_code(browser, pyotp.TOTP(secret).at(clock()), remember=True) == 303
+    old_device = browser.cookies["portal_device"]
+    assert browser.get(DASHBOARD).status_code == 200
     api = Api(portal.client, create_token(portal.db, "vera"))
 
     answer = api.post(f"/contacts/{CONTACT_ANN_A}/two-factor/reset")
     assert answer.status_code == 200 and answer.json() == {"reset": True}
+    # Every signed-in browser is signed out: the one that gave the code, and the one that
+    # set it up (whoever holds the lost phone may be either).
+    for signed_in in (browser, ann):
+        gone = signed_in.get(DASHBOARD)
+        assert gone.status_code == 303 and gone.headers["location"].startswith("/login"), gone
     assert send_due(portal.db, portal.config, now=utcnow() + timedelta(minutes=1)) == 1
     (eml,) = sorted(portal.config.mail_dir.iterdir())
     with eml.open("rb") as f:
         mail = BytesParser(policy=default).parse(f)
     assert mail["To"] == "ann@example.com"
     assert mail["Subject"] == "Your client portal two-factor sign-in was reset"
-    body = mail.get_body(("plain",))
-    assert body is not None
-    text = body.get_content()
-    assert "Harbor & Vale LLP reset the two-factor sign-in" in text
-    assert "http://testserver/account/two-factor" in text
+    for kind in ("plain", "html"):
+        body = mail.get_body((kind,))
+        assert body is not None
+        # The HTML part read as its reader sees it: tags gone, entities as characters.
+        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body.get_content())).split())
+        assert "Harbor & Vale LLP reset the two-factor sign-in" in text, kind
+        assert "every signed-in browser was signed out" in text, kind
+        assert "http://testserver/account/two-factor" in text, kind
 
-    # Off now: the password alone signs in, even where the device was remembered.
-    browser.cookies.pop("portal_session")
+    # Off now: the password alone signs in.
+    browser.cookies.pop("portal_session", None)
     assert log_in(browser) == (303, "/")
-    assert "Set up two-factor sign-in" in ann.get("/account/two-factor").text
-    # Nothing left to reset: no second email.
+    assert browser.get(DASHBOARD).status_code == 200
+    # Set up again, the old remembered-device cookie skips nothing: the code is asked.
+    again = portal.as_user(ANN)
+    new_secret, _ = turn_on(again, clock)
+    assert new_secret != secret
+    stale = portal.anonymous()
+    stale.cookies["portal_device"] = old_device
+    assert log_in(stale) == (303, "/login/two-factor")
+    assert stale.get(DASHBOARD).status_code == 303
+
+
+def test_a_staff_reset_that_finds_two_factor_off_changes_nothing(
+    portal: Portal, scene: Scene, ann: Browser
+) -> None:
+    api = Api(portal.client, create_token(portal.db, "vera"))
     assert api.post(f"/contacts/{CONTACT_ANN_A}/two-factor/reset").json() == {"reset": False}
+    assert ann.get(DASHBOARD).status_code == 200  # still signed in
+    assert send_due(portal.db, portal.config, now=utcnow() + timedelta(minutes=1)) == 0
     assert api.post("/contacts/999/two-factor/reset").status_code == 404
