@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import os
 import random
 import re
@@ -239,6 +240,11 @@ def invitation_links(folder: Path, to: str) -> list[str]:
 # A client, in a browser without JavaScript ----------------------------------------------------
 
 
+_FORM = re.compile(r"<form\b[^>]*\baction=\"([^\"]*)\"[^>]*>(.*?)</form>", re.S)
+_HIDDEN = re.compile(r"<input\b[^>]*\btype=\"hidden\"[^>]*>")
+_ATTR = re.compile(r"\b(name|value)=\"([^\"]*)\"")
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, "no CSRF field on the page"
@@ -271,6 +277,20 @@ class Browser:
         assert shown.status_code == 200, (page, shown.status_code, shown.text[:500])
         data = {"csrf": csrf_of(shown.text), **fields}
         return self.http.post(action or page, data=data, files=files)
+
+    def fill_in(self, page: httpx.Response, action: str, fields: dict[str, str]) -> httpx.Response:
+        """Post the form of `page` whose action is `action` as a browser would: with every
+        hidden field the form has (its CSRF token, and whatever else the page put there)."""
+        assert page.status_code == 200, (page.url, page.status_code, page.text[:500])
+        for form in _FORM.finditer(page.text):
+            if html.unescape(form.group(1)) != action:
+                continue
+            data = {}
+            for tag in _HIDDEN.findall(form.group(2)):
+                attrs = dict(_ATTR.findall(tag))
+                data[attrs["name"]] = html.unescape(attrs.get("value", ""))
+            return self.http.post(action, data={**data, **fields})
+        raise AssertionError(f"no form posting to {action} on {page.url}")
 
     def log_in(self, email: str, password: str = PASSWORD) -> httpx.Response:
         done = self.submit("/login", {"email": email, "password": password, "next": ""})

@@ -2,21 +2,36 @@
 contact's two-factor, last sign-in and live sessions from the portal, and "Sign out everywhere"
 ends every session of that client at once (their next request is the log-in page), recorded in
 the firm's audit trail; a role that may not manage contacts, or a portal that cannot be
-reached, changes nothing."""
+reached, changes nothing. Reset Two-Factor goes from the firm through the delivery worker to
+the portal: every browser of the client is signed out, the client is emailed, and the
+password alone signs in again."""
 
 from __future__ import annotations
 
+import re
 import socket
 
+import pyotp
 import pytest
 
-from portal_tui.domain import StaffRole
-from portal_tui.domain.decision import PortalAway, Refused
+from portal_tui.domain import StaffRole, texts
+from portal_tui.domain.decision import NeedsConfirmation, PortalAway, Refused
 from portal_tui.domain.records import AuditRow
 from portal_tui.repository import Repository
 from portal_tui.repository.portal_client import PortalClient
 
-from .support import Browser, Firm, Service, activate_clients
+from .support import (
+    PASSWORD,
+    Browser,
+    Firm,
+    Service,
+    activate_clients,
+    deliver_all,
+    read_mail,
+    wait_for,
+)
+
+RESET_SUBJECT = "Your client portal two-factor sign-in was reset"
 
 
 def signed_in(service: Service, email: str) -> Browser:
@@ -100,3 +115,78 @@ def test_a_read_only_user_or_a_portal_away_signs_nobody_out(
         ] == []
     finally:
         browser.close()
+
+
+def turn_on_two_factor(browser: Browser) -> list[str]:
+    """Set two-factor up on the account page as the client would, pyotp as the phone's app;
+    returns the recovery codes shown once."""
+    setup = browser.get("/account/two-factor")
+    secret = re.search(r'<code id="secret">([A-Z2-7 ]+)</code>', setup.text)
+    assert secret is not None, setup.text[:2000]
+    code = pyotp.TOTP(secret.group(1).replace(" ", "")).now()
+    done = browser.fill_in(setup, "/account/two-factor", {"code": code})
+    codes = re.findall(r"<li><code>([a-z2-9-]{14})</code></li>", done.text)
+    assert len(codes) == 10, done.text[:2000]
+    return codes
+
+
+def test_a_staff_two_factor_reset_reaches_the_portal_and_the_password_alone_signs_in(
+    service: Service, firm: Firm, portal: PortalClient
+) -> None:
+    activate_clients(firm, service, portal)
+    client = firm.clients[0]
+    contact = client.contacts[0]
+    first = signed_in(service, client.email)
+    second = Browser(service.base)
+    try:
+        codes = turn_on_two_factor(first)
+        # Another browser: the password, then a recovery code (the app's code of this half
+        # minute is spent), and this device remembered.
+        asked = second.submit("/login", {"email": client.email, "password": PASSWORD})
+        assert asked.url.path == "/login/two-factor", asked.url
+        signed = second.fill_in(asked, "/login/two-factor", {"code": codes[0], "remember": "1"})
+        assert signed.status_code == 200 and signed.url.path != "/login/two-factor"
+        assert "portal_device" in second.http.cookies
+        assert firm.repo.contact_sign_ins(contact, portal).two_factor is True
+
+        with pytest.raises(NeedsConfirmation):
+            firm.repo.reset_two_factor(contact)
+        done = firm.repo.reset_two_factor(contact, confirmed=True)
+        assert done == texts.TWO_FACTOR_RESET_DONE.format(email=client.email)
+        deliver_all(firm.repo, portal)
+
+        # Every browser of the client is signed out.
+        for browser in (first, second):
+            assert browser.get("/account").url.path == "/login"
+        state = firm.repo.contact_sign_ins(contact, portal)
+        assert state.two_factor is False and state.active_sessions == 0
+        (entry,) = [
+            e
+            for e in firm.repo.audit_for_item("contact", contact)
+            if e.action == "contact.two_factor_reset"
+        ]
+        assert entry.actor == "admin"
+
+        # The email, as the portal's own sender wrote it.
+        (mail,) = wait_for(
+            lambda: [m for m in read_mail(service.mail_dir) if m.subject == RESET_SUBJECT] or None,
+            timeout=20,
+            what="the two-factor reset email",
+        )
+        assert mail.to == client.email
+        text = " ".join(mail.text.split())
+        assert "every signed-in browser was signed out" in text
+        assert f"{service.base}/account/two-factor" in text
+
+        # The password alone signs in now, in the remembered browser and in a new one.
+        for browser in (second, Browser(service.base)):
+            try:
+                landed = browser.log_in(client.email)
+                assert landed.url.path != "/login/two-factor"
+                assert browser.get("/account").url.path == "/account"
+            finally:
+                if browser is not second:
+                    browser.close()
+    finally:
+        first.close()
+        second.close()

@@ -41,8 +41,8 @@ CONTACT_REINVITED = "The invitation has been sent again to {email}."
 TWO_FACTOR_RESET_LABEL = "Reset Two-Factor"
 TWO_FACTOR_RESET_CONFIRM = (
     "Reset the two-factor sign-in of {name}? Their authenticator app, recovery codes and "
-    "remembered devices stop working, and they are emailed that it happened. Do this only "
-    "once you are sure who asked."
+    "remembered devices stop working, every browser of theirs is signed out, and they are "
+    "emailed that it happened. Do this only once you are sure who asked."
 )
 TWO_FACTOR_RESET_DONE = (
     "Two-factor sign-in will be reset on the portal, and {email} is emailed a security notice."

@@ -310,8 +310,10 @@ class OneTimeLink(Base):
 
 
 class TwoFactor(Base):
-    """An account's TOTP secret (RFC 6238). `enabled_at` None: being set up, not asked for
-    yet. `last_step` is the time step of the last code accepted: a code is never taken twice,
+    """An account's TOTP secret (RFC 6238), written once a code from the app confirmed it
+    (the setup page carries the secret in its form till then). `enabled_at` None: a row an
+    older setup stored on showing its page, not asked for; the next confirmed setup takes it
+    over. `last_step` is the time step of the last code accepted: a code is never taken twice,
     nor an older one after it."""
 
     __tablename__ = "two_factor"

@@ -146,15 +146,44 @@ def enabled(s: Session, account_id: int, *, lock: bool = False) -> TwoFactorRow 
     return row if row is not None and row.enabled_at is not None else None
 
 
-def setup_row(s: Session, account_id: int) -> TwoFactorRow:
-    """The account's secret being set up: the same one across reloads of the setup page (a
-    code scanned a moment ago stays good), a new one only if there is none."""
-    row = s.get(TwoFactorRow, account_id, with_for_update=True)
-    if row is None:
-        row = TwoFactorRow(account_id=account_id, secret=new_secret(), last_step=0)
-        s.add(row)
-        s.flush()
-    return row
+# Setup ---------------------------------------------------------------------------------------
+#
+# Showing the setup page writes nothing (a GET is safe: a prefetch, a reload, a second tab
+# change no state): the secret it shows travels in the page's own form as a signed field,
+# bound to the account and valid SETUP_VALID, and is stored only once a code from the app
+# confirms it. Each showing mints its own secret, so a setup under way in another tab keeps
+# the one it shows; a wrong code shows the same page again, the same secret with it.
+
+SETUP_VALID = timedelta(minutes=30)
+_SECRET_SHAPE = re.compile(r"[A-Z2-7]{32}")
+
+
+def _setup_mac(key: bytes, account: Account, issued: int, secret: str) -> str:
+    # "setup" first: no remembered-device cookie is ever a setup field, nor the other way.
+    bound = f"setup\n{account.id}\n{issued}\n{account.password_hash}\n{secret}"
+    return hmac.new(key, bound.encode(), hashlib.sha256).hexdigest()
+
+
+def setup_field(key: bytes, account: Account, secret: str, now: datetime) -> str:
+    """The signed form field carrying `secret` to the confirming post."""
+    issued = int(now.timestamp())
+    return f"{account.id}.{issued}.{secret}.{_setup_mac(key, account, issued, secret)}"
+
+
+def setup_secret(key: bytes, account: Account, field: str | None, now: datetime) -> str | None:
+    """The secret a setup field carries, if it was signed here for this account (and its
+    password as it is now) less than SETUP_VALID ago; else None."""
+    parts = (field or "")[:200].split(".")
+    if len(parts) != 4 or parts[0] != str(account.id) or not parts[1].isdigit():
+        return None
+    issued, secret = int(parts[1]), parts[2]
+    if not 0 <= now.timestamp() - issued < SETUP_VALID.total_seconds():
+        return None
+    if not _SECRET_SHAPE.fullmatch(secret):
+        return None
+    if not hmac.compare_digest(parts[3], _setup_mac(key, account, issued, secret)):
+        return None
+    return secret
 
 
 def accept_code(s: Session, key: bytes, account_id: int, code: str, now: datetime) -> str | None:
@@ -182,16 +211,26 @@ def accept_code(s: Session, key: bytes, account_id: int, code: str, now: datetim
     return "recovery"
 
 
-def turn_on(s: Session, key: bytes, account_id: int, code: str, now: datetime) -> list[str] | None:
-    """Confirm the secret being set up with a code from the app: the second factor is on,
-    and the ten recovery codes to show once are returned. None: the code is wrong."""
-    row = s.get(TwoFactorRow, account_id, with_for_update=True)
-    if row is None or row.enabled_at is not None:
+def turn_on(
+    s: Session, key: bytes, account_id: int, secret: str, code: str, now: datetime
+) -> list[str] | None:
+    """Confirm `secret` (the one the setup page showed) with a code from the app: the second
+    factor is on, and the ten recovery codes to show once are returned. None: the code is
+    wrong, or a second factor is on already. The account row is locked first, so two tabs
+    confirming at once turn it on once."""
+    s.get(Account, account_id, with_for_update=True, populate_existing=True)
+    if enabled(s, account_id, lock=True) is not None:
         return None
-    step = matching_step(row.secret, code, row.last_step, now)
+    step = matching_step(secret, code, 0, now)
     if step is None:
         return None
-    row.last_step, row.enabled_at = step, now
+    # A row left unconfirmed by an older setup (which stored the secret on showing) is
+    # taken over.
+    row = s.get(TwoFactorRow, account_id)
+    if row is None:
+        row = TwoFactorRow(account_id=account_id)
+        s.add(row)
+    row.secret, row.last_step, row.created_at, row.enabled_at = secret, step, now, now
     return new_recovery_codes(s, key, account_id)
 
 

@@ -1,7 +1,8 @@
 """The account page and the pages around signing in, in real Chromium: driven from the
 keyboard with JavaScript off, the emails read from the portal's mail folder and parsed with the
 email package, and axe-core (shipped in axe-playwright-python: no network) finding no
-violation on the log-in, forgot, reset, account and access-ended pages."""
+violation on the log-in, forgot, reset, account and access-ended pages. Forgot → the emailed
+link → a new password → every other browser signed out → the notice email."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from .test_browser import CHROMIUM, CHROMIUM_ARGS, live_portal, require_chromium
 __all__ = ["live_portal"]  # the fixture, used here as in test_browser
 
 NEW_PASSWORD = "lighthouse keeper of the northern isles"
+RESET_PASSWORD = "quiet orchards beyond the tidal marsh"
 PHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
@@ -154,10 +156,23 @@ def test_account_page_in_chromium_password_sessions_and_axe(
     link = re.search(r"https?://\S+/reset/\S+", text_of(reset))
     assert link is not None
     assert_accessible(chromium, anonymous, link.group(0))
+    # The new password, typed; this browser is signed in, every other one signed out.
+    asking.goto(link.group(0))
+    asking.get_by_label("New password", exact=False).first.focus()
+    asking.keyboard.type(RESET_PASSWORD)
+    asking.keyboard.press("Tab")
+    asking.keyboard.type(RESET_PASSWORD)
+    asking.keyboard.press("Enter")
+    asking.wait_for_url(re.compile(r".*/m/\d+/$"))
+    page.goto(f"{base}/account")
+    page.wait_for_url(re.compile(r".*/login\?next="))
+    changed = [m for m in deliver(base, db, tmp_path) if "password was changed" in m["Subject"]]
+    assert len(changed) == 2 and changed[-1]["To"] == "ann@example.com", changed
+    assert "every other signed-in browser was signed out" in " ".join(text_of(changed[-1]).split())
 
     # Access ended: the next page says so plainly, and that page is clean too.
     Rows(db).set_contact(CONTACT_ANN_A, status="disabled")
-    ended = chromium.new_context(storage_state=desk.storage_state())
+    ended = chromium.new_context(storage_state=anonymous.storage_state())
     try:
         gone = ended.new_page()
         gone.goto(f"{base}/account")

@@ -7,6 +7,9 @@ session and tells the client by email."""
 from __future__ import annotations
 
 import re
+import statistics
+import time
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -165,3 +168,47 @@ def test_the_clients_and_the_firms_names_count_as_guessable() -> None:
     assert refused["password"].startswith("This password would be easy to guess")
     firm = password_errors(rare, rare, names=["Quarrington & Zebulon LLP"])
     assert "password" in firm
+
+
+# Over this many tries of each, the median answer for an address with an account and for one
+# without differ by less than TIMING_BOUND_S: the work is the same but for one row and the
+# email queued, well under the time a request takes (and far under what a guesser could tell
+# apart through a network). Medians, interleaved: a busy machine slows both alike.
+TIMING_TRIES = 50
+TIMING_BOUND_S = 0.025
+
+
+def test_the_answer_takes_the_same_time_whether_or_not_the_address_exists(
+    portal: Portal, scene: Scene
+) -> None:
+    unlimited = replace(portal.config, reset_limit_per_account=1000, reset_limit_per_address=1000)
+    portal.client.app.state.config = unlimited  # type: ignore[attr-defined]
+    visitor = portal.anonymous()
+    took: dict[str, list[float]] = {"ann@example.com": [], "nobody@example.com": []}
+    pages: dict[str, set[str]] = {email: set() for email in took}
+    ask(visitor, "nobody@example.com")  # warm: the first request of a process is slower
+    for _ in range(TIMING_TRIES):
+        for email, times in took.items():
+            started = time.perf_counter()
+            answer = visitor.post_prelogin("/forgot", {"email": email})
+            times.append(time.perf_counter() - started)
+            assert answer.status_code == 200
+            pages[email].add(answer.text.replace(email, "X"))
+    # The same page, the same status, every time, for both.
+    assert len(pages["ann@example.com"]) == 1
+    assert pages["ann@example.com"] == pages["nobody@example.com"]
+    known, unknown = (statistics.median(t) for t in took.values())
+    assert abs(known - unknown) < TIMING_BOUND_S, (known, unknown)
+    assert len(mails(portal, "password_reset")) == TIMING_TRIES  # each known one was real
+
+
+def test_ten_requests_in_a_minute_for_one_address_are_refused_past_the_limit(
+    portal: Portal, scene: Scene
+) -> None:
+    visitor = portal.anonymous()
+    limit = portal.config.reset_limit_per_account
+    answers = [visitor.post_prelogin("/forgot", {"email": "ann@example.com"}) for _ in range(10)]
+    assert [a.status_code for a in answers] == [200] * limit + [429] * (10 - limit)
+    for refused in answers[limit:]:
+        assert "Too many requests" in refused.text
+    assert len(mails(portal, "password_reset")) == limit

@@ -6,6 +6,7 @@ firm's requirement walking a client through setup first, turning it off, the gue
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timedelta
 from email.parser import BytesParser
@@ -17,13 +18,21 @@ from sqlalchemy import select
 
 from portal_tui.service import two_factor
 from portal_tui.service.mail.sender import send_due
-from portal_tui.service.models import Account, PortalFirm, PortalMatter, TwoFactor
+from portal_tui.service.models import (
+    Account,
+    Base,
+    ClientSession,
+    PortalFirm,
+    PortalMatter,
+    TwoFactor,
+)
 from portal_tui.service.tokens import create_token
 from portal_tui.sqltypes import utcnow
 
 from ..api.conftest import Api
 from .conftest import (
     ANN,
+    BOB,
     CONTACT_ANN_A,
     MATTER_A,
     PASSWORD,
@@ -60,6 +69,12 @@ def secret_on(page: str) -> str:
     return found.group(1).replace(" ", "")
 
 
+def setup_field_on(page: str) -> str:
+    found = re.search(r'name="setup" value="([^"]+)"', page)
+    assert found is not None, page
+    return found.group(1)
+
+
 def recovery_codes_on(page: str) -> list[str]:
     return re.findall(r"<li><code>([a-z2-9-]{14})</code></li>", page)
 
@@ -70,7 +85,8 @@ def turn_on(browser: Browser, clock: Clock) -> tuple[str, list[str]]:
     assert page.status_code == 200
     assert '<svg role="img"' in page.text and "<img" not in page.text
     secret = secret_on(page.text)
-    done = browser.post("/account/two-factor", {"code": pyotp.TOTP(secret).at(clock())})
+    code = pyotp.TOTP(secret).at(clock())
+    done = browser.post("/account/two-factor", {"code": code, "setup": setup_field_on(page.text)})
     assert done.status_code == 200, done.text
     codes = recovery_codes_on(done.text)
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -92,19 +108,92 @@ def give_code(browser: Browser, code: str, *, remember: bool = False) -> int:
     return answer.status_code
 
 
+def portal_rows(portal: Portal) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the portal's database but the sessions' (each request marks its session
+    seen), to tell whether a request changed anything."""
+    tables = Base.metadata.sorted_tables
+    with portal.db.read() as s:
+        return {
+            table.name: sorted(map(tuple, s.execute(select(table)).all()), key=repr)
+            for table in tables
+            if table.name != ClientSession.__tablename__
+        }
+
+
+def test_showing_the_setup_page_changes_nothing_and_each_tab_keeps_its_secret(
+    portal: Portal, scene: Scene, ann: Browser, clock: Clock
+) -> None:
+    two_factor.signing_key(portal.db)  # the service's key, made once on first use
+    before = portal_rows(portal)
+    first = ann.get("/account/two-factor")
+    second = ann.get("/account/two-factor")  # a reload, or another tab
+    assert first.headers["cache-control"] == "no-store"  # the secret is on it
+    assert portal_rows(portal) == before  # a GET writes nothing
+    assert secret_on(first.text) != secret_on(second.text)
+    # The first tab's setup is not broken by the second: its own secret confirms it.
+    secret = secret_on(first.text)
+    done = ann.post(
+        "/account/two-factor",
+        {"code": pyotp.TOTP(secret).at(clock()), "setup": setup_field_on(first.text)},
+    )
+    assert done.status_code == 200 and len(recovery_codes_on(done.text)) == 10
+    with portal.db.read() as s:
+        row = s.get(TwoFactor, ANN)
+        assert row is not None and row.secret == secret and row.enabled_at is not None
+    # The second tab, confirmed after: on already, so the page says so and nothing changes.
+    late = ann.post(
+        "/account/two-factor",
+        {
+            "code": pyotp.TOTP(secret_on(second.text)).at(clock()),
+            "setup": setup_field_on(second.text),
+        },
+    )
+    assert late.status_code == 303 and late.headers["location"] == "/account/two-factor"
+    with portal.db.read() as s:
+        row = s.get(TwoFactor, ANN)
+        assert row is not None and row.secret == secret
+
+
+def test_a_setup_field_forged_of_another_account_or_too_old_confirms_nothing(
+    portal: Portal, scene: Scene, ann: Browser, clock: Clock
+) -> None:
+    page = ann.get("/account/two-factor").text
+    secret, field = secret_on(page), setup_field_on(page)
+    code = pyotp.TOTP(secret).at(clock())
+    chosen = pyotp.random_base32(32)  # a secret someone else knows, signed by nobody
+    forged = field.replace(secret, chosen)
+    bobs = portal.as_user(BOB).get("/account/two-factor").text  # signed, for Bob
+    for bad in (forged, setup_field_on(bobs), "", "x" * 500):
+        data = {"code": pyotp.TOTP(chosen).at(clock()) if bad == forged else code, "setup": bad}
+        refused = ann.post("/account/two-factor", data)
+        assert refused.status_code == 400, bad
+        assert "This setup page is out of date" in refused.text
+        assert secret_on(refused.text) not in (secret, chosen)  # a new one to scan
+    clock.offset += two_factor.SETUP_VALID
+    stale = ann.post(
+        "/account/two-factor", {"code": pyotp.TOTP(secret).at(clock()), "setup": field}
+    )
+    assert stale.status_code == 400 and "This setup page is out of date" in stale.text
+    with portal.db.read() as s:
+        assert s.get(TwoFactor, ANN) is None
+
+
 def test_setup_shows_the_qr_code_as_inline_svg_and_a_wrong_code_is_refused(
     portal: Portal, scene: Scene, ann: Browser, clock: Clock
 ) -> None:
     page = ann.get("/account/two-factor").text
     secret = secret_on(page)
-    assert ann.get("/account/two-factor").text.count(secret[:4]) >= 1  # the same on reload
-    assert secret_on(ann.get("/account/two-factor").text) == secret
-    wrong = ann.post("/account/two-factor", {"code": "000000"})
+    wrong = ann.post("/account/two-factor", {"code": "000000", "setup": setup_field_on(page)})
     assert wrong.status_code == 400 and "That code does not match" in wrong.text
+    # The same secret again, the one the app has: the next code from it still works.
+    assert secret_on(wrong.text) == secret
     with portal.db.read() as s:
-        row = s.get(TwoFactor, ANN)
-        assert row is not None and row.enabled_at is None  # not on until a right code
-    turn_on(ann, clock)
+        assert s.get(TwoFactor, ANN) is None  # not on, nor kept, until a right code
+    done = ann.post(
+        "/account/two-factor",
+        {"code": pyotp.TOTP(secret).at(clock()), "setup": setup_field_on(wrong.text)},
+    )
+    assert done.status_code == 200 and len(recovery_codes_on(done.text)) == 10
     with portal.db.read() as s:
         row = s.get(TwoFactor, ANN)
         assert row is not None and row.enabled_at is not None
@@ -204,10 +293,14 @@ def test_the_firm_requirement_walks_the_client_through_setup_first(
     page = browser.get("/login/two-factor/setup")
     assert "asks you to sign in with a code" in page.text
     secret = secret_on(page.text)
-    bad = browser.post_prelogin("/login/two-factor/setup", {"code": "999999"})
+    bad = browser.post_prelogin(
+        "/login/two-factor/setup", {"code": "999999", "setup": setup_field_on(page.text)}
+    )
     assert bad.status_code == 400 and secret_on(bad.text) == secret
+    assert bad.headers["cache-control"] == "no-store"
     done = browser.post_prelogin(
-        "/login/two-factor/setup", {"code": pyotp.TOTP(secret).at(clock())}
+        "/login/two-factor/setup",
+        {"code": pyotp.TOTP(secret).at(clock()), "setup": setup_field_on(bad.text)},
     )
     assert done.status_code == 200 and len(recovery_codes_on(done.text)) == 10
     browser.set_cookies(done)
@@ -228,8 +321,8 @@ def test_turning_it_off_asks_for_a_code_or_the_password(
     done = ann.post("/account/two-factor/off", {"password": PASSWORD})
     assert done.status_code == 200 and "Two-factor sign-in is off." in done.text
     with portal.db.read() as s:
-        # The page offers setting it up again: a new secret, not on.
-        assert [r.enabled_at for r in s.scalars(select(TwoFactor))] == [None]
+        # Gone; the page offers setting it up again, storing nothing until confirmed.
+        assert list(s.scalars(select(TwoFactor))) == []
     assert log_in(portal.anonymous()) == (303, "/")
 
 
@@ -245,33 +338,58 @@ def test_guessing_codes_is_limited(
     assert browser.get(DASHBOARD).status_code == 303
 
 
-def test_staff_reset_clears_it_and_emails_the_client(
+def test_staff_reset_clears_it_signs_the_client_out_everywhere_and_emails_them(
     portal: Portal, scene: Scene, ann: Browser, clock: Clock
 ) -> None:
     secret, _ = turn_on(ann, clock)
     browser = portal.anonymous()
     log_in(browser)
     assert give_code(browser, pyotp.TOTP(secret).at(clock()), remember=True) == 303
+    old_device = browser.cookies["portal_device"]
+    assert browser.get(DASHBOARD).status_code == 200
     api = Api(portal.client, create_token(portal.db, "vera"))
 
     answer = api.post(f"/contacts/{CONTACT_ANN_A}/two-factor/reset")
     assert answer.status_code == 200 and answer.json() == {"reset": True}
+    # Every signed-in browser is signed out: the one that gave the code, and the one that
+    # set it up (whoever holds the lost phone may be either).
+    for signed_in in (browser, ann):
+        gone = signed_in.get(DASHBOARD)
+        assert gone.status_code == 303 and gone.headers["location"].startswith("/login"), gone
     assert send_due(portal.db, portal.config, now=utcnow() + timedelta(minutes=1)) == 1
     (eml,) = sorted(portal.config.mail_dir.iterdir())
     with eml.open("rb") as f:
         mail = BytesParser(policy=default).parse(f)
     assert mail["To"] == "ann@example.com"
     assert mail["Subject"] == "Your client portal two-factor sign-in was reset"
-    body = mail.get_body(("plain",))
-    assert body is not None
-    text = body.get_content()
-    assert "Harbor & Vale LLP reset the two-factor sign-in" in text
-    assert "http://testserver/account/two-factor" in text
+    for kind in ("plain", "html"):
+        body = mail.get_body((kind,))
+        assert body is not None
+        # The HTML part read as its reader sees it: tags gone, entities as characters.
+        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body.get_content())).split())
+        assert "Harbor & Vale LLP reset the two-factor sign-in" in text, kind
+        assert "every signed-in browser was signed out" in text, kind
+        assert "http://testserver/account/two-factor" in text, kind
 
-    # Off now: the password alone signs in, even where the device was remembered.
-    browser.cookies.pop("portal_session")
+    # Off now: the password alone signs in.
+    browser.cookies.pop("portal_session", None)
     assert log_in(browser) == (303, "/")
-    assert "Set up two-factor sign-in" in ann.get("/account/two-factor").text
-    # Nothing left to reset: no second email.
+    assert browser.get(DASHBOARD).status_code == 200
+    # Set up again, the old remembered-device cookie skips nothing: the code is asked.
+    again = portal.as_user(ANN)
+    new_secret, _ = turn_on(again, clock)
+    assert new_secret != secret
+    stale = portal.anonymous()
+    stale.cookies["portal_device"] = old_device
+    assert log_in(stale) == (303, "/login/two-factor")
+    assert stale.get(DASHBOARD).status_code == 303
+
+
+def test_a_staff_reset_that_finds_two_factor_off_changes_nothing(
+    portal: Portal, scene: Scene, ann: Browser
+) -> None:
+    api = Api(portal.client, create_token(portal.db, "vera"))
     assert api.post(f"/contacts/{CONTACT_ANN_A}/two-factor/reset").json() == {"reset": False}
+    assert ann.get(DASHBOARD).status_code == 200  # still signed in
+    assert send_due(portal.db, portal.config, now=utcnow() + timedelta(minutes=1)) == 0
     assert api.post("/contacts/999/two-factor/reset").status_code == 404

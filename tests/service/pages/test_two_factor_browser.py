@@ -1,9 +1,10 @@
 """Two-factor sign-in in a real browser with JavaScript off (Chromium via Playwright, uvicorn on
 loopback), pyotp computing what the client's authenticator app would show: setup from the
 account page with the QR code drawn inline under the strict CSP, the recovery codes shown once,
-then a log-in asked for the code, a wrong code refused, and the device remembered; the setup a
-firm that requires two-factor walks the client through after the password; axe-core finds no
-violation on any of these pages."""
+then a log-in asked for the code, a wrong code refused, and the device remembered for 30 days
+(the portal's clock moved by the test); a recovery code signing in once; the setup a firm that
+requires two-factor walks the client through after the password; axe-core finds no violation
+on any of these pages."""
 
 from __future__ import annotations
 
@@ -11,21 +12,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
+import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from portal_tui.database import Database
 from portal_tui.domain.states import TwoFactorRequirement
+from portal_tui.service import two_factor
 from portal_tui.service.models import PortalFirm
 
 from .axe import assert_accessible, assert_shown_accessible
 from .conftest import MATTER_A, PASSWORD
 from .test_browser import CHROMIUM, CHROMIUM_ARGS, live_portal, require_chromium
+from .test_two_factor import Clock
 
 __all__ = ["live_portal"]  # the fixture, shared with test_browser
 
 
 def test_two_factor_setup_and_sign_in_in_a_real_browser(
-    live_portal: tuple[str, Database], tmp_path: Path
+    live_portal: tuple[str, Database], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     require_chromium()
     base, _ = live_portal
@@ -63,6 +67,7 @@ def test_two_factor_setup_and_sign_in_in_a_real_browser(
             page.get_by_role("button", name="Turn on two-factor sign-in").click()
             expect(page.get_by_role("heading", name="Two-factor sign-in is on")).to_be_visible()
             assert page.locator("#recovery-codes li").count() == 10
+            recovery = page.locator("#recovery-codes li").first.inner_text().strip()
             assert_shown_accessible(browser, page)  # the codes are shown once
             page.get_by_role("link", name="I have kept them: continue").click()
             expect(page.get_by_text("Two-factor sign-in is on since")).to_be_visible()
@@ -87,10 +92,43 @@ def test_two_factor_setup_and_sign_in_in_a_real_browser(
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_url(f"{base}/m/{MATTER_A}/")
 
-            # Remembered: the password alone signs in from this browser.
+            # Remembered: the password alone signs in from this browser, for 30 days (the
+            # portal runs in this process: its clock is moved here).
             page.get_by_role("button", name="Log out").click()
             log_in()
             page.wait_for_url(f"{base}/m/{MATTER_A}/")
+            clock = Clock()
+            monkeypatch.setattr(two_factor, "clock", clock)
+            clock.offset = timedelta(days=29)
+            page.get_by_role("button", name="Log out").click()
+            log_in()
+            page.wait_for_url(f"{base}/m/{MATTER_A}/")
+            clock.offset = timedelta(days=30, seconds=1)
+            page.get_by_role("button", name="Log out").click()
+            log_in()
+            page.wait_for_url(f"{base}/login/two-factor")  # 30 days on: the code again
+            page.get_by_label("Code").fill(totp.at(clock()))  # the app, 30 days on
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{base}/m/{MATTER_A}/")
+            monkeypatch.undo()
+
+            # A browser not remembered: a recovery code instead of the app's signs in once.
+            for attempt in ("first", "again"):
+                other = browser.new_context(java_script_enabled=False)
+                elsewhere = other.new_page()
+                elsewhere.set_default_timeout(15_000)
+                elsewhere.goto(f"{base}/login")
+                elsewhere.get_by_label("Email").fill("ann@example.com")
+                elsewhere.get_by_label("Password").fill(PASSWORD)
+                elsewhere.get_by_role("button", name="Log in").click()
+                elsewhere.wait_for_url(f"{base}/login/two-factor")
+                elsewhere.get_by_label("Code").fill(recovery)
+                elsewhere.get_by_role("button", name="Sign in").click()
+                if attempt == "first":
+                    elsewhere.wait_for_url(f"{base}/m/{MATTER_A}/")
+                else:
+                    expect(elsewhere.get_by_text("That code is not right")).to_be_visible()
+                other.close()
             assert refused_by_csp == []
             context.close()
         finally:

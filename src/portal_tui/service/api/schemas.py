@@ -186,7 +186,8 @@ class MatterNotifyIn(ApiModel):
 
 
 class TwoFactorResetOut(ApiModel):
-    """Whether the client had a second factor on that is now reset."""
+    """Whether the client had a second factor on that is now reset (and every session of the
+    client ended); false: none was on, and nothing changed."""
 
     reset: bool
 

@@ -1,6 +1,8 @@
 """Staff reset a client's second factor (a lost phone and lost recovery codes): the TOTP
-secret, the recovery codes, the pending sign-ins and so every remembered device end, and the
-client is emailed a security notice. Audited in the firm's database, which asked for it."""
+secret, the recovery codes, the pending sign-ins and so every remembered device end, every
+session of the client ends too (as a new password does: whoever held the lost phone may be
+signed in), and the client is emailed a security notice. A reset that finds two-factor off
+changes nothing. Audited in the firm's database, which asked for it."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from portal_tui.sqltypes import utcnow
 
-from .. import two_factor
+from .. import account_state, two_factor
 from ..mail.security import queue_two_factor_reset
 from ..models import Account, PortalContact
 from .auth import IdempotencyKey
@@ -38,11 +40,16 @@ def reset_two_factor(
             raise HTTPException(404, f"Contact {contact_id} is not on the portal.")
         account = s.get(Account, contact.account_id, with_for_update=True)
         assert account is not None  # a contact's account is made with it
-        was_on = two_factor.turn_off(s, account.id)
+        if two_factor.enabled(s, account.id, lock=True) is None:
+            # Off already: nothing to reset, and a setup or sign-in under way stays as it is.
+            return TwoFactorResetOut(reset=False)
+        two_factor.turn_off(s, account.id)
         two_factor.end_pending(s, account.id)
-        if was_on:
-            required = two_factor.required(s, account.id)
-            queue_two_factor_reset(s, config, account, utcnow(), required=required)
-        return TwoFactorResetOut(reset=was_on)
+        # Every signed-in browser too, as a new password does (ASVS V7.4.3): whoever has the
+        # lost phone may be signed in with it.
+        account_state.end_sessions(s, account.id)
+        required = two_factor.required(s, account.id)
+        queue_two_factor_reset(s, config, account, utcnow(), required=required)
+        return TwoFactorResetOut(reset=True)
 
     return write(request, db, work, conflict=f"Contact {contact_id} changed meanwhile; retry.")

@@ -27,6 +27,11 @@ WRONG_SETUP_CODE = (
     "That code does not match. Check that the app shows this portal's account and that your "
     "phone's clock is right, then type the code it shows now."
 )
+# A setup field too old (SETUP_VALID), of another account or password, or none at all.
+SETUP_EXPIRED = (
+    "This setup page is out of date. Add the account to your app again from the new QR code "
+    "or key below, then type the code it shows."
+)
 OFF_REFUSED = "Type a code from your app, or your password, to turn two-factor sign-in off."
 PENDING_GONE = "Your sign-in took too long. Log in again."
 
@@ -132,31 +137,48 @@ def _setup_page(
     error: str | None = None,
     notice: str | None = None,
     status_code: int = 200,
+    setup_field: str | None = None,
 ) -> Response:
-    with db_of(request).write() as s:
+    """The setup page, reading only: the secret of `setup_field` (a wrong code shows the
+    page again with the secret the app has) or a new one, signed into the form."""
+    db = db_of(request)
+    key = two_factor.signing_key(db)
+    now = two_factor.clock()
+    with db.read() as s:
         account = s.get(Account, account_id)
         assert account is not None
-        row = two_factor.setup_row(s, account_id)
+        secret = two_factor.setup_secret(key, account, setup_field, now)
+        if secret is None:
+            secret = two_factor.new_secret()
+            setup_field = two_factor.setup_field(key, account, secret, now)
         chrome = plain_chrome(s, "Set up two-factor sign-in", visitor)
-        uri = two_factor.provisioning_uri(row.secret, account.email, chrome.firm_name)
+        uri = two_factor.provisioning_uri(secret, account.email, chrome.firm_name)
         context = {
             "page": chrome,
             "qr": Markup(two_factor.qr_svg(uri)),  # drawn here from our own bytes: no text
-            "secret": two_factor.spaced(row.secret),
+            "secret": two_factor.spaced(secret),
+            "setup_field": setup_field,
             "action": action,
             "required": required,
             "firm_name": chrome.firm_name,
             "error": error,
             "notice": notice,
         }
+    response: Response
     if visitor is not None:
-        return render(
+        response = render(
             "two_factor_setup.html",
             status_code=status_code,
             csrf_token=visitor.csrf_token,
             **context,
         )
-    return csrf.prelogin_page(request, "two_factor_setup.html", status_code=status_code, **context)
+    else:
+        response = csrf.prelogin_page(
+            request, "two_factor_setup.html", status_code=status_code, **context
+        )
+    # The secret is on the page: no cache may keep it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _codes_page(request: Request, codes: list[str], visitor: Visitor | None) -> Response:
@@ -188,25 +210,34 @@ def required_setup(request: Request, form: FormFields) -> Response:
     db = db_of(request)
     key = two_factor.signing_key(db)
     now = two_factor.clock()
+    field = form.get("setup", "")
     codes: list[str] | None = None
     with db.write() as s:
         account = _pending(request, s, now, lock=True)
         if account is None:
             return _back_to_login()
         account_id = account.id
-        reserved = ratelimit.reserve(s, config, _counter(account_id), client_address(request), now)
-        codes = two_factor.turn_on(s, key, account_id, form.get("code", ""), now)
-        if codes is not None:
-            ratelimit.release(s, reserved)
-            raw = _signed_in(request, s, account, now)
+        secret = two_factor.setup_secret(key, account, field, now)
+        if secret is not None:
+            reserved = ratelimit.reserve(
+                s, config, _counter(account_id), client_address(request), now
+            )
+            codes = two_factor.turn_on(s, key, account_id, secret, form.get("code", ""), now)
+            if codes is not None:
+                ratelimit.release(s, reserved)
+                raw = _signed_in(request, s, account, now)
+            elif two_factor.enabled(s, account_id) is not None:
+                # Set up meanwhile in another tab: the code page takes it from here.
+                return RedirectResponse("/login/two-factor", status_code=303)
     if codes is None:
         return _setup_page(
             request,
             account_id,
             action="/login/two-factor/setup",
             required=True,
-            error=WRONG_SETUP_CODE,
+            error=WRONG_SETUP_CODE if secret is not None else SETUP_EXPIRED,
             status_code=400,
+            setup_field=field,
         )
     return _finish(_codes_page(request, codes, None), request, raw)
 
@@ -221,6 +252,7 @@ def _account_page(
     notice: str | None = None,
     error: str | None = None,
     status_code: int = 200,
+    setup_field: str | None = None,
 ) -> Response:
     with db_of(request).read() as s:
         # Like every signed-in page: access ended is said, not an account page.
@@ -246,6 +278,7 @@ def _account_page(
             error=error,
             notice=notice,
             status_code=status_code,
+            setup_field=setup_field,
         )
     return render(
         "two_factor_account.html",
@@ -270,18 +303,29 @@ def turn_on(request: Request, visitor: CurrentVisitor, form: FormFields) -> Resp
     db = db_of(request)
     key = two_factor.signing_key(db)
     now = two_factor.clock()
+    field = form.get("setup", "")
+    codes: list[str] | None = None
     with db.write() as s:
         ended_unless_open(s, visitor.account_id)
         if two_factor.enabled(s, visitor.account_id) is not None:
             return RedirectResponse("/account/two-factor", status_code=303)
-        reserved = ratelimit.reserve(
-            s, config, _counter(visitor.account_id), client_address(request), now
-        )
-        codes = two_factor.turn_on(s, key, visitor.account_id, form.get("code", ""), now)
-        if codes is not None:
-            ratelimit.release(s, reserved)
+        account = s.get(Account, visitor.account_id)
+        assert account is not None
+        secret = two_factor.setup_secret(key, account, field, now)
+        if secret is not None:
+            reserved = ratelimit.reserve(
+                s, config, _counter(visitor.account_id), client_address(request), now
+            )
+            codes = two_factor.turn_on(
+                s, key, visitor.account_id, secret, form.get("code", ""), now
+            )
+            if codes is not None:
+                ratelimit.release(s, reserved)
+            elif two_factor.enabled(s, visitor.account_id) is not None:
+                return RedirectResponse("/account/two-factor", status_code=303)  # another tab
     if codes is None:
-        return _account_page(request, visitor, error=WRONG_SETUP_CODE, status_code=400)
+        error = WRONG_SETUP_CODE if secret is not None else SETUP_EXPIRED
+        return _account_page(request, visitor, error=error, status_code=400, setup_field=field)
     return _codes_page(request, codes, visitor)
 
 
