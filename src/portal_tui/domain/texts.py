@@ -274,6 +274,7 @@ STAFF_KEY_TAKEN = (
 STAFF_KEY_UNKNOWN = "{login} has no key {fingerprint}: `portal-tui staff key list {login}`."
 # What the doors record in the firm's audit trail, and say to whoever they refuse.
 DOOR_UNKNOWN_KEY = "unknown key"
+DOOR_NOT_PROVEN = "registered key offered but not proven"
 DOOR_DISABLED = "disabled staff user"
 DOOR_FULL = "over the connection limit"
 DOOR_WRONG_TOKEN = "wrong token"
