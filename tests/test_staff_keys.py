@@ -75,9 +75,8 @@ def test_an_admin_adds_lists_and_removes_a_staff_users_key(home: Home) -> None: 
     ((actor, after),) = audit(home, "staff.key_add")
     assert actor == "jdoe" and fingerprint in after and "mkay" in after
 
-    removed = home.run(
-        "--staff-user", "jdoe", "staff", "key", "remove", "mkay", fingerprint.removeprefix("SHA256:")
-    )  # fmt: skip
+    bare = fingerprint.removeprefix("SHA256:")  # as typed, without its prefix
+    removed = home.run("--staff-user", "jdoe", "staff", "key", "remove", "mkay", bare)
     assert removed.status == 0, removed.err
     assert f"Removed {fingerprint} of mkay." in removed.out
     assert keys_table(home) == []
