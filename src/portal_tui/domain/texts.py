@@ -287,7 +287,7 @@ SSH_DOOR_FULL = (
     "portal-tui: the SSH door has {limit} connections open, its limit. Try again in a while, "
     "or ask an Admin to raise --max-connections."
 )
-SSH_DOOR_IDLE = "portal-tui: closed after {minutes} minutes with no key pressed."
+SSH_DOOR_IDLE = "portal-tui: closed after {time} with no key pressed."
 SSH_DOOR_ONE_APP = "portal-tui: one app per connection; open another connection for another."
 SSH_DOOR_NO_SUBSYSTEM = "portal-tui: the SSH door runs the staff app only (no {name})."
 FIRM_ALREADY_SET_UP = (

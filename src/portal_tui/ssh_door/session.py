@@ -52,6 +52,15 @@ def app_environment(base: Mapping[str, str], term: str | None) -> dict[str, str]
     return env
 
 
+def _time_shown(seconds: float) -> str:
+    """ "30 minutes", "90 seconds", "1 hour": the idle time as the staff member reads it."""
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size and (seconds % size == 0 or unit == "second"):
+            count = round(seconds / size)
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds:g} seconds"
+
+
 def _set_size(fd: int, width: int, height: int, pixwidth: int, pixheight: int) -> None:
     size = struct.pack("HHHH", max(height, 1), max(width, 1), pixwidth, pixheight)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, size)
@@ -228,9 +237,8 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         chan = self._chan
         if chan is not None and not chan.is_closing():
             if self._idle_closed:
-                minutes = round(self._idle_s / 60, 1)
-                shown = int(minutes) if minutes == int(minutes) else minutes
-                chan.write_stderr(f"\r\n{texts.SSH_DOOR_IDLE.format(minutes=shown)}\r\n".encode())
+                said = texts.SSH_DOOR_IDLE.format(time=_time_shown(self._idle_s))
+                chan.write_stderr(f"\r\n{said}\r\n".encode())
             chan.exit(status if status >= 0 else 128 - status)
         log.info("%s: the app ended (status %d)", self.login, status)
         self._starting = False
