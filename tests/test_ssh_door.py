@@ -379,3 +379,35 @@ def test_a_window_resize_redraws_the_app_at_its_new_size(door: Door) -> None:
     rows = [int(row) for row in re.findall(rb"\x1b\[(\d+);\d+H", before)]
     assert rows and max(rows) <= 24
     assert b"\x1b[43;1H" in after
+
+
+def test_a_port_taken_or_a_host_key_file_that_is_not_one_is_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_TUI_", "XDG_"))}
+    env.update(
+        PORTAL_TUI_CONFIG=str(tmp_path / "config.toml"),
+        PORTAL_TUI_DATA_DIR=str(tmp_path / "data"),
+    )
+
+    def serve(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "portal_tui", "ssh-serve", *args],
+            env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = serve("--port", str(port))
+    assert busy.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
+    assert len(busy.stderr.strip().splitlines()) == 1
+
+    folder = tmp_path / "data" / "ssh-door"
+    folder.mkdir(parents=True)
+    (folder / "host_key").write_text("not a key\n")
+    broken = serve("--port", str(_free_port()))
+    assert broken.returncode == 2 and "not a host key portal-tui wrote" in broken.stderr
+    assert len(broken.stderr.strip().splitlines()) == 1
+    assert (folder / "host_key").read_text() == "not a key\n"  # left for the admin to look at
+    bad = serve("--idle-timeout", "soon")
+    assert bad.returncode == 2 and "expected a time such as 30m" in bad.stderr
