@@ -74,6 +74,25 @@ class Door:
             ).fetchall()
         return [(actor, action, json.loads(after)) for actor, action, after in rows]
 
+    def refusals(self, count: int) -> list[tuple[str, object]]:
+        """(actor, reason) of the door's refusals, once there are `count` of them (the door
+        writes each just after it answers the client)."""
+        return self._entries("door.refused", count, lambda e: e.get("reason"))
+
+    def sign_ins(self, count: int) -> list[tuple[str, object]]:
+        """(actor, door) of the sign-ins, once there are `count` of them."""
+        return self._entries("door.sign_in", count, lambda e: e.get("door"))
+
+    def _entries(
+        self, action: str, count: int, detail: Callable[[dict[str, object]], object]
+    ) -> list[tuple[str, object]]:
+        deadline = time.monotonic() + 30
+        while True:
+            found = [(actor, detail(e)) for actor, act, e in self.audit() if act == action]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
     def connect(self, name: str) -> asyncssh.connection._ConnectContextManager:  # type: ignore[name-defined]
         host = asyncssh.read_private_key(self.host_key_file()).convert_to_public()
         return asyncssh.connect(
@@ -210,9 +229,7 @@ def test_a_registered_key_opens_the_app_as_its_staff_user_and_two_keys_are_two(
     assert _matters_of(NORMAL)(normal) and NAMES[BILLING] not in normal
     assert _matters_of(BILLING)(billing) and NAMES[NORMAL] not in billing
     assert "Hale & Forde LLP" in normal
-    signed_in = [(actor, entry["door"]) for actor, action, entry in door.audit()
-                 if action == "door.sign_in"]  # fmt: skip
-    assert sorted(signed_in) == sorted([(NORMAL, "ssh"), (BILLING, "ssh")])
+    assert sorted(door.sign_ins(2)) == sorted([(NORMAL, "ssh"), (BILLING, "ssh")])
 
 
 def test_an_unknown_key_is_refused_and_the_refusal_is_audited(door: Door) -> None:
@@ -223,10 +240,7 @@ def test_an_unknown_key_is_refused_and_the_refusal_is_audited(door: Door) -> Non
     with pytest.raises(asyncssh.PermissionDenied):
         asyncio.run(asyncio.wait_for(attempt(), WAIT_S))
     stranger = door.key("stranger").get_fingerprint("sha256")
-    deadline = time.monotonic() + 30
-    while not door.audit():
-        assert time.monotonic() < deadline, "no refusal in the audit trail"
-        time.sleep(0.1)
+    assert door.refusals(1), "no refusal in the audit trail"
     ((actor, action, entry),) = door.audit()
     assert action == "door.refused" and actor == "ssh door"
     assert entry["reason"] == "unknown key" and entry["fingerprints"] == [stranger]
@@ -264,10 +278,8 @@ def test_a_disabled_staff_user_is_refused_at_login_and_told_why(door: Door) -> N
     assert disabled.returncode == 0, disabled.stderr
     reason = asyncio.run(_refusal(door, NORMAL))
     assert f"the staff user {NORMAL} is disabled" in reason
-    refused = [(actor, entry["reason"]) for actor, action, entry in door.audit()
-               if action == "door.refused"]  # fmt: skip
-    assert refused == [(NORMAL, "disabled staff user")]
-    assert not [action for _, action, _ in door.audit() if action == "door.sign_in"]
+    assert door.refusals(1) == [(NORMAL, "disabled staff user")]
+    assert door.sign_ins(0) == []
 
 
 def test_one_connection_over_the_limit_is_refused_with_a_message(
@@ -288,9 +300,7 @@ def test_one_connection_over_the_limit_is_refused_with_a_message(
 
     reason = asyncio.run(asyncio.wait_for(second_while_first_runs(), WAIT_S))
     assert "1 connections open, its limit" in reason
-    refused = [(actor, entry["reason"]) for actor, action, entry in door.audit()
-               if action == "door.refused"]  # fmt: skip
-    assert refused == [(NORMAL, "over the connection limit")]
+    assert door.refusals(1) == [(NORMAL, "over the connection limit")]
     # The first one's app has ended: its place is free again.
     again = asyncio.run(app_screen(door, NORMAL, _matters_of(NORMAL)))
     assert _matters_of(NORMAL)(again)
