@@ -138,6 +138,8 @@ class DoorConnection(asyncssh.SSHServer):
         self.state.open += 1
         self.counted = True
         self.let_in = True
+        # A place is for an app: a connection that asks for none (`ssh -N`) gives it back.
+        asyncio.get_running_loop().call_later(LOGIN_TIMEOUT_S, self._no_app)
         log.info("%s signed in from %s (%s)", login, self.address, self.fingerprint)
         self._task(self.state.record(login, None, self.address, fingerprint=self.fingerprint))
 
@@ -169,6 +171,15 @@ class DoorConnection(asyncssh.SSHServer):
             self.staff.login, self.state.app_env, self.state.idle_timeout_s, self._release
         )
         return self.session
+
+    def _no_app(self) -> None:
+        if self.conn is not None and (self.session is None or not self.session.started):
+            log.info(
+                "%s asked for no app in %ss: closed",
+                self.staff and self.staff.login,
+                LOGIN_TIMEOUT_S,
+            )
+            self.conn.close()
 
     def _release(self) -> None:
         """The connection's app has ended (or it never had one): its place is free, and a

@@ -94,6 +94,11 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         self._done = False
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def started(self) -> bool:
+        """Whether the client has asked for the app (a shell or a command) yet."""
+        return self._starting or self._process is not None
+
     # What the client asks for ---------------------------------------------------------------
 
     def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
