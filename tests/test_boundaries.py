@@ -13,7 +13,8 @@ Statically (`lint-imports`; the contracts name each rule):
 Here as well: domain/ calls no open(), read_text() and the like (no contract can say so).
 
 Dynamically:
-- `import portal_tui.cli` loads none of sqlalchemy, alembic, textual, httpx (start-up time);
+- `import portal_tui.cli` loads none of sqlalchemy, alembic, textual, httpx, asyncssh
+  (start-up time);
 - the staff app's first matter rows (settings, the first page read with sqlite3, the main
   screen) load neither sqlalchemy nor alembic: the repository opens behind them (cold start
   to the first matter row <= 2.5x a bare Textual app).
@@ -176,7 +177,7 @@ def test_importing_the_service_loads_neither_tui_nor_store() -> None:
 @pytest.mark.parametrize("module", ["portal_tui.cli", "portal_tui.config"])
 def test_cli_start_up_imports_nothing_heavy(module: str) -> None:
     loaded = loaded_after(f"import {module}")
-    assert [m for m in loaded if is_within(m, (*HEAVY, "rich", "platformdirs"))] == []
+    assert [m for m in loaded if is_within(m, (*HEAVY, "rich", "platformdirs", "asyncssh"))] == []
 
 
 def test_help_and_config_import_nothing_heavy(tmp_path: Path) -> None:

@@ -192,3 +192,34 @@ def test_a_port_taken_or_a_bad_public_url_is_one_line(home: Home) -> None:  # no
     assert len(busy.err.strip().splitlines()) == 1
     bad = home.run("web", "--public-url", "ftp://x")
     assert bad.status == 2 and "bad --public-url" in bad.err
+
+
+def _door_entries(home: Home) -> list[tuple[str, str, dict[str, object]]]:  # noqa: F811
+    import sqlite3
+
+    with sqlite3.connect(home.data / "firm.db") as db:
+        rows = db.execute(
+            "SELECT actor, action, after FROM audit_trail WHERE action LIKE 'door.%' ORDER BY id"
+        ).fetchall()
+    return [(actor, action, json.loads(after)) for actor, action, after in rows]
+
+
+def test_sign_ins_and_refusals_go_into_the_firms_audit_trail(
+    home: Home,  # noqa: F811
+    door: Door,
+) -> None:
+    assert sign_in(door, "not-a-token").status_code == 403
+    token = token_of(home, "--staff-user", "mkay", "web", "token")
+    assert sign_in(door, token).status_code == 303
+    disabled = home.run("--staff-user", "jdoe", "staff", "disable", "mkay")
+    assert disabled.status == 0, disabled.err
+    refused = sign_in(door, token)
+    assert refused.status_code == 403 and "mkay is disabled" in refused.text
+    entries = [(actor, action, entry["door"], entry.get("reason"))
+               for actor, action, entry in _door_entries(home)]  # fmt: skip
+    assert entries == [
+        ("web door", "door.refused", "web", "wrong token"),
+        ("mkay", "door.sign_in", "web", None),
+        ("mkay", "door.refused", "web", "disabled staff user"),
+    ]
+    assert all(entry["address"] == "127.0.0.1" for _, _, entry in _door_entries(home))

@@ -39,6 +39,7 @@ from portal_tui.firm_commands import (
     run_firm_command,
 )
 from portal_tui.private import loose, private_folder, restrict_umask
+from portal_tui.ssh_door.commands import add_ssh_command, run_ssh_command
 from portal_tui.web_door.commands import add_web_command, run_web_command
 
 if TYPE_CHECKING:
@@ -243,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_command(commands, common)
     add_invoice_command(commands, common)
     add_web_command(commands, common)
+    add_ssh_command(commands, common)
     return parser
 
 
@@ -347,6 +349,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _cmd_status(settings, sys.stdout)
     if args.command == "web":
         return run_web_command(args, settings, sys.stdout)
+    if args.command == "ssh-serve":
+        return run_ssh_command(args, settings)
     if args.command in FIRM_COMMANDS:
         return run_firm_command(args, settings, sys.stdout)
     return _cmd_open(settings)

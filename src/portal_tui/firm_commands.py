@@ -1,5 +1,5 @@
 """The commands that make a firm from nothing and keep its staff list and data: `portal-tui
-init` (the firm and its first Admin), `portal-tui staff list|add|role|disable|enable`,
+init` (the firm and its first Admin), `portal-tui staff list|add|role|disable|enable|key`,
 `portal-tui import` (the firm's own exports) and `portal-tui invoice pdf` (an invoice's own
 PDF). Nothing is imported but argparse until one of them runs (`portal-tui --help` stays
 fast)."""
@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from portal_tui.config import Settings
+    from portal_tui.domain.ssh_keys import PublicKey
     from portal_tui.domain.states import StaffRole
     from portal_tui.imports.pdfs import PdfFile
+    from portal_tui.repository import Repository
 
 FIRM_COMMANDS = ("init", "staff", "import", "invoice")
 ROLES = ("admin", "normal", "billing", "read_only")
@@ -71,6 +74,26 @@ def add_firm_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     for verb in ("disable", "enable"):
         action = actions.add_parser(verb, help=f"{verb} a staff user")
         action.add_argument("login", metavar="LOGIN")
+    _add_key_commands(actions)
+
+
+def _add_key_commands(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    key = actions.add_parser(
+        "key",
+        help="the SSH keys that let staff in through `portal-tui ssh-serve`",
+        description="Each SSH public key registered here opens the staff app as its staff "
+        "user through the built-in SSH door (portal-tui ssh-serve). Adding and removing keys "
+        "is for Admins, and audited.",
+    )
+    verbs = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
+    add = verbs.add_parser("add", help="register a public key (KEY.pub) for a staff user")
+    add.add_argument("login", metavar="LOGIN")
+    add.add_argument("file", metavar="FILE", help="the public key file ssh-keygen wrote")
+    listed = verbs.add_parser("list", help="the registered keys, everyone's or LOGIN's")
+    listed.add_argument("login", metavar="LOGIN", nargs="?")
+    remove = verbs.add_parser("remove", help="take a key away (by its fingerprint)")
+    remove.add_argument("login", metavar="LOGIN")
+    remove.add_argument("fingerprint", metavar="FINGERPRINT", help="SHA256:… as `key list` shows")
 
 
 def add_import_command(
@@ -455,9 +478,14 @@ def _staff(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     from portal_tui.domain.states import StaffRole
     from portal_tui.repository import Repository
 
+    key = None
+    if args.staff_command == "key" and args.key_command == "add":
+        key = _read_key(args.file)  # before the database: a bad file changes nothing
     repo = Repository.open(settings.database_url, settings.staff_user)
     try:
         _ = repo.actor  # an active staff user of this firm, or one line saying how to get one
+        if args.staff_command == "key":
+            return _staff_key(args, repo, key, out)
         if args.staff_command == "list":
             rows = repo.list_staff()
             width = max((len(r.login) for r in rows), default=5)
@@ -479,6 +507,64 @@ def _staff(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         return EXIT_OK
     finally:
         repo.close()
+
+
+def _read_key(path_text: str) -> PublicKey:
+    """The one public key of the file, or Invalid in one line (the CLI prints it)."""
+    from pathlib import Path
+
+    from portal_tui.domain.decision import Invalid
+    from portal_tui.domain.ssh_keys import MAX_KEY_TEXT, parse_public_key
+
+    path = Path(path_text)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_KEY_TEXT + 1)
+    except OSError as exc:
+        raise Invalid(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = "\x00"  # not text: parse_public_key says so
+    key = parse_public_key(text, str(path))
+    # The door reads keys with asyncssh: one it could not use is refused now, not at login.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cryptography's word on DSA, which no key here is
+        import asyncssh
+
+    try:
+        asyncssh.import_public_key(key.line)
+    except (asyncssh.KeyImportError, ValueError):
+        raise Invalid(f"{path}: the key's data is damaged: copy the KEY.pub file again.") from None
+    return key
+
+
+def _staff_key(
+    args: argparse.Namespace, repo: Repository, key: PublicKey | None, out: TextIO
+) -> int:
+    if args.key_command == "add":
+        assert key is not None
+        row, added = repo.add_staff_key(args.login, key)
+        if added:
+            print(f"Added {row.fingerprint} ({row.kind}) for {row.login}.", file=out)
+        else:
+            print(f"{row.login} has that key already ({row.fingerprint}); nothing changed.",
+                  file=out)  # fmt: skip
+        return EXIT_OK
+    if args.key_command == "remove":
+        row = repo.remove_staff_key(args.login, args.fingerprint)
+        print(f"Removed {row.fingerprint} of {row.login}.", file=out)
+        return EXIT_OK
+    rows = repo.list_staff_keys(args.login)
+    if not rows:
+        whose = f"{args.login} has" if args.login else "No staff user has"
+        print(f"{whose} no SSH key (portal-tui staff key add LOGIN FILE).", file=out)
+    width = max((len(r.login) for r in rows), default=5)
+    for r in rows:
+        day = r.added_at.astimezone().strftime("%Y-%m-%d")
+        print(f"{r.login:<{width}}  {r.fingerprint}  {r.kind:<11}  {day}  {r.comment}".rstrip(),
+              file=out)  # fmt: skip
+    return EXIT_OK
 
 
 # config.toml's keys as the first-run screen names them.

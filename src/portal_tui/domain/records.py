@@ -72,6 +72,17 @@ class StaffRow:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffKeyRow:
+    """A staff user's SSH key for the built-in SSH door."""
+
+    login: str
+    fingerprint: str
+    kind: str
+    comment: str
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ClientRow:
     id: int
     name: str

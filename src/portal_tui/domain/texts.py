@@ -266,6 +266,30 @@ STAFF_ROLE_CHANGED = (
     "Your staff user {login!r} is now {role}, so nothing was changed. Open portal-tui again "
     "to go on with what {role} may do."
 )
+# Staff keys of the built-in SSH door (`portal-tui staff key …`).
+STAFF_KEY_TAKEN = (
+    "That key ({fingerprint}) is already {whose}: a key opens the app as one staff user only. "
+    "Nothing was changed."
+)
+STAFF_KEY_UNKNOWN = "{login} has no key {fingerprint}: `portal-tui staff key list {login}`."
+# What the doors record in the firm's audit trail, and say to whoever they refuse.
+DOOR_UNKNOWN_KEY = "unknown key"
+DOOR_NOT_PROVEN = "registered key offered but not proven"
+DOOR_DISABLED = "disabled staff user"
+DOOR_FULL = "over the connection limit"
+DOOR_WRONG_TOKEN = "wrong token"
+DOOR_TOO_MANY_TRIES = "too many tries"
+SSH_DOOR_DISABLED = (
+    "portal-tui: the staff user {login} is disabled, so the SSH door does not open for them. "
+    "Ask an Admin (portal-tui staff enable {login})."
+)
+SSH_DOOR_FULL = (
+    "portal-tui: the SSH door has {limit} connections open, its limit. Try again in a while, "
+    "or ask an Admin to raise --max-connections."
+)
+SSH_DOOR_IDLE = "portal-tui: closed after {time} with no key pressed."
+SSH_DOOR_ONE_APP = "portal-tui: one app per connection; open another connection for another."
+SSH_DOOR_NO_SUBSYSTEM = "portal-tui: the SSH door runs the staff app only (no {name})."
 FIRM_ALREADY_SET_UP = (
     "This firm database already holds a firm ({name}): nothing was changed. "
     "Use `portal-tui staff add` to add staff users to it."

@@ -45,11 +45,13 @@ from portal_tui.domain.records import (
     Share,
     ShareHistory,
     ShareRecord,
+    StaffKeyRow,
     StaffRow,
     SubmissionRow,
     TaskRow,
 )
 from portal_tui.domain.rules import FirmPortal
+from portal_tui.domain.ssh_keys import PublicKey
 from portal_tui.domain.states import (
     ContactAction,
     FormRule,
@@ -87,6 +89,7 @@ from .resend import ResendService, RestoreReport
 from .sharing import SharingService
 from .sign_ins import SignInSource, SignInsService
 from .staff import StaffService
+from .staff_keys import StaffKeysService
 from .sync import SyncService
 
 
@@ -99,6 +102,7 @@ class Repository:
         self.ctx = Context(db, staff_login)
         self.firm = FirmService(self.ctx)
         self.staff = StaffService(self.ctx)
+        self.staff_keys = StaffKeysService(self.ctx)
         self.sharing = SharingService(self.ctx)
         self.matters = MattersService(self.ctx, self.sharing)
         self.portal_contacts = ContactsService(self.ctx)
@@ -280,6 +284,25 @@ class Repository:
 
     def current_staff(self) -> StaffRow | None:
         return self.firm.current_staff()
+
+    # StaffKeysService -----------------------------------------------------------------------
+
+    def add_staff_key(self, login: str, key: PublicKey) -> tuple[StaffKeyRow, bool]:
+        return self.staff_keys.add_staff_key(login, key)
+
+    def remove_staff_key(self, login: str, fingerprint: str) -> StaffKeyRow:
+        return self.staff_keys.remove_staff_key(login, fingerprint)
+
+    def list_staff_keys(self, login: str | None = None) -> list[StaffKeyRow]:
+        return self.staff_keys.staff_keys(login)
+
+    def key_owner(self, fingerprint: str) -> StaffRow | None:
+        return self.staff_keys.key_owner(fingerprint)
+
+    def record_door(
+        self, door: str, *, login: str | None, refused: str | None, address: str, **detail: Any
+    ) -> None:
+        self.staff_keys.record_door(door, login=login, refused=refused, address=address, **detail)
 
     # MattersService ------------------------------------------------------------------------
 

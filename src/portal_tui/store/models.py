@@ -128,6 +128,22 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class StaffKey(Base):
+    """A staff user's SSH public key: the built-in SSH door (`portal-tui ssh-serve`) lets its
+    holder in as that staff user. A key is one staff user's only (its fingerprint is unique)."""
+
+    __tablename__ = "staff_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    # OpenSSH's SHA256 fingerprint ("SHA256:" and 43 characters), as ssh-keygen -l prints it.
+    fingerprint: Mapped[str] = mapped_column(String(80), unique=True)
+    # "ssh-ed25519 AAAA…": the key itself, without its comment.
+    public_key: Mapped[str] = mapped_column(Text)
+    comment: Mapped[str] = mapped_column(String(200), default="")
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Client(Edited, Base):
     """A person or organisation the firm acts for; its primary email is where the portal writes."""
 

@@ -6,7 +6,7 @@ migration machinery."""
 from __future__ import annotations
 
 # Must name the newest file in migrations/versions; tests/store checks the two agree.
-HEAD_REVISION: str = "0009_sensitive_matters"
+HEAD_REVISION: str = "0010_staff_keys"
 
 # Alembic's default name, which migrations/env.py leaves in place.
 VERSION_TABLE = "alembic_version"

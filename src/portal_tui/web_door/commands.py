@@ -121,12 +121,19 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         if settings.sources.get(key, "").startswith("flag"):
             value = getattr(settings, key)
             os.environ[ENV_PREFIX + key.upper()] = str(value).lower() if key == "ascii" else value
-    door = StaffWebDoor(
-        data_dir=settings.data_dir,
-        host=args.host,
-        port=args.port,
-        public_url=public_url,
-        title="portal-tui",
-    )
-    door.serve()
+    from portal_tui.repository import Repository
+
+    repo = Repository.open(settings.database_url)  # the trail of sign-ins and refusals
+    try:
+        door = StaffWebDoor(
+            data_dir=settings.data_dir,
+            repo=repo,
+            host=args.host,
+            port=args.port,
+            public_url=public_url,
+            title="portal-tui",
+        )
+        door.serve()
+    finally:
+        repo.close()
     return EXIT_OK

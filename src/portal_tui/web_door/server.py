@@ -5,7 +5,8 @@ token names the staff user, a random session cookie (HttpOnly, SameSite=Strict) 
 and each websocket the page opens runs `portal-tui --staff-user LOGIN` in a process of its own.
 The websocket is refused without that cookie, or from a page of another origin (a site the
 staff member visits cannot open the app in their name). Sign-in attempts are limited per
-client address; each sign-in and refusal is logged."""
+client address; each sign-in and refusal is logged, and written in the firm's audit trail
+(`door.sign_in`, `door.refused` with the reason), as the SSH door's are."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ from typing import Any
 from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
+
+from portal_tui.domain import texts
+from portal_tui.domain.decision import Invalid
+from portal_tui.repository import Repository
 
 from .tokens import login_for
 
@@ -64,10 +69,18 @@ class _Session:
 
 class StaffWebDoor(Server):
     def __init__(
-        self, *, data_dir: Path, host: str, port: int, public_url: str, title: str
+        self,
+        *,
+        data_dir: Path,
+        repo: Repository,
+        host: str,
+        port: int,
+        public_url: str,
+        title: str,
     ) -> None:
         super().__init__("portal-tui", host=host, port=port, title=title, public_url=public_url)
         self.data_dir = data_dir
+        self.repo = repo  # as the system: it writes only the door's audit entries
         self._sessions: dict[str, _Session] = {}
         self._tries: dict[str, deque[float]] = {}
 
@@ -140,17 +153,26 @@ class StaffWebDoor(Server):
             raise web.HTTPForbidden(text="A sign-in from another site is refused.")
         if self._limited(address):
             log.warning("sign-in refused: too many tries from %s", address)
+            await self._record(None, texts.DOOR_TOO_MANY_TRIES, address)
             return self._sign_in_page("Too many tries. Wait a quarter of an hour.", 429)
         form = await request.post()
         token = str(form.get("token", ""))
         login = await asyncio.to_thread(login_for, self.data_dir, token)
         if login is None:
             log.warning("sign-in refused: a wrong token from %s", address)
+            await self._record(None, texts.DOOR_WRONG_TOKEN, address)
             return self._sign_in_page("That token is not one of this firm's.", 403)
+        if not await self._active(login):
+            log.warning("sign-in refused: %s is disabled (from %s)", login, address)
+            await self._record(login, texts.DOOR_DISABLED, address)
+            return self._sign_in_page(
+                f"The staff user {login} is disabled: ask an Admin (portal-tui staff enable).", 403
+            )
         key = secrets.token_urlsafe(32)
         self._sessions[key] = _Session(login, time.monotonic())
         self._tries.pop(address, None)
         log.info("%s signed in from %s", login, address)
+        await self._record(login, None, address)
         response = web.HTTPSeeOther("/")
         response.set_cookie(
             COOKIE,
@@ -169,6 +191,20 @@ class StaffWebDoor(Server):
         response = web.HTTPSeeOther("/")
         response.del_cookie(COOKIE, path="/")
         return response
+
+    async def _active(self, login: str) -> bool:
+        try:
+            return (await asyncio.to_thread(self.repo.staff_user, login)).active
+        except Invalid:  # a token left for a user no longer in the firm
+            return False
+
+    async def _record(self, login: str | None, refused: str | None, address: str) -> None:
+        try:
+            await asyncio.to_thread(
+                self.repo.record_door, "web", login=login, refused=refused, address=address
+            )
+        except Exception as exc:  # the door goes on; what it could not write is logged
+            log.error("could not write the audit trail: %s", exc)
 
     def _same_origin(self, request: web.Request) -> bool:
         origin = request.headers.get("Origin")
