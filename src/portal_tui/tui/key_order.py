@@ -33,6 +33,8 @@ from textual.worker import Worker
 # Longest a key waits for the one before it (a worker reading a slow database, say): then it
 # is handed on anyway. Generous, as a busy machine opens a screen slowly.
 HOLD_AT_MOST_S = 5.0
+# The app's quit keys' actions: these are not held behind a worker.
+QUIT_ACTIONS = frozenset({"quit", "quit_anywhere", "interrupt"})
 # How often a held key looks again at a worker its predecessor started.
 _WORKER_LOOK_S = 0.005
 
@@ -56,10 +58,15 @@ class OrderedKeysApp(App[None]):
         self._key_busy = False
         self._key_done: asyncio.Event | None = None
         self._key_task: asyncio.Task[None] | None = None
+        self._cut_short = False
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             if not event.is_forwarded:
+                if self._key_busy and self._quits(event):
+                    # Never held behind a worker (a database still opening): the keys before
+                    # it have reached their widgets; quitting asks about what they changed.
+                    self._cut_short = True
                 self._keys_waiting.append(event)
                 if not self._key_busy:
                     self._key_busy = True
@@ -93,7 +100,12 @@ class OrderedKeysApp(App[None]):
         finally:
             self._key_busy = False
 
+    def _quits(self, key: events.Key) -> bool:
+        active = self.screen.active_bindings.get(key.key)
+        return active is not None and active.binding.action in QUIT_ACTIONS
+
     async def _hand_on(self, key: events.Key) -> None:
+        self._cut_short = False
         screen = self.screen
         workers = set(self.workers)
         target: MessagePump = self.focused or screen
@@ -120,7 +132,7 @@ class OrderedKeysApp(App[None]):
         await self._round(deadline - loop.time())
         started = [w for w in self.workers if w not in workers]
         while any(not w.is_finished for w in started) and self.screen is screen:
-            if loop.time() > deadline:
+            if loop.time() > deadline or self._cut_short:
                 return
             await asyncio.sleep(_WORKER_LOOK_S)
         if started or self.screen is not screen:
