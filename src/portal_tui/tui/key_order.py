@@ -97,6 +97,8 @@ class OrderedKeysApp(App[None]):
         try:
             while self._keys_waiting and self.is_running:
                 await self._hand_on(self._keys_waiting.popleft())
+        except Exception as error:
+            self._handle_exception(error)  # as Textual does for a handler's error
         finally:
             self._key_busy = False
 
@@ -105,7 +107,8 @@ class OrderedKeysApp(App[None]):
         return active is not None and active.binding.action in QUIT_ACTIONS
 
     async def _hand_on(self, key: events.Key) -> None:
-        self._cut_short = False
+        if self._cut_short and not any(self._quits(k) for k in self._keys_waiting):
+            self._cut_short = False  # the quit key itself, now being handled
         screen = self.screen
         workers = set(self.workers)
         target: MessagePump = self.focused or screen
