@@ -147,9 +147,9 @@ async def matter_section(pilot: AppPilot, section: str) -> Table:
 
 
 async def activities(pilot: AppPilot, kind: ItemKind) -> Table:
-    """2 > the Activities navigation > the list of `kind` across all matters."""
+    """2 > `t` (Activities opens on its list) > its navigation > the list of `kind`."""
     app = pilot.app
-    await pilot.press("2")
+    await pilot.press("2", "t")
     nav = app.screen.query_one("#activities-nav", OptionList)
     await choose(pilot, nav, [k for k, _ in ACTIVITIES].index(kind))
     table = app.screen.query_one(f"#act-{kind.value}", ListPane).table

@@ -187,7 +187,7 @@ async def test_s1_invoice_from_activities_share_then_unshare(tui_firm: TuiFirm) 
         in_matter = await matter_section(pilot, "billing")
         share = tui_firm.share(ItemKind.INVOICE, tui_firm.draft_invoice)
         assert cell(in_matter, tui_firm.draft_invoice, "share") == glyph(app, share)
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")  # the list, then the matter's tabs: out
         await screen_of(pilot, MainScreen)
 
         await activities(pilot, ItemKind.INVOICE)

@@ -188,7 +188,7 @@ async def test_m4_off_asks_no_keeps_it_on_yes_hides_the_icon_and_on_again_republ
             "the portal OFF",
         )
         assert not switch.value
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")  # the section, then the matter's tabs: out
         await screen_of(pilot, MainScreen)
         await until(
             pilot, lambda: not portal_icon(app, matters, tui_firm.on_matter), "the icon to go"
@@ -212,7 +212,7 @@ async def test_m4_off_asks_no_keeps_it_on_yes_hides_the_icon_and_on_again_republ
         assert share.wanted and share.state in (ShareState.PENDING, ShareState.SHARED)
         actions = [a.action for a in tui_firm.system.audit_for_item("note", tui_firm.note)]
         assert actions[-1] == "republish"
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")  # the section, then the matter's tabs: out
         await screen_of(pilot, MainScreen)
         await until(pilot, lambda: portal_icon(app, matters, tui_firm.on_matter), "the icon back")
 

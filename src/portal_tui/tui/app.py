@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
 from textual import events, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.filter import LineFilter
@@ -48,6 +48,7 @@ from .common.keys import KeysScreen
 from .common.modals import Confirm
 from .common.unsaved import UnsavedChanges
 from .item_flows import AppFlows
+from .key_order import OrderedKeysApp
 from .keymap import check_keymap
 from .messages import DatabaseBack, DeliveryPassed, LockWaitHeard, PortalSynced
 
@@ -101,13 +102,30 @@ LOCK_NOTICE_S = 1.0
 LOCK_WAIT_SHOWN_S = 30.0
 
 
-class PortalApp(App[None]):
+class PortalApp(OrderedKeysApp):
     TITLE = "portal-tui"
     # Absolute: Textual resolves a relative CSS_PATH beside the module of the running class,
     # which for a subclass (a test's) is not this one.
     CSS_PATH = str(styles_path())
     COMMANDS = {PortalCommands}  # the app's own commands only (Textual's are not for staff)
     BINDINGS = [
+        # The sections, from every screen that is not a form or a box — a matter and its
+        # tabs included. Not priority: a digit typed in a filter or a field is text.
+        *(
+            Binding(
+                key,
+                f"section('{section}')",
+                label,
+                id=f"go.{section}",
+                show=False,
+                tooltip="Go to Matters, Activities, Setup",
+            )
+            for key, section, label in (
+                ("1", "matters", "Matters"),
+                ("2", "activities", "Activities"),
+                ("3", "setup", "Setup"),
+            )
+        ),
         Binding(
             "q",
             "quit",
@@ -214,6 +232,7 @@ class PortalApp(App[None]):
         self.database_problem: str | None = None
         self._reconnecting: Any = None
         self.location = ""
+        self._main: MainScreen | None = None  # the screen 1 / 2 / 3 go back to
         # What a list starts that lives in sharing/ and matter/ (common/ imports neither).
         self.flows: ItemFlows = AppFlows(self)
         self.ready = asyncio.Event()
@@ -354,7 +373,7 @@ class PortalApp(App[None]):
         self.sub_title = f"{staff.name} ({staff.role.label})" if staff else "system"
         from .matters.main_screen import MainScreen
 
-        main = MainScreen(first)
+        main = self._main = MainScreen(first)
         await self.push_screen(main)
         return main
 
@@ -577,7 +596,23 @@ class PortalApp(App[None]):
         # What the keys do where `?` was pressed: the focused widget's chain, keymap applied.
         self.push_screen(KeysScreen(list(self.screen.active_bindings.values()), self.keymap))
 
+    def action_section(self, section: str) -> None:
+        """1 / 2 / 3: back out of a matter (or what it opened) to the main screen, and there to
+        the section."""
+        main = self._main
+        if main is None or main not in self.screen_stack:
+            return
+        while self.screen is not main:
+            self.pop_screen()
+        main.action_section(section)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "section":
+            # Not in a form or a box (there a digit is typed, or the box must be answered).
+            screen = self.screen
+            return not (
+                isinstance(screen, ModalScreen) or getattr(screen, "HOLDS_TYPING", False)
+            ) and (self._main is not None and self._main in self.screen_stack)
         # Keys typed in a form or a dialog are its own: `q` there must never quit (and the
         # footer must not offer it). Ctrl+Q (quit_anywhere) still quits, asking first.
         if action == "quit" and (

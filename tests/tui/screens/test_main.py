@@ -111,7 +111,8 @@ async def test_matters_open_by_enter_and_by_double_click_and_esc_goes_back(
 
 
 async def test_esc_clears_the_filter_first_then_goes_back(tui_firm: TuiFirm) -> None:
-    """In a Matter Details list, Esc closes a filter in use; with none, it goes back."""
+    """In a Matter Details list, Esc closes a filter in use; with none, it goes back one
+    level: to the matter's tab list, then out of the matter."""
     app = tui_firm.app()
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
@@ -124,6 +125,9 @@ async def test_esc_clears_the_filter_first_then_goes_back(tui_firm: TuiFirm) -> 
         await until(pilot, lambda: len(ids(invoices)) == 2, "the filter to clear")
         assert isinstance(app.screen, MatterDetails)
         assert invoices.has_focus
+        await pilot.press("escape")
+        await until(pilot, lambda: app.focused is app.screen.query_one("#matter-nav"), "tabs")
+        assert isinstance(app.screen, MatterDetails)
         await pilot.press("escape")
         await screen_of(pilot, MainScreen)
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, OptionList
 from textual.widgets.option_list import Option
 
 from portal_tui.domain.kinds import ItemKind
 
 from ..common.context import StaffAware
+from ..common.tabs import TABS
 
 ACTIVITIES = (
     (ItemKind.INVOICE, "Invoices"),
@@ -23,6 +25,8 @@ ACTIVITIES = (
 
 
 class ActivitiesPane(Horizontal, StaffAware):
+    BINDINGS = [TABS]
+
     def __init__(self) -> None:
         super().__init__(id="activities")
 
@@ -45,7 +49,14 @@ class ActivitiesPane(Horizontal, StaffAware):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
+        self.shown_list().focus()
+
+    def shown_list(self) -> Widget:
+        """The list Activities shows (the one highlighted in its navigation)."""
         from ..common.list_pane import ListPane
 
-        pane = self.query_one(f"#act-{event.option.id}", ListPane)
-        pane.table.focus()
+        current = self.query_one("#activities-body", ContentSwitcher).current
+        return self.query_one(f"#{current}", ListPane).table
+
+    def action_tabs(self) -> None:
+        self.query_one("#activities-nav", OptionList).focus()

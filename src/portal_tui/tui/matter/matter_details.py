@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
 from textual.widgets import ContentSwitcher, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -26,6 +26,7 @@ from ..common.context import StaffAware
 from ..common.footer import footer
 from ..common.item_table import ItemTable
 from ..common.list_pane import ListPane
+from ..common.tabs import TABS, TABS_BACK
 
 SECTIONS = (
     ("summary", "Summary"),
@@ -70,6 +71,15 @@ def build_section(section: str, matter_id: int) -> Widget:
     raise LookupError(section)
 
 
+class MatterSection(Vertical):
+    """One section's body: Esc inside it goes back to the matter's tab list."""
+
+    BINDINGS = [TABS_BACK]
+
+    def action_tabs(self) -> None:
+        self.screen.query_one("#matter-nav", OptionList).focus()
+
+
 class MatterDetails(Screen[None], StaffAware):
     BINDINGS = [
         Binding(
@@ -78,13 +88,16 @@ class MatterDetails(Screen[None], StaffAware):
             "Back",
             id="nav.back",
             tooltip="Go back; close a box; clear the filter",
-        )
+        ),
+        TABS,
     ]
 
     def __init__(self, matter_id: int) -> None:
         super().__init__()
         self.matter_id = matter_id
         self.matter_number = ""
+        # Sections being mounted, by key: Enter on one waits for it before focusing into it.
+        self._building: dict[str, AwaitMount] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -96,7 +109,7 @@ class MatterDetails(Screen[None], StaffAware):
             )
             with ContentSwitcher(initial="sec-summary", id="matter-body"):
                 for key, _ in SECTIONS:
-                    with Vertical(id=f"sec-{key}", classes="section"):
+                    with MatterSection(id=f"sec-{key}", classes="section"):
                         if key == "summary":
                             yield Static(id="summary", classes="summary")
         yield Static(id="status", classes="status")
@@ -131,9 +144,9 @@ class MatterDetails(Screen[None], StaffAware):
 
     def show_section(self, section: str) -> Widget:
         """Switch the body to `section`, building it first if it has never been shown."""
-        holder = self.query_one(f"#sec-{section}", Vertical)
+        holder = self.query_one(f"#sec-{section}", MatterSection)
         if not holder.children:
-            holder.mount(build_section(section, self.matter_id))
+            self._building[section] = holder.mount(build_section(section, self.matter_id))
         self.query_one("#matter-body", ContentSwitcher).current = f"sec-{section}"
         label = dict(SECTIONS)[section]
         if section == "billing":
@@ -146,13 +159,19 @@ class MatterDetails(Screen[None], StaffAware):
             event.stop()
             self.show_section(event.option.id)
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    async def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id != "matter-nav" or not event.option.id:
             return
         event.stop()
-        holder = self.show_section(event.option.id)
-        # Enter moves into the section: its list, or its first control.
-        self.call_after_refresh(self._focus_into, holder)
+        section = event.option.id
+        holder = self.show_section(section)
+        # Enter moves into the section: its list, or its first control, before the next key
+        # is handled (a key typed right behind Enter belongs to the section): a section built
+        # just now is waited for.
+        building = self._building.pop(section, None)
+        if building is not None:
+            await building
+        self._focus_into(holder)
 
     def _focus_into(self, holder: Widget, tries: int = 20) -> None:
         panes = holder.query(ListPane)
@@ -170,6 +189,14 @@ class MatterDetails(Screen[None], StaffAware):
             if widget.focusable:
                 widget.focus()
                 return
+
+    def action_tabs(self) -> None:
+        self.query_one("#matter-nav", OptionList).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "tabs":  # already there
+            return not self.query_one("#matter-nav", OptionList).has_focus
+        return True
 
     def action_back(self) -> None:
         self.app.pop_screen()

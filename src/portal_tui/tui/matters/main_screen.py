@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import AwaitMount, Widget
@@ -43,33 +42,6 @@ def _rest_of_the_body() -> list[Widget]:
 
 
 class MainScreen(Screen[None], StaffAware):
-    BINDINGS = [
-        Binding(
-            "1",
-            "section('matters')",
-            "Matters",
-            id="go.matters",
-            show=False,
-            tooltip="Go to Matters, Activities, Setup",
-        ),
-        Binding(
-            "2",
-            "section('activities')",
-            "Activities",
-            id="go.activities",
-            show=False,
-            tooltip="Go to Matters, Activities, Setup",
-        ),
-        Binding(
-            "3",
-            "section('setup')",
-            "Setup",
-            id="go.setup",
-            show=False,
-            tooltip="Go to Matters, Activities, Setup",
-        ),
-    ]
-
     def __init__(self, first: FirstPage | None = None) -> None:
         super().__init__()
         self._first = first
@@ -168,7 +140,10 @@ class MainScreen(Screen[None], StaffAware):
         if section == "matters":
             target = self.query_one("#matters ItemTable")
         elif section == "activities":
-            target = self.query_one("#activities-nav")
+            from ..activities.activities_pane import ActivitiesPane
+
+            # The list shown, not Activities' own navigation: `/` and the arrows work at once.
+            target = self.query_one(ActivitiesPane).shown_list()
         else:
             from ..setup.setup_pane import SetupPane
 

@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 from portal_tui.domain.states import StaffRole
 
 from ..common.context import StaffAware
+from ..common.tabs import TABS
 from .clients_pane import ClientsPane
 from .firm_portal_settings import FirmPortalSettings
 from .intake_forms_pane import IntakeFormsPane
@@ -28,6 +29,7 @@ SETUP_SECTIONS = (
 
 
 class SetupPane(Horizontal, StaffAware):
+    BINDINGS = [TABS]
     DEFAULT_CSS = """
     SetupPane > #setup-sections {
         width: 1fr;
@@ -57,6 +59,9 @@ class SetupPane(Horizontal, StaffAware):
         """What `3` puts the focus on: Setup's own navigation."""
         return self.query_one("#setup-nav", OptionList)
 
+    def action_tabs(self) -> None:
+        self.query_one("#setup-nav", OptionList).focus()
+
     def show_section(self, key: str) -> Widget:
         self.query_one("#setup-sections", ContentSwitcher).current = f"setup-{key}"
         if self.display:  # (the first highlight comes at start-up, with Setup out of sight)
@@ -76,8 +81,9 @@ class SetupPane(Horizontal, StaffAware):
         event.stop()
         section = self.show_section(event.option.id)
         # Enter moves into the section: the first control that can take the focus (none for
-        # a user who may only look at the firm's settings: the focus stays here).
-        self.call_after_refresh(_focus_first, section)
+        # a user who may only look at the firm's settings: the focus stays here). At once,
+        # not after a refresh: a key typed right behind Enter belongs to the section.
+        _focus_first(section)
 
 
 def _focus_first(section: Widget) -> None:
