@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 
-from portal_tui.domain import texts
+from portal_tui.domain import rules, texts
 from portal_tui.domain.decision import Refused
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.states import OutboxState, ShareState
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .share_rows import ItemModel
 
 # How long a held share waits for an Undo (the toast shows the key as long).
-UNDO_WINDOW = timedelta(seconds=5)
+UNDO_WINDOW = timedelta(seconds=rules.S8_UNDO_SECONDS)
 
 _TIMES = ("shared_at", "unshared_at")
 _PLAIN = ("wanted", "version", "shared_by_id", "unshared_by_id", "last_error")
