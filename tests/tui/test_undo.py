@@ -120,3 +120,34 @@ async def test_s8_undo_an_unshare_sends_nothing_and_the_row_stays_shared(
         share = tui_firm.share(ItemKind.INVOICE, invoice)
         assert not share.wanted and share.state is ShareState.NOT_SHARED
         assert [row.state.value for row in revokes(tui_firm, invoice)] == ["delivered"]
+
+
+async def test_s8_undo_a_note_share_leaves_it_never_shared(tui_firm: TuiFirm) -> None:
+    """A share no box of the seed confirms (a note's, with `s`) gets the same toast and key;
+    Undo leaves the note as it was, never shared, with nothing in the outbox for it."""
+    app = tui_firm.app()  # no relay: what an Undo leaves in the outbox is all there is
+    note = tui_firm.note
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await started(app, pilot)
+        notes = await activities(pilot, ItemKind.NOTE)
+        await move_to(pilot, notes, note)
+        await pilot.press("s")
+        await until(pilot, lambda: "u Undo" in footer(app), "the Undo key in the footer")
+        await until(pilot, lambda: "u Undo" in toasts(app), "the toast")
+        shared = texts.ITEM_SHARED.format(label="note")
+        assert shared in " ".join(toasts(app).split())
+        assert cell(notes, note, "share") == app.glyphs.pending
+
+        await pilot.press("u")
+        undone = texts.ITEM_UNDONE.format(label="note")
+        await until(pilot, lambda: undone in screen_text(app), "the status line to say so")
+        await until(pilot, lambda: cell(notes, note, "share") == " ", "the icon to go")
+        assert tui_firm.repo().share_record(ItemKind.NOTE, note) is None
+        with tui_firm.system.db.read() as s:
+            held = s.scalars(
+                select(OutboxEntry).where(
+                    OutboxEntry.kind == ItemKind.NOTE.value, OutboxEntry.item_id == note
+                )
+            ).all()
+        assert held == []
+        assert "u Undo" not in footer(app)
