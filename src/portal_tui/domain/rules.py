@@ -25,6 +25,10 @@ from .states import (
 
 _MANAGERS = frozenset({StaffRole.ADMIN, StaffRole.NORMAL})
 
+# S8: how long a share or unshare confirmed by a toast can be undone (its outbox row is held
+# as long, and the toast shows the Undo key as long).
+S8_UNDO_SECONDS = 5.0
+
 
 @dataclass(frozen=True, slots=True)
 class FirmPortal:

@@ -297,3 +297,10 @@ FIRM_ALREADY_SET_UP = (
 
 # An event of whole days (no time), in the app and on the portal alike.
 ALL_DAY = "All day"
+
+# A share or unshare shown with a toast (the seed has no message box for it) can be taken back
+# within UNDO_SECONDS (docs/rules.md, "Undo"); nothing reaches the portal until then.
+UNDO_KEY_HINT = "{key} Undo"
+UNDO_TITLE = "Undo"
+ITEM_UNDONE = "Undone: the {label} is as it was; nothing was sent to the client portal."
+UNDO_TOO_LATE = "Too late to undo: the change has already gone to the client portal."

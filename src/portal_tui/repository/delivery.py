@@ -520,8 +520,12 @@ class DeliveryService(Service):
         at this moment are skipped, not waited for (FOR UPDATE SKIP LOCKED); SQLite has one
         writer at a time."""
         with self.db.write() as s:
+            # A row held for an Undo (undo.py) is not due before its deliver_after: compared
+            # in the query, so a held row is never even locked by a relay.
             stmt = select(OutboxEntry).where(
-                OutboxEntry.state == OutboxState.PENDING, OutboxEntry.next_attempt_at <= now
+                OutboxEntry.state == OutboxState.PENDING,
+                OutboxEntry.next_attempt_at <= now,
+                or_(OutboxEntry.deliver_after.is_(None), OutboxEntry.deliver_after <= now),
             )
             if up_to is not None:
                 bound = OutboxEntry.id <= up_to
@@ -535,6 +539,7 @@ class DeliveryService(Service):
             for row in s.scalars(stmt):
                 row.next_attempt_at = now + LEASE
                 row.claimed_by = claim
+                row.deliver_after = None  # claimed: from now on an Undo is too late
                 claimed.append(_message(row))
             return claimed
 

@@ -91,6 +91,7 @@ from .sign_ins import SignInSource, SignInsService
 from .staff import StaffService
 from .staff_keys import StaffKeysService
 from .sync import SyncService
+from .undo import Held, UndoService
 
 
 class Repository:
@@ -104,6 +105,7 @@ class Repository:
         self.staff = StaffService(self.ctx)
         self.staff_keys = StaffKeysService(self.ctx)
         self.sharing = SharingService(self.ctx)
+        self.undoing = UndoService(self.ctx, self.sharing)
         self.matters = MattersService(self.ctx, self.sharing)
         self.portal_contacts = ContactsService(self.ctx)
         self.sign_ins = SignInsService(self.ctx)
@@ -490,6 +492,15 @@ class Repository:
 
     def unshare(self, kind: ItemKind, item_id: int) -> str:
         return self.sharing.unshare(kind, item_id)
+
+    def share_held(self, kind: ItemKind, item_id: int) -> Held:
+        return self.sharing.share_held(kind, item_id)
+
+    def unshare_held(self, kind: ItemKind, item_id: int) -> Held:
+        return self.sharing.unshare_held(kind, item_id)
+
+    def undo(self, undo_key: str) -> str:
+        return self.undoing.undo(undo_key)
 
     def share_many(
         self,

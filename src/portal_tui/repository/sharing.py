@@ -57,6 +57,7 @@ from .share_rows import (
     share_of,
     snapshot_data,
 )
+from .undo import UNDO_WINDOW, Held, held_mark
 
 
 def invoice_line_rows(s: Session, invoice_id: int) -> list[InvoiceLineRow]:
@@ -93,6 +94,40 @@ class SharingService(Service):
         with self.db.write() as s:
             obj = self.lock(s, kind, item_id)
             return self.unshare_locked(s, kind, obj)
+
+    def share_held(self, kind: ItemKind, item_id: int) -> Held:
+        """Share one item that the screen confirms with a toast and Undo (S8): its outbox
+        row waits UNDO_WINDOW before any relay may send it. An invoice share is never held:
+        the seed confirms it with its own message box (S1), and a Draft would be finalised."""
+        with self.db.write() as s:
+            obj = self.lock(s, kind, item_id)
+            before = held_mark(mark_of(s, kind, obj.id))
+            message = self.share_locked(s, kind, obj, confirmed=False)
+            if kind is ItemKind.INVOICE:
+                return Held(message, None)
+            return Held(message, self._hold(s, kind, obj.id, before))
+
+    def unshare_held(self, kind: ItemKind, item_id: int) -> Held:
+        """Unshare one item, held for Undo (S8) as `share_held` is."""
+        with self.db.write() as s:
+            obj = self.lock(s, kind, item_id)
+            before = held_mark(mark_of(s, kind, obj.id))
+            message = self.unshare_locked(s, kind, obj)
+            return Held(message, self._hold(s, kind, obj.id, before))
+
+    @staticmethod
+    def _hold(s: Session, kind: ItemKind, item_id: int, before: dict[str, Any]) -> str:
+        """Hold the outbox row the share or unshare just queued; returns its Undo key."""
+        s.flush()
+        entry = s.scalars(
+            select(OutboxEntry)
+            .where(OutboxEntry.kind == kind.value, OutboxEntry.item_id == item_id)
+            .order_by(OutboxEntry.id.desc())
+            .limit(1)
+        ).one()
+        entry.deliver_after = utcnow() + UNDO_WINDOW
+        entry.held_mark = before
+        return entry.idempotency_key
 
     def share_many(
         self,
@@ -293,7 +328,7 @@ class SharingService(Service):
         batch: str | None,
         action: str,
         notify: bool | None = None,
-    ) -> None:
+    ) -> OutboxEntry:
         """Ask for (or refresh) the portal's copy: a new version, pending until delivered.
         `notify`: whether clients are told of it (F5); by default, as the firm's setting says."""
         outbox, audit = publish_rows(
@@ -307,7 +342,9 @@ class SharingService(Service):
             action=action,
             now=utcnow(),
         )
-        s.add_all([OutboxEntry(**outbox), AuditEntry(**audit)])
+        entry = OutboxEntry(**outbox)
+        s.add_all([entry, AuditEntry(**audit)])
+        return entry
 
     def unshare_locked(
         self, s: Session, kind: ItemKind, obj: ItemModel, *, batch: str | None = None
@@ -329,11 +366,13 @@ class SharingService(Service):
         *,
         batch: str | None,
         action: str = "unshare",
-    ) -> None:
+    ) -> OutboxEntry:
         outbox, audit = revoke_rows(
             self.ctx.actor, kind, obj.id, mark, batch=batch, now=utcnow(), action=action
         )
-        s.add_all([OutboxEntry(**outbox), AuditEntry(**audit)])
+        entry = OutboxEntry(**outbox)
+        s.add_all([entry, AuditEntry(**audit)])
+        return entry
 
     def set_shared(
         self, s: Session, kind: ItemKind, obj: ItemModel, want: bool | None, changed: bool

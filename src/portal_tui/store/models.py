@@ -490,6 +490,12 @@ class OutboxEntry(Base):
     # claim, so only the relay that holds the lease settles, renews or releases the row.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(32))
+    # A share or unshare that offers Undo is held until then: no relay claims the row before
+    # (so it can still be taken back, sending nothing), and a claim clears it, so an Undo that
+    # finds it empty knows the row may have gone out. `held_mark` is the item's share mark as
+    # it was before, which an Undo puts back ({} when the item had no mark).
+    deliver_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    held_mark: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 

@@ -6,7 +6,7 @@ migration machinery."""
 from __future__ import annotations
 
 # Must name the newest file in migrations/versions; tests/store checks the two agree.
-HEAD_REVISION: str = "0010_staff_keys"
+HEAD_REVISION: str = "0011_outbox_hold"
 
 # Alembic's default name, which migrations/env.py leaves in place.
 VERSION_TABLE = "alembic_version"

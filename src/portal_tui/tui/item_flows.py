@@ -22,6 +22,11 @@ class AppFlows:
 
         return await share_or_unshare(self._app, kind, row)
 
+    async def undo_last(self) -> tuple[str, ItemKind, Any] | None:
+        from .sharing.flows import undo_last
+
+        return await undo_last(self._app)
+
     def share_history(self, kind: ItemKind, row: Any) -> Screen[None]:
         from .sharing.share_history import ShareHistoryScreen
 

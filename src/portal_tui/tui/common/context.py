@@ -35,6 +35,9 @@ class ItemFlows(Protocol):
     async def share_or_unshare(self, kind: ItemKind, row: Any) -> Any | None:
         """Share the item or unshare it (sharing/flows.py); its fresh row, or None."""
 
+    async def undo_last(self) -> tuple[str, ItemKind, Any] | None:
+        """Undo the share or unshare a toast offers Undo for (sharing/flows.py, S8)."""
+
     def share_history(self, kind: ItemKind, row: Any) -> Screen[None]:
         """The item's share history (sharing/share_history.py)."""
 

@@ -19,6 +19,7 @@ from portal_tui.domain import rules, texts
 from portal_tui.domain.kinds import ItemKind
 from portal_tui.domain.records import Key, Page
 
+from ..common import undo_offer
 from ..common.context import StaffAware
 from .columns import columns_for
 from .item_table import ItemTable
@@ -46,6 +47,14 @@ class ListPane(Vertical, StaffAware):
             "Share",
             id="items.share",
             tooltip="Share or unshare the selected or marked items",
+        ),
+        # S8: offered (and in the footer) only while a share's toast offers it.
+        Binding(
+            "u",
+            "undo",
+            "Undo",
+            id="items.undo",
+            tooltip="Undo the share or unshare just done (for 5 s after it)",
         ),
         Binding(
             "h",
@@ -84,6 +93,9 @@ class ListPane(Vertical, StaffAware):
         self.kind = kind
         self.matter_id = matter_id
         self._filter = ""
+        # What the status line adds after an Undo (S8), until the cursor moves on.
+        self._said: str | None = None
+        self._said_id: int | None = None
 
     @property
     def table(self) -> ItemTable[Any]:
@@ -133,6 +145,8 @@ class ListPane(Vertical, StaffAware):
             )
         if action == "edit":
             return self.kind in EDITABLE
+        if action == "undo":
+            return undo_offer.current(self.app) is not None
         return True
 
     def action_clear_filter(self) -> None:
@@ -180,6 +194,8 @@ class ListPane(Vertical, StaffAware):
         if self.kind is ItemKind.DOCUMENT:
             label = share_action_label(self.kind, event.row) if event.row else "Share"
             self.query_one("#tb-share", Button).label = label
+        if self._said is not None and getattr(event.row, "id", None) != self._said_id:
+            self._said = None
         if self.table.has_focus and self.app.screen is self.screen:  # not from a screen beneath
             self.show_status(event.row)
 
@@ -194,13 +210,17 @@ class ListPane(Vertical, StaffAware):
             return  # a box is open: the line is brought up to date when it closes
         staff.show_row_status(self.kind, row)
         marked = len(self.table.marked)
-        if not marked:
+        extra = [f"{marked:,} marked"] if marked else []
+        if self._said is not None:
+            extra.append(self._said)
+        if not extra:
             return
         for status in self.screen.query("#status"):
             if isinstance(status, Static):
                 line = status.content
                 shown = line.copy() if isinstance(line, Text) else Text(str(line))
-                shown.append(f"  |  {marked:,} marked")
+                for part in extra:
+                    shown.append(f"  |  {part}")
                 status.update(shown)
 
     def _may_share(self) -> bool:
@@ -271,6 +291,21 @@ class ListPane(Vertical, StaffAware):
         fresh = await self.staff.flows.share_or_unshare(self.kind, row)
         if fresh is not None:
             self.table.replace_row(fresh)
+
+    def action_undo(self) -> None:
+        self._undo()
+
+    @work(group="share", exclusive=True)
+    async def _undo(self) -> None:
+        done = await self.staff.flows.undo_last()
+        if done is None:
+            return
+        said, kind, fresh = done
+        if kind is not self.kind or fresh is None:
+            return  # undone from another list: the toast says so; this list is not its
+        self._said, self._said_id = said, fresh.id
+        self.table.replace_row(fresh)
+        self.show_status(self.table.current)
 
     # Share history ----------------------------------------------------------------------------
 
