@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal_tui.database import Database
+from portal_tui.service.api import binding
 from portal_tui.service.api.binding import EPOCH_HEADER, FIRM_HEADER
 from portal_tui.service.app import create_app
 from portal_tui.service.config import ServiceConfig
@@ -26,7 +27,12 @@ FIRM = str(uuid.uuid4())
 
 
 @pytest.fixture
-def workers(database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, TestClient]]:
+def workers(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TestClient, TestClient]]:
+    # Each worker's memory of the binding must outlive the test, however slow the machine:
+    # the case here is a worker whose memory is still fresh when the restored firm resets.
+    monkeypatch.setattr(binding, "BINDING_TTL_S", 3600.0)
     config = ServiceConfig(
         database_url=database_url,
         data_dir=tmp_path / "portal-data",

@@ -18,6 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import Checkbox, Label, Static
 
 from portal_tui.domain import rules, texts
@@ -189,7 +190,14 @@ class FirmPortalSettings(VerticalScroll, StaffAware, can_focus=False):
     async def _load(self) -> None:
         async with self._lock:
             firm = await asyncio.to_thread(self.staff.repo.firm_portal)
-            self._show(firm)
+            try:
+                self._show(firm)
+            except NoMatches:
+                # Show can reach this pane before its boxes are mounted (Setup is mounted
+                # behind the first screen while the database opens): read again once they are.
+                if self.is_attached:
+                    self.call_after_refresh(self._load)
+                return
             self.loaded.set()
 
     def _box(self, setting: str, category: Category | None = None) -> Checkbox:
@@ -197,7 +205,9 @@ class FirmPortalSettings(VerticalScroll, StaffAware, can_focus=False):
 
     def _show(self, firm: FirmPortal) -> None:
         """Put the saved settings on screen. `_saved` is set first, so the boxes' Changed
-        messages this causes find nothing to save."""
+        messages this causes find nothing to save. Raises NoMatches, changing nothing, while
+        the boxes are not all mounted."""
+        self._box("enabled"), self._box("two_factor_sensitive")  # the first and the last
         self._saved = firm
         self._box("enabled").value = firm.enabled
         for category in Category:
