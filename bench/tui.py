@@ -223,6 +223,7 @@ def run_session(
             m.rss_first_page.add(float(rss[0]))
 
         step = "Activities > Calendar"
+        term.answer(b"t", QUIET)  # from the invoice list back to Activities' tabs
         mark = term.mark()
         sent = term.send(DOWN)
         m.calendar_page.add(term.wait_for(screen.first_event, mark) - sent)

@@ -248,9 +248,7 @@ def _invoice_share(door: Door, number: str) -> tuple[object, ...]:
 
 
 def _open_invoices(term: Terminal) -> list[str]:
-    term.keys("2")  # Activities; its first list is Invoices
-    term.shows("Invoices")
-    term.keys("Enter")
+    term.keys("2")  # Activities, its first list (Invoices) focused
     shown = term.wait_for(lambda s: "INV-0002" in s and "Draft" in s, "the invoices")
     return [line for line in shown.splitlines() if "INV-000" in line]
 
