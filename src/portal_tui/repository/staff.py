@@ -26,7 +26,24 @@ def _row(u: StaffUser) -> StaffRow:
     return StaffRow(u.id, u.login, u.name, u.email, u.role, u.active)
 
 
-class StaffService(Service):
+class StaffLookups(Service):
+    """What every change to the staff list starts with: R1's Admin check and the user by login
+    (locked when it is to be changed)."""
+
+    def _admin_only(self) -> None:
+        if self.ctx.actor.role is not StaffRole.ADMIN:
+            raise Refused("R1", texts.STAFF_ADMIN_ONLY)
+
+    @staticmethod
+    def _find(s: Session, login: str, *, lock: bool = False) -> StaffUser:
+        query = select(StaffUser).where(StaffUser.login == login.strip())
+        user = s.scalar(query.with_for_update() if lock else query)
+        if user is None:
+            raise Invalid(texts.STAFF_UNKNOWN.format(login=login))
+        return user
+
+
+class StaffService(StaffLookups):
     """The first run and the firm's staff list."""
 
     def firm_is_empty(self) -> bool:
@@ -131,18 +148,6 @@ class StaffService(Service):
             return _row(user)
 
     # Within a transaction ---------------------------------------------------------------------
-
-    def _admin_only(self) -> None:
-        if self.ctx.actor.role is not StaffRole.ADMIN:
-            raise Refused("R1", texts.STAFF_ADMIN_ONLY)
-
-    @staticmethod
-    def _find(s: Session, login: str, *, lock: bool = False) -> StaffUser:
-        query = select(StaffUser).where(StaffUser.login == login.strip())
-        user = s.scalar(query.with_for_update() if lock else query)
-        if user is None:
-            raise Invalid(texts.STAFF_UNKNOWN.format(login=login))
-        return user
 
     @staticmethod
     def _lock_active_admins(s: Session) -> list[int]:

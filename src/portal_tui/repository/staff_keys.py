@@ -19,11 +19,11 @@ from portal_tui.domain import texts
 from portal_tui.domain.decision import Invalid, Refused
 from portal_tui.domain.records import StaffKeyRow, StaffRow
 from portal_tui.domain.ssh_keys import PublicKey, normal_fingerprint
-from portal_tui.domain.states import StaffRole
 from portal_tui.sqltypes import utcnow
 from portal_tui.store.models import AuditEntry, StaffKey, StaffUser
 
-from .base import Service, first_insert, jsonable
+from .base import first_insert, jsonable
+from .staff import StaffLookups
 
 DOOR_SIGN_IN = "door.sign_in"
 DOOR_REFUSED = "door.refused"
@@ -34,7 +34,7 @@ def _key_row(key: StaffKey, login: str) -> StaffKeyRow:
     return StaffKeyRow(login, key.fingerprint, kind, key.comment, key.added_at)
 
 
-class StaffKeysService(Service):
+class StaffKeysService(StaffLookups):
     def add_staff_key(self, login: str, key: PublicKey) -> tuple[StaffKeyRow, bool]:
         """R1: an Admin registers `key` for `login`. Returns the key and whether it is new
         (the same key again for the same user changes nothing)."""
@@ -149,18 +149,6 @@ class StaffKeysService(Service):
             )
 
     # Within a transaction ---------------------------------------------------------------------
-
-    def _admin_only(self) -> None:
-        if self.ctx.actor.role is not StaffRole.ADMIN:
-            raise Refused("R1", texts.STAFF_ADMIN_ONLY)
-
-    @staticmethod
-    def _find(s: Session, login: str, *, lock: bool = False) -> StaffUser:
-        query = select(StaffUser).where(StaffUser.login == login.strip())
-        user = s.scalar(query.with_for_update() if lock else query)
-        if user is None:
-            raise Invalid(texts.STAFF_UNKNOWN.format(login=login))
-        return user
 
     @staticmethod
     def _key(s: Session, user: StaffUser, fingerprint: str) -> StaffKey | None:
