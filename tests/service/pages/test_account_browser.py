@@ -156,6 +156,15 @@ def test_account_page_in_chromium_password_sessions_and_axe(
     link = re.search(r"https?://\S+/reset/\S+", text_of(reset))
     assert link is not None
     assert_accessible(chromium, anonymous, link.group(0))
+    # A weak password first: refused with its reason, on a page as clean as the others.
+    asking.goto(link.group(0))
+    asking.get_by_label("New password", exact=False).first.focus()
+    asking.keyboard.type("password1234")
+    asking.keyboard.press("Tab")
+    asking.keyboard.type("password1234")
+    asking.keyboard.press("Enter")
+    expect(asking.get_by_text("This password would be easy to guess")).to_be_visible()
+    assert_shown_accessible(chromium, asking)  # the answer to the form
     # The new password, typed; this browser is signed in, every other one signed out.
     asking.goto(link.group(0))
     asking.get_by_label("New password", exact=False).first.focus()
@@ -164,6 +173,12 @@ def test_account_page_in_chromium_password_sessions_and_axe(
     asking.keyboard.type(RESET_PASSWORD)
     asking.keyboard.press("Enter")
     asking.wait_for_url(re.compile(r".*/m/\d+/$"))
+    # The link once used is dead, and its page says so, clean too.
+    dead = anonymous.new_page()
+    dead.goto(link.group(0))
+    expect(dead.get_by_text("is not valid any more")).to_be_visible()
+    assert_shown_accessible(chromium, dead)
+    dead.close()
     page.goto(f"{base}/account")
     page.wait_for_url(re.compile(r".*/login\?next="))
     changed = [m for m in deliver(base, db, tmp_path) if "password was changed" in m["Subject"]]
