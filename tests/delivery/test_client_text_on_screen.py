@@ -293,6 +293,10 @@ def _walk_every_screen(term: Terminal, keep: Path) -> None:
         see(what, test)
 
     def back_to_matters() -> None:
+        # Esc goes up one level: from inside a section (its footer says "esc Tabs") to the
+        # matter's tabs, and from there out of the matter.
+        if "esc Tabs" in joined(term.screen()):
+            back("the matter's tabs", lambda s: "esc Tabs" not in s and "esc Back" in s)
         back("the Matters list", lambda s: "Summary" not in s and "Details" in s)
 
     def open_section(section: str, test: Callable[[str], bool], inside: str) -> str:
@@ -360,9 +364,9 @@ def _walk_every_screen(term: Terminal, keep: Path) -> None:
 
     # Activities: the client's name on the invoices, the reply among the messages (each list
     # shows as its name is highlighted).
-    term.keys("2")
-    go_to("Activities > ", ACTIVITY_LISTS, "Invoices")
+    term.keys("2")  # Activities open on their first list, Invoices, focused
     see("the Invoices", lambda s: "INV-1" in s and "Eve [bold]Byrne" in s)
+    term.keys("t")  # back to Activities' own lists
     go_to("Activities > ", ACTIVITY_LISTS, "Messages")
     see("the Messages", lambda s: "Reply [bold]not bold" in s and "Longwww" in s)
 
